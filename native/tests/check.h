@@ -1,0 +1,34 @@
+// A minimal test harness for the native tests: CHECK records a failure and continues; the test's
+// main returns ptk_test_result() (0 pass, 1 fail, 77 skipped: ctest's SKIP_RETURN_CODE).
+#pragma once
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+inline int& ptk_test_failures() {
+  static int failures = 0;
+  return failures;
+}
+
+#define CHECK(cond)                                                          \
+  do {                                                                       \
+    if (!(cond)) {                                                           \
+      std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      ++ptk_test_failures();                                                 \
+    }                                                                        \
+  } while (0)
+
+#define CHECK_STATUS(expr, expected)                                                      \
+  do {                                                                                    \
+    ptk_status s_ = (expr);                                                               \
+    if (s_ != (expected)) {                                                               \
+      std::fprintf(stderr, "%s:%d: %s returned %d (%s: %s), expected %d\n", __FILE__, __LINE__, \
+                   #expr, (int)s_, ptk_status_string(s_), ptk_last_error(), (int)(expected)); \
+      ++ptk_test_failures();                                                              \
+    }                                                                                     \
+  } while (0)
+
+inline int ptk_test_result(const char* name) {
+  std::printf("%s: %s\n", name, ptk_test_failures() ? "FAILED" : "passed");
+  return ptk_test_failures() ? 1 : 0;
+}
