@@ -1,0 +1,13 @@
+package dev.ptk.cli;
+
+import java.io.PrintStream;
+
+/** One subcommand of {@code ptk}. */
+interface Command {
+  String name();
+
+  String summary();
+
+  /** Returns the exit code; throws {@link UsageException} for bad flags or inputs. */
+  int run(Options options, PrintStream out, PrintStream err);
+}

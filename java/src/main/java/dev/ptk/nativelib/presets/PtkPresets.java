@@ -1,0 +1,26 @@
+package dev.ptk.nativelib.presets;
+
+import org.bytedeco.javacpp.annotation.Platform;
+import org.bytedeco.javacpp.annotation.Properties;
+import org.bytedeco.javacpp.tools.Info;
+import org.bytedeco.javacpp.tools.InfoMap;
+import org.bytedeco.javacpp.tools.InfoMapper;
+
+/**
+ * Declares the C ABI that JavaCPP turns into {@code dev.ptk.nativelib.global.ptk}: the headers to
+ * parse and the library to link. Everything else is generated from the headers.
+ */
+@Properties(
+    target = "dev.ptk.nativelib.global.ptk",
+    value = @Platform(
+        value = "linux-x86_64",
+        include = {"ptk/ptk.h"},
+        link = "ptk@.0",
+        library = "jniptk"))
+public class PtkPresets implements InfoMapper {
+  @Override
+  public void map(InfoMap infoMap) {
+    infoMap.put(new Info("PTK_API").cppTypes().annotations());
+    infoMap.put(new Info("PTK_PTK_H", "PTK_EXPORT_H").define(false));
+  }
+}
