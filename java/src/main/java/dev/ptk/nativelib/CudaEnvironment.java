@@ -51,7 +51,7 @@ public record CudaEnvironment(
         .append(builtWithCuda ? " (CUDA kernels built)" : " (built WITHOUT CUDA kernels)").append('\n');
     sb.append("CUDA runtime ").append(versionString(runtimeVersion))
         .append(", driver ").append(versionString(driverVersion))
-        .append(", runtime ").append(runtimeBinding).append('\n');
+        .append("; ").append(runtimeBinding).append('\n');
     if (devices.isEmpty()) {
       sb.append("no CUDA device\n");
     }

@@ -24,7 +24,9 @@ public final class Native {
       Loader.load(org.bytedeco.cuda.global.cudart.class);
       note = "shared with org.bytedeco:cuda";
     } catch (UnsatisfiedLinkError e) {
-      note = "org.bytedeco:cuda not loadable here (" + firstLine(e.getMessage()) + ")";
+      // Its loader names the JNI wrapper, but the usual cause is a missing driver (libcuda.so.1).
+      note = "system CUDA runtime (org.bytedeco:cuda did not load: no CUDA driver? "
+          + firstLine(e.getMessage()) + ")";
     }
     try {
       Loader.load(ptk.class);
