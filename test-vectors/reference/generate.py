@@ -433,9 +433,11 @@ def score_cases(w, tok, model):
         for which, base in (("logits_engine", 2 * Lp + n), ("logits_training", Lp + n)):
             pos, seg, lab = ref.parathinker_layout(Lp, lens, len(summ), base)
             out[which] = ("F32", f32(model.forward(ids, pos, seg, lab, kv_bf16=True, yarn=yarn)))
+        if name == "score_p3_equal":
+            cross_check_kernels(model, ids, Lp, lens, len(summ))
         tokens_rel = "model/%s.json" % name
         with open(os.path.join(w.out, tokens_rel), "w") as f:
-            f.write(json.dumps({"prompt": prompt, "paths": paths, "summary": summ}) + "\n")
+            f.write(json_lines({"prompt": prompt, "paths": paths, "summary": summ}))
         scal = {"P": P, "Lp": Lp, "path_lens": lens, "n": n, "summary_len": len(summ),
                 "summary_base_engine": 2 * Lp + n, "summary_base_training": Lp + n,
                 "yarn_factor": yarn["factor"] if yarn else 1.0, "kv_cache_dtype": "BF16",
@@ -444,6 +446,47 @@ def score_cases(w, tok, model):
             scal.update({"yarn_original_max": 9280, "beta_fast": 32.0, "beta_slow": 1.0})
         w.case(name, "score", "model", seed, scal, {}, out, LOGITS_TOL,
                extra={"tokens": tokens_rel, "model_dir": "tiny-model"})
+
+
+def cross_check_kernels(model, ids, Lp, lens, sum_len):
+    """Self-check: the kernel-level semantics (phase1, summary, decode over a paged pool with
+    shuffled pages) reproduce the model's dense masked attention, layer by layer."""
+    n = max(lens)
+    pos, seg, lab = ref.parathinker_layout(Lp, lens, sum_len, 2 * Lp + n)
+    _, per_layer = model.forward(ids, pos, seg, lab, kv_bf16=True, return_kv=True)
+    sm = 1.0 / math.sqrt(model.D)
+    for q, k, v, o in per_layer:
+        parts = [(0, Lp)]
+        off = Lp
+        for L in lens:
+            parts.append((off, L))
+            off += L
+        parts.append((off, sum_len))
+        npages = pages_needed([p[1] for p in parts]) + 2
+        perm = torch.randperm(npages, generator=gen(9)).tolist()
+        kc = torch.zeros(npages, PS, model.Hkv, model.D, dtype=DT)
+        vc = torch.zeros_like(kc)
+        plists = []
+        for start, L in parts:
+            pages, perm = perm[:(L + PS - 1) // PS], perm[(L + PS - 1) // PS:]
+            for t in range(L):
+                kc[pages[t // PS], t % PS] = k[start + t]
+                vc[pages[t // PS], t % PS] = v[start + t]
+            plists.append(pages)
+        # phase 1: last token of each path
+        indptr, indices, last = csr(plists[1:-1], lens)
+        qs = torch.stack([q[s + L - 1] for s, L in parts[1:-1]])
+        r = ref.phase1(qs, kc, vc, plists[0], Lp, indptr, indices, last, sm)
+        want = torch.stack([o[s + L - 1] for s, L in parts[1:-1]])
+        assert torch.allclose(r["o"], want, atol=1e-10)
+        # summary: all summary queries at once
+        seg_indptr, indices, last = csr(plists, [p[1] for p in parts])
+        os_, _ = ref.summary(q[off:off + sum_len], kc, vc, seg_indptr, indices, last, sm)
+        assert torch.allclose(os_, o[off:off + sum_len], atol=1e-10)
+        # decode: the prompt's last token over the prompt
+        indptr, indices, last = csr([plists[0]], [Lp])
+        od, _ = ref.decode(q[Lp - 1:Lp], kc, vc, indptr, indices, last, sm)
+        assert torch.allclose(od, o[Lp - 1:Lp], atol=1e-10)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -625,6 +668,12 @@ def choose_model_and_flow(tok, max_tokens):
     return boost, q, cfg, bits, ref.Model(cfg, w64)
 
 
+def json_lines(doc):
+    """One top-level key per line, values compact."""
+    return "{\n" + ",\n".join(" %s: %s" % (json.dumps(k), json.dumps(v, ensure_ascii=False))
+                               for k, v in doc.items()) + "\n}\n"
+
+
 def flow_cases(w, tok, model, boost, question, max_tokens):
     for P in (3, 2):
         r = run_flow(tok, model, question, P, max_tokens)
@@ -669,11 +718,11 @@ def flow_cases(w, tok, model, boost, question, max_tokens):
         }
         rel = "model/%s.json" % name
         with open(os.path.join(w.out, rel), "w", encoding="utf-8") as f:
-            f.write(json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+            f.write(json_lines(doc))
         w.cases.append({"name": name, "kind": "flow", "file": rel, "model_dir": "tiny-model",
                         "seed": MODEL_SEED, "scalars": {"P": P, "Lp": r["Lp"], "n": r["n"],
                                                         "max_tokens": max_tokens, "min_margin": doc["min_margin"]},
-                        "tolerance": "token ids exact"})
+                          "tolerance": {"rtol": 0.0, "atol": 0.0}, "compare": "token ids exact"})
 
 
 # ------------------------------------------------------------------------------------------------

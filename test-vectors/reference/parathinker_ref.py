@@ -130,7 +130,8 @@ class Model:
         self.theta = cfg["rope_theta"]
 
     def forward(self, ids, pos, seg, labels, kv_bf16=True, yarn=None, return_kv=False):
-        """Full-sequence forward. ids/pos/seg/labels: per-token lists. Returns logits [T, V]."""
+        """Full-sequence forward. ids/pos/seg/labels: per-token lists. Returns logits [T, V]
+        (and, with return_kv, per layer (q after RoPE, k, v as attended, attention output o))."""
         W, D, Hq, Hkv = self.W, self.D, self.Hq, self.Hkv
         ids = torch.as_tensor(ids, dtype=torch.long)
         pos = torch.as_tensor(pos, dtype=torch.long)
@@ -156,8 +157,8 @@ class Model:
             k = apply_rope(k, pos, w, mscale)
             if kv_bf16:
                 k, v = bf16_round(k), bf16_round(v)
-            kvs.append((k, v))
             o, _ = attend(q, k, v, allowed, 1.0 / math.sqrt(D))
+            kvs.append((q, k, v, o))
             x = x + o.reshape(T, Hq * D) @ W[p + "self_attn.o_proj.weight"].T
             h = rmsnorm(x, W[p + "post_attention_layernorm.weight"], self.eps)
             g = h @ W[p + "mlp.gate_proj.weight"].T

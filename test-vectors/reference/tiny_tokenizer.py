@@ -165,20 +165,16 @@ class Tokenizer:
         return out
 
     def decode(self, ids, skip_special_tokens=False):
-        parts = []
-        buf = []
+        """Like HF's ByteLevel decoder: every token to bytes (added tokens as their UTF-8 text),
+        one lossy UTF-8 decode of the whole byte string."""
+        buf = bytearray()
         for i in ids:
             if i in self.id2added:
-                if buf:
-                    parts.append(bytes(buf).decode("utf-8", errors="replace"))
-                    buf = []
                 if not (skip_special_tokens and self.id2added[i] in self.special):
-                    parts.append(self.id2added[i])
+                    buf += self.id2added[i].encode("utf-8")
             else:
-                buf += [U2B[c] for c in self.id2tok[i]]
-        if buf:
-            parts.append(bytes(buf).decode("utf-8", errors="replace"))
-        return "".join(parts)
+                buf += bytes(U2B[c] for c in self.id2tok[i])
+        return bytes(buf).decode("utf-8", errors="replace")
 
     def tokenizer_json(self):
         bos_id = self.added[BOS]
