@@ -114,7 +114,7 @@ class ModelConfigTest {
   }
 
   @Test
-  void generationConfigTokenIdsMayBeAList() throws IOException {
+  void generationConfigFieldOfTheWrongType() throws IOException {
     Path f = Files.writeString(tmp.resolve("generation_config.json"), "{\"eos_token_id\": [151643, 151649], \"top_k\": \"x\"}");
     ModelFormatException e = assertThrows(ModelFormatException.class, () -> GenerationConfig.load(f));
     assertTrue(e.getMessage().contains("field \"top_k\" must be an integer"), e.getMessage());
