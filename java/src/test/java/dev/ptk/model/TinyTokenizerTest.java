@@ -28,7 +28,7 @@ class TinyTokenizerTest {
 
   @Test
   void specialTokensByName() throws IOException {
-    TinyModelTest.assumeVectors();
+    TinyModelTest.requireVectors();
     JsonObject ids = TinyModelTest.manifest().getAsJsonObject("tiny_model").getAsJsonObject("special_ids");
     try (Tokenizer t = Tokenizer.load(TinyModelTest.TINY)) {
       SpecialTokens s = t.special();
@@ -50,7 +50,7 @@ class TinyTokenizerTest {
 
   @Test
   void enginePromptAndSummaryTemplateOfEveryFlowVector() throws IOException {
-    TinyModelTest.assumeVectors();
+    TinyModelTest.requireVectors();
     int checked = 0;
     try (Tokenizer t = Tokenizer.load(TinyModelTest.TINY); Stream<Path> files = Files.list(TinyModelTest.VECTORS.resolve("model"))) {
       for (Path f : files.filter(p -> p.getFileName().toString().startsWith("flow")).toList()) {
@@ -72,7 +72,7 @@ class TinyTokenizerTest {
 
   @Test
   void decodeKeepsSpecialTokensAndRoundTrips() {
-    TinyModelTest.assumeVectors();
+    TinyModelTest.requireVectors();
     try (Tokenizer t = Tokenizer.load(TinyModelTest.TINY)) {
       String text = "<think1>Let x = 12.</think1>";
       int[] ids = t.encode(text, false);
@@ -86,7 +86,7 @@ class TinyTokenizerTest {
 
   @Test
   void unknownTokenIsNamed() {
-    TinyModelTest.assumeVectors();
+    TinyModelTest.requireVectors();
     try (Tokenizer t = Tokenizer.load(TinyModelTest.TINY)) {
       ModelFormatException e = assertThrows(ModelFormatException.class, () -> t.id("<think9>"));
       assertTrue(e.getMessage().contains("\"<think9>\"") && e.getMessage().contains("tokenizer.json"), e.getMessage());
