@@ -1,5 +1,6 @@
 package dev.ptk.engine;
 
+import dev.ptk.model.SpecialTokens;
 import java.util.Arrays;
 
 /**
@@ -26,6 +27,16 @@ public record ControlTokens(
     if (summaryTemplate.length == 0 || summaryTemplate[0] != summary) {
       throw new IllegalArgumentException("the summary template must start with <summary> (" + summary + ")");
     }
+  }
+
+  /** The released engine's tokens, looked up by name, and its summary template ids. */
+  public static ControlTokens from(SpecialTokens special, int[] summaryTemplate) {
+    int[] stops = new int[special.thinkEnd().length + 2];
+    stops[0] = special.endThink();
+    System.arraycopy(special.thinkEnd(), 0, stops, 1, special.thinkEnd().length);
+    stops[stops.length - 1] = special.endSummary();
+    return new ControlTokens(special.thinkStart().clone(), special.thinkEnd().clone(), special.think(), special.summary(),
+        special.endSummary(), special.pad(), stops, summaryTemplate.clone());
   }
 
   /**

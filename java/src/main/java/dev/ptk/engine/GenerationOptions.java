@@ -1,5 +1,6 @@
 package dev.ptk.engine;
 
+import dev.ptk.model.ModelConfig;
 import dev.ptk.model.RopeScaling;
 
 /**
@@ -38,6 +39,14 @@ public record GenerationOptions(
   public static GenerationOptions defaults(int paths, long seed) {
     return new GenerationOptions(paths, DEFAULT_MAX_TOKENS, new SamplingParams(DEFAULT_TEMPERATURE, 1.0, 0, seed),
         Termination.FIRST_FINISH, SummaryPosition.ENGINE, DEFAULT_SUMMARY_MAX_TOKENS);
+  }
+
+  /**
+   * The largest P for a model: one thought-embedding row per path besides row 0 (prompt and
+   * summary); a checkpoint without thought embeddings (max_segments 0) allows the trained range.
+   */
+  public static int maxPaths(ModelConfig config) {
+    return config.maxSegments() > 0 ? config.maxSegments() - 1 : TRAINED_PATHS;
   }
 
   /**

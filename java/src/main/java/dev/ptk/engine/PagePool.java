@@ -36,6 +36,10 @@ public final class PagePool {
 
   /** Pages needed to hold {@code tokens} tokens. */
   public int pagesFor(long tokens) {
+    return pagesFor(tokens, pageSize);
+  }
+
+  public static int pagesFor(long tokens, int pageSize) {
     return Math.toIntExact((tokens + pageSize - 1) / pageSize);
   }
 

@@ -2,6 +2,8 @@ package dev.ptk.engine;
 
 import dev.ptk.backend.Backend;
 import dev.ptk.model.ModelConfig;
+import dev.ptk.model.ParaThinkerPrompt;
+import dev.ptk.model.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -26,17 +28,18 @@ public final class ParaThinkerEngine {
     this.pool = new PagePool(backend.numPages(), backend.pageSize());
   }
 
+  /** An engine for a ParaThinker checkpoint's tokenizer: its control tokens by name, its summary template. */
+  public static ParaThinkerEngine of(Backend backend, Tokenizer tokenizer) {
+    ControlTokens tokens = ControlTokens.from(tokenizer.special(), ParaThinkerPrompt.summaryIds(tokenizer));
+    return new ParaThinkerEngine(backend, tokens, tokenizer::decode);
+  }
+
   public Backend backend() {
     return backend;
   }
 
   PagePool pool() {
     return pool;
-  }
-
-  /** The largest P: one thought-embedding row per path besides row 0 (prompt and summary). */
-  public int maxPaths() {
-    return backend.config().maxSegments() - 1;
   }
 
   /** The most tokens one sequence (prompt + output) may hold: the model's context. */
@@ -48,9 +51,9 @@ public final class ParaThinkerEngine {
   public void validate(int[] prompt, GenerationOptions options) {
     ModelConfig config = backend.config();
     int pageSize = backend.pageSize();
-    if (options.paths() > maxPaths()) {
-      throw new IllegalArgumentException("paths must be in [1, " + maxPaths() + "] (max_segments " + config.maxSegments()
-          + " - 1), got " + options.paths());
+    int maxPaths = GenerationOptions.maxPaths(config);
+    if (options.paths() > maxPaths) {
+      throw new IllegalArgumentException("paths must be in [1, " + maxPaths + "] (max_segments - 1), got " + options.paths());
     }
     if (options.maxTokens() % pageSize != 0) {
       throw new IllegalArgumentException("maxTokens must be a multiple of the KV page size " + pageSize + ", got "
