@@ -27,7 +27,7 @@ public final class CpuBackend implements Backend {
   private final MatMul lmHead;
   private final Rotary rotary;
   private final PagedAttention attention;
-  private Scratch scratch = new Scratch(0, 0);
+  private Scratch scratch;
 
   public CpuBackend(ModelConfig config, Weights weights, int pageSize, int numPages) {
     this(config, weights, pageSize, numPages, Runtime.getRuntime().availableProcessors());
@@ -86,8 +86,9 @@ public final class CpuBackend implements Backend {
     BatchCheck.check(batch, config, cache.numPages, pageSize);
     int n = batch.size();
     int rows = batch.logitRows().length;
-    if (scratch.tokens < n || scratch.logitRows < rows) {
-      scratch = new Scratch(Math.max(n, scratch.tokens), Math.max(rows, scratch.logitRows));
+    if (scratch == null || scratch.tokens < n || scratch.logitRows < rows) {
+      scratch = scratch == null ? new Scratch(config, n, rows)
+          : new Scratch(config, Math.max(n, scratch.tokens), Math.max(rows, scratch.logitRows));
     }
     Scratch s = scratch;
     int hidden = config.hiddenSize();
@@ -95,10 +96,8 @@ public final class CpuBackend implements Backend {
     int qkvWidth = config.qkvWidth();
     List<PagedAttention.Pass> passes = PagedAttention.plan(batch.groups());
 
-    for (int t = 0; t < n; t++) {
-      TensorFloats.row(embedding, batch.tokens()[t], s.x, t * hidden);
-      rotary.angles(batch.positions()[t], s.cos, s.sin, t * rotary.half());
-    }
+    Embedding.gather(embedding, batch.tokens(), n, s.x);
+    for (int t = 0; t < n; t++) rotary.angles(batch.positions()[t], s.cos, s.sin, t * rotary.half());
     for (int l = 0; l < layers.size(); l++) {
       CpuLayer layer = layers.get(l);
       RmsNorm.apply(s.x, n, layer.inputNorm(), config.rmsNormEps(), s.h);
@@ -142,12 +141,12 @@ public final class CpuBackend implements Backend {
   }
 
   /** Activation buffers for up to {@code tokens} batch tokens and {@code logitRows} logit rows. */
-  private final class Scratch {
+  private static final class Scratch {
     final int tokens;
     final int logitRows;
     final float[] x, h, split, qkv, proj, gateUp, act, cos, sin, logits;
 
-    Scratch(int tokens, int logitRows) {
+    Scratch(ModelConfig config, int tokens, int logitRows) {
       this.tokens = tokens;
       this.logitRows = logitRows;
       int hidden = config.hiddenSize();

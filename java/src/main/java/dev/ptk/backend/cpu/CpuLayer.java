@@ -29,14 +29,14 @@ record CpuLayer(float[] inputNorm, MatMul qkv, float[] thought, MatMul o, float[
 
   static float[] vector(Tensor t, int n) {
     if (t.elementCount() != n) throw new IllegalArgumentException(t + ": expected [" + n + "]");
-    return TensorFloats.all(t);
+    return t.toFloats();
   }
 
   private static float[] thoughtTable(Tensor t, ModelConfig c) {
     if (t.shape().length != 2 || t.dim(0) < c.maxSegments() || t.dim(1) != c.headDim()) {
       throw new IllegalArgumentException(t + ": expected [" + c.maxSegments() + ", " + c.headDim() + "]");
     }
-    return TensorFloats.all(t);
+    return t.toFloats();
   }
 
   private static void check(MatMul m, int rows, int in, int layer, String what) {

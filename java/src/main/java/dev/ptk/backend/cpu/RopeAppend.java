@@ -37,8 +37,8 @@ final class RopeAppend {
         if (slots[t] < 0) continue;
         int dst = (slots[t] * hkv + h) * d;
         for (int i = 0; i < d; i++) {
-          kCache[dst + i] = FloatFormats.floatToBf16(qkv[kOff + i]);
-          vCache[dst + i] = FloatFormats.floatToBf16(qkv[vOff + i]);
+          kCache[dst + i] = KvCache.toBf16(qkv[kOff + i]);
+          vCache[dst + i] = KvCache.toBf16(qkv[vOff + i]);
         }
       }
     }

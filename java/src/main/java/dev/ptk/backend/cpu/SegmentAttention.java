@@ -1,5 +1,6 @@
 package dev.ptk.backend.cpu;
 
+import dev.ptk.model.Tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -140,8 +141,8 @@ final class SegmentAttention implements WorkerPool.RangeTask {
     for (int j = 0; j < n; j++) {
       int src = ((page * pageSize + j) * hkv + kvHead) * d;
       for (int i = 0; i < d; i++) {
-        kf[j * d + i] = FloatFormats.bf16ToFloat(kCache[src + i]);
-        vf[j * d + i] = FloatFormats.bf16ToFloat(vCache[src + i]);
+        kf[j * d + i] = Tensor.bf16ToFloat(kCache[src + i]);
+        vf[j * d + i] = Tensor.bf16ToFloat(vCache[src + i]);
       }
     }
   }

@@ -77,7 +77,7 @@ final class WeightRows {
       if (t == null) continue;
       int n = firstRow[i + 1] - firstRow[i];
       if (t.elementCount() != n) throw new IllegalArgumentException(t + ": expected [" + n + "]");
-      float[] v = TensorFloats.all(t);
+      float[] v = t.toFloats();
       System.arraycopy(v, 0, b, firstRow[i], n);
     }
     return b;
@@ -125,8 +125,8 @@ final class WeightRows {
       } else if (f16[t] != null) {
         f16[t].get(r * in, halves, 0, in);
         for (int i = 0; i < half; i++) {
-          dst[i] = FloatFormats.f16ToFloat(halves[2 * i]);
-          dst[half + i] = FloatFormats.f16ToFloat(halves[2 * i + 1]);
+          dst[i] = Tensor.f16ToFloat(halves[2 * i]);
+          dst[half + i] = Tensor.f16ToFloat(halves[2 * i + 1]);
         }
       } else {
         f32[t].get(r * in, floats, 0, in);
