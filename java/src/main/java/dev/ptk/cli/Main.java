@@ -27,6 +27,9 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    // The tokenizer library logs through SLF4J; without a binding it warns on every start.
+    System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
+    System.setProperty("slf4j.internal.verbosity", "ERROR");
     System.exit(run(args, System.out, System.err));
   }
 
