@@ -1,5 +1,6 @@
 package dev.ptk.eval;
 
+import java.awt.Color;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -17,9 +18,15 @@ import org.jfree.data.xy.XYSeriesCollection;
 public final class AccuracyLatencyChart {
   private AccuracyLatencyChart() {}
 
+  /** One colour per mode, the same in both panels. */
+  private static final Color[] COLOURS = {new Color(0xD62728), new Color(0x1F77B4), new Color(0x2CA02C)};
+
   public static void write(Path png, List<Summary.Row> rows, String title) {
     XYSeriesCollection accuracy = new XYSeriesCollection();
     XYSeriesCollection latency = new XYSeriesCollection();
+    XYLineAndShapeRenderer accuracyLines = new XYLineAndShapeRenderer(true, true);
+    XYLineAndShapeRenderer latencyLines = new XYLineAndShapeRenderer(true, true);
+    latencyLines.setDefaultSeriesVisibleInLegend(false); // one legend for both panels
     for (Mode mode : Mode.values()) {
       XYSeries acc = new XYSeries(mode.label());
       XYSeries lat = new XYSeries(mode.label());
@@ -29,22 +36,34 @@ public final class AccuracyLatencyChart {
         lat.add(r.paths(), r.meanLatencyMs() / 1000);
       }
       if (!acc.isEmpty()) {
+        accuracyLines.setSeriesPaint(accuracy.getSeriesCount(), COLOURS[mode.ordinal()]);
+        latencyLines.setSeriesPaint(latency.getSeriesCount(), COLOURS[mode.ordinal()]);
         accuracy.addSeries(acc);
         latency.addSeries(lat);
       }
     }
     NumberAxis pAxis = new NumberAxis("paths P");
     pAxis.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+    pAxis.setAutoRangeIncludesZero(false);
     NumberAxis accAxis = new NumberAxis("accuracy (%)");
     accAxis.setRange(0, 100);
     CombinedDomainXYPlot plot = new CombinedDomainXYPlot(pAxis);
-    plot.add(new XYPlot(accuracy, null, accAxis, new XYLineAndShapeRenderer(true, true)), 1);
-    plot.add(new XYPlot(latency, null, new NumberAxis("mean latency (s)"), new XYLineAndShapeRenderer(true, true)), 1);
+    plot.add(panel(accuracy, accAxis, accuracyLines), 1);
+    plot.add(panel(latency, new NumberAxis("mean latency (s)"), latencyLines), 1);
     JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+    chart.setBackgroundPaint(Color.WHITE);
     try {
       ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 700);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + png + ": " + e.getMessage(), e);
     }
+  }
+
+  private static XYPlot panel(XYSeriesCollection data, NumberAxis yAxis, XYLineAndShapeRenderer lines) {
+    XYPlot panel = new XYPlot(data, null, yAxis, lines);
+    panel.setBackgroundPaint(Color.WHITE);
+    panel.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    panel.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    return panel;
   }
 }
