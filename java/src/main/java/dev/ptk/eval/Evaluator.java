@@ -34,7 +34,12 @@ public final class Evaluator {
             if (r != null) {
               resumed++;
             } else {
-              r = solve(problem, mode, p, sample);
+              try {
+                r = solve(problem, mode, p, sample);
+              } catch (RuntimeException e) { // the runs done so far are in the log; a rerun resumes here
+                throw new IllegalStateException("problem " + problem.id() + " (" + mode.label() + ", P=" + p + ", sample "
+                    + sample + "): " + e.getMessage(), e);
+              }
               nanos += Math.round(r.latencyMs() * 1e6);
               tokens += r.totalTokens();
               log.append(r);

@@ -149,6 +149,21 @@ class EvalRunTest {
   }
 
   @Test
+  void aFailingRunNamesItsProblemAndKeepsTheRunsBeforeIt() throws Exception {
+    Solver failsOnTwo = (problem, paths, max, seed) -> {
+      if (problem.equals("two")) throw new IllegalArgumentException("prompt too long");
+      return new Generation("\\boxed{3}", List.of("x"), List.of(16), 4);
+    };
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> EvalRun.run(failsOnTwo, "m", PROBLEMS,
+        new EvalPlan(List.of(Mode.PARATHINKER), List.of(1), 1, N, SEED), out, quiet, quiet));
+    assertEquals("problem p2 (parathinker, P=1, sample 0): prompt too long", e.getMessage());
+    List<String> log = Files.readAllLines(out.resolve(EvalRun.RESULTS));
+    assertEquals(1, log.size());
+    assertTrue(log.get(0).startsWith("{\"id\":\"p1\""), log.get(0));
+  }
+
+  @Test
   void refusesToMixRunsWithAnotherBudget() {
     PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
     EvalRun.run(new ScriptedSolver(Map.of()), "m", PROBLEMS, new EvalPlan(List.of(Mode.PARATHINKER), List.of(1), 1, N, SEED),
