@@ -14,6 +14,8 @@ public final class Main {
 
   static {
     register(new InfoCommand());
+    register(new GenerateCommand());
+    register(new ScoreCommand());
   }
 
   private Main() {}

@@ -1,0 +1,166 @@
+package dev.ptk.backend.cpu;
+
+import dev.ptk.backend.Backend;
+import dev.ptk.backend.ForwardBatch;
+import dev.ptk.model.ModelConfig;
+import dev.ptk.model.Tensor;
+import dev.ptk.model.Weights;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The model on the CPU, in float32 over weights read in place (bf16, f16 or f32) and a bf16 paged
+ * KV cache with the same layout and page ids as the GPU. Every layer appends the K/V of all batch
+ * tokens before its attention, so a batch may hold a whole prompt, one token per path, or a summary.
+ * Not thread-safe: one forward at a time.
+ */
+public final class CpuBackend implements Backend {
+  public static final int DEFAULT_PAGE_SIZE = 16;
+
+  private final ModelConfig config;
+  private final int pageSize;
+  private final WorkerPool pool;
+  private final KvCache cache;
+  private final Tensor embedding;
+  private final List<CpuLayer> layers = new ArrayList<>();
+  private final float[] finalNorm;
+  private final MatMul lmHead;
+  private final Rotary rotary;
+  private final PagedAttention attention;
+  private Scratch scratch;
+
+  public CpuBackend(ModelConfig config, Weights weights, int pageSize, int numPages) {
+    this(config, weights, pageSize, numPages, Runtime.getRuntime().availableProcessors());
+  }
+
+  public CpuBackend(ModelConfig config, Weights weights, int pageSize, int numPages, int threads) {
+    if (weights.layers().size() != config.numLayers()) {
+      throw new IllegalArgumentException("weights: " + weights.layers().size() + " layers, config says " + config.numLayers());
+    }
+    if (config.numHeads() % config.numKvHeads() != 0) {
+      throw new IllegalArgumentException("config: num_attention_heads " + config.numHeads()
+          + " is not a multiple of num_key_value_heads " + config.numKvHeads());
+    }
+    Tensor e = weights.embedTokens();
+    if (e.shape().length != 2 || e.dim(0) != config.vocabSize() || e.dim(1) != config.hiddenSize()) {
+      throw new IllegalArgumentException(e + ": expected [" + config.vocabSize() + ", " + config.hiddenSize() + "]");
+    }
+    this.config = config;
+    this.pageSize = pageSize;
+    this.pool = new WorkerPool(threads);
+    this.cache = new KvCache(config.numLayers(), numPages, pageSize, config.numKvHeads(), config.headDim());
+    this.embedding = e;
+    for (int l = 0; l < config.numLayers(); l++) layers.add(CpuLayer.of(l, weights.layers().get(l), config, pool));
+    this.finalNorm = CpuLayer.vector(weights.norm(), config.hiddenSize());
+    Tensor head = weights.lmHead() != null ? weights.lmHead() : e;
+    this.lmHead = new MatMul(pool, WeightRows.of(head));
+    if (lmHead.weights().rows() != config.vocabSize() || lmHead.weights().in() != config.hiddenSize()) {
+      throw new IllegalArgumentException(head + ": expected [" + config.vocabSize() + ", " + config.hiddenSize() + "]");
+    }
+    this.rotary = new Rotary(config.headDim(), config.ropeTheta(), config.ropeScaling());
+    this.attention = new PagedAttention(pool, config.numHeads(), config.numKvHeads(), config.headDim(), pageSize);
+  }
+
+  @Override
+  public ModelConfig config() {
+    return config;
+  }
+
+  @Override
+  public int pageSize() {
+    return pageSize;
+  }
+
+  @Override
+  public int numPages() {
+    return cache.numPages;
+  }
+
+  @Override
+  public String describe() {
+    return "cpu (" + pool.size() + " threads)";
+  }
+
+  @Override
+  public float[][] forward(ForwardBatch batch) {
+    BatchCheck.check(batch, config, cache.numPages, pageSize);
+    int n = batch.size();
+    int rows = batch.logitRows().length;
+    if (scratch == null || scratch.tokens < n || scratch.logitRows < rows) {
+      scratch = scratch == null ? new Scratch(config, n, rows)
+          : new Scratch(config, Math.max(n, scratch.tokens), Math.max(rows, scratch.logitRows));
+    }
+    Scratch s = scratch;
+    int hidden = config.hiddenSize();
+    int inter = config.intermediateSize();
+    int qkvWidth = config.qkvWidth();
+    List<PagedAttention.Pass> passes = PagedAttention.plan(batch.groups());
+
+    Embedding.gather(embedding, batch.tokens(), n, s.x);
+    for (int t = 0; t < n; t++) rotary.angles(batch.positions()[t], s.cos, s.sin, t * rotary.half());
+    for (int l = 0; l < layers.size(); l++) {
+      CpuLayer layer = layers.get(l);
+      RmsNorm.apply(s.x, n, layer.inputNorm(), config.rmsNormEps(), s.h);
+      WeightRows.split(s.h, n, hidden, s.split);
+      layer.qkv().apply(s.split, n, s.qkv, qkvWidth);
+      RopeAppend.apply(s.qkv, n, config.numHeads(), config.numKvHeads(), config.headDim(), batch.segmentIds(),
+          layer.thought(), rotary, s.cos, s.sin, batch.slots(), cache.keys(l), cache.values(l));
+      AttentionStates att = attention.run(passes, n, s.qkv, qkvWidth, cache.keys(l), cache.values(l));
+      WeightRows.split(att.o, n, hidden, s.split);
+      layer.o().apply(s.split, n, s.proj, hidden);
+      add(s.x, s.proj, n * hidden);
+      RmsNorm.apply(s.x, n, layer.postNorm(), config.rmsNormEps(), s.h);
+      WeightRows.split(s.h, n, hidden, s.split);
+      layer.gateUp().apply(s.split, n, s.gateUp, 2 * inter);
+      SiluGate.apply(s.gateUp, n, inter, s.act);
+      WeightRows.split(s.act, n, inter, s.split);
+      layer.down().apply(s.split, n, s.proj, hidden);
+      add(s.x, s.proj, n * hidden);
+    }
+    for (int r = 0; r < rows; r++) {
+      System.arraycopy(s.x, batch.logitRows()[r] * hidden, s.proj, r * hidden, hidden);
+    }
+    RmsNorm.apply(s.proj, rows, finalNorm, config.rmsNormEps(), s.h);
+    WeightRows.split(s.h, rows, hidden, s.split);
+    lmHead.apply(s.split, rows, s.logits, config.vocabSize());
+    float[][] logits = new float[rows][];
+    for (int r = 0; r < rows; r++) {
+      int v = config.vocabSize();
+      logits[r] = java.util.Arrays.copyOfRange(s.logits, r * v, (r + 1) * v);
+    }
+    return logits;
+  }
+
+  private static void add(float[] x, float[] y, int n) {
+    for (int i = 0; i < n; i++) x[i] += y[i];
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+
+  /** Activation buffers for up to {@code tokens} batch tokens and {@code logitRows} logit rows. */
+  private static final class Scratch {
+    final int tokens;
+    final int logitRows;
+    final float[] x, h, split, qkv, proj, gateUp, act, cos, sin, logits;
+
+    Scratch(ModelConfig config, int tokens, int logitRows) {
+      this.tokens = tokens;
+      this.logitRows = logitRows;
+      int hidden = config.hiddenSize();
+      int inter = config.intermediateSize();
+      x = new float[tokens * hidden];
+      h = new float[tokens * hidden];
+      split = new float[tokens * Math.max(hidden, inter)];
+      qkv = new float[tokens * config.qkvWidth()];
+      proj = new float[tokens * hidden];
+      gateUp = new float[tokens * 2 * inter];
+      act = new float[tokens * inter];
+      cos = new float[tokens * config.headDim() / 2];
+      sin = new float[tokens * config.headDim() / 2];
+      logits = new float[logitRows * config.vocabSize()];
+    }
+  }
+}

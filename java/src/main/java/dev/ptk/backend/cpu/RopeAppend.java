@@ -1,0 +1,46 @@
+package dev.ptk.backend.cpu;
+
+/**
+ * The step between the QKV projection and attention: adds the thought embedding (the layer's table
+ * row for the token's segment) to K and V of every kv head, rotates Q and K at the token's own
+ * position, and writes K and V as bf16 into the token's cache slot.
+ */
+final class RopeAppend {
+  private RopeAppend() {}
+
+  /**
+   * @param qkv {@code [T, (hq + 2 hkv) d]} rows {@code [q heads | k heads | v heads]}; Q is rotated in
+   *     place (K and V are changed in place too)
+   * @param thought {@code [segments, d]} table, or null for none (zero embedding)
+   * @param cos, sin {@code [T, d/2]} angles of each token's position ({@link Rotary#angles})
+   * @param slots cache slot per token; a negative slot is not written
+   */
+  static void apply(float[] qkv, int tokens, int hq, int hkv, int d, int[] segmentIds, float[] thought,
+      Rotary rotary, float[] cos, float[] sin, int[] slots, short[] kCache, short[] vCache) {
+    int width = (hq + 2 * hkv) * d;
+    int half = d / 2;
+    for (int t = 0; t < tokens; t++) {
+      int row = t * width;
+      int cs = t * half;
+      for (int h = 0; h < hq; h++) rotary.rotate(qkv, row + h * d, cos, sin, cs);
+      for (int h = 0; h < hkv; h++) {
+        int kOff = row + (hq + h) * d;
+        int vOff = row + (hq + hkv + h) * d;
+        if (thought != null) {
+          int e = segmentIds[t] * d;
+          for (int i = 0; i < d; i++) {
+            qkv[kOff + i] += thought[e + i];
+            qkv[vOff + i] += thought[e + i];
+          }
+        }
+        rotary.rotate(qkv, kOff, cos, sin, cs);
+        if (slots[t] < 0) continue;
+        int dst = (slots[t] * hkv + h) * d;
+        for (int i = 0; i < d; i++) {
+          kCache[dst + i] = KvCache.toBf16(qkv[kOff + i]);
+          vCache[dst + i] = KvCache.toBf16(qkv[vOff + i]);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,152 @@
+package dev.ptk.backend.cpu;
+
+import dev.ptk.model.DType;
+import dev.ptk.model.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.ShortBuffer;
+import java.util.List;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code [out, in]} weight matrices stacked by rows (q | k | v, or gate | up), read in place from
+ * their buffers (BF16, F16 or F32; never copied whole), with an optional bias per row.
+ *
+ * <p>A row is delivered in the "split" order {@code [x0 x2 x4 … | x1 x3 x5 …]}: one little-endian
+ * int holds two bf16 values, and shifting or masking it gives the even and the odd element as a
+ * float with no lane shuffle. Activations are put in the same order once per matmul.
+ */
+final class WeightRows {
+  private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+
+  private final int in;
+  private final int rows;
+  private final Tensor[] tensors;
+  private final int[] firstRow;
+  private final float[] bias;
+
+  /** {@code biases} is null or holds one tensor (or null) per weight. */
+  WeightRows(List<Tensor> weights, List<Tensor> biases) {
+    tensors = weights.toArray(new Tensor[0]);
+    firstRow = new int[tensors.length + 1];
+    in = tensors[0].dim(1);
+    for (int i = 0; i < tensors.length; i++) {
+      Tensor t = tensors[i];
+      if (t.shape().length != 2 || t.dim(1) != in) {
+        throw new IllegalArgumentException(t + ": expected [out, " + in + "]");
+      }
+      if (in % 2 != 0) throw new IllegalArgumentException(t + ": odd input width");
+      if (t.dtype() != DType.BF16 && t.dtype() != DType.F16 && t.dtype() != DType.F32) {
+        throw new IllegalArgumentException(t + ": unsupported dtype " + t.dtype());
+      }
+      firstRow[i + 1] = firstRow[i] + t.dim(0);
+    }
+    rows = firstRow[tensors.length];
+    bias = biases == null ? null : readBias(biases);
+  }
+
+  static WeightRows of(Tensor weight) {
+    return new WeightRows(List.of(weight), null);
+  }
+
+  int in() {
+    return in;
+  }
+
+  int rows() {
+    return rows;
+  }
+
+  float bias(int row) {
+    return bias == null ? 0f : bias[row];
+  }
+
+  /** Views to read rows from, one per tensor; each worker keeps its own (buffers are not thread-safe). */
+  Reader reader() {
+    return new Reader();
+  }
+
+  private float[] readBias(List<Tensor> biases) {
+    float[] b = new float[rows];
+    for (int i = 0; i < tensors.length; i++) {
+      Tensor t = biases.get(i);
+      if (t == null) continue;
+      int n = firstRow[i + 1] - firstRow[i];
+      if (t.elementCount() != n) throw new IllegalArgumentException(t + ": expected [" + n + "]");
+      float[] v = t.toFloats();
+      System.arraycopy(v, 0, b, firstRow[i], n);
+    }
+    return b;
+  }
+
+  /** Per-thread row reader with its own scratch. */
+  final class Reader {
+    private final IntBuffer[] bf16 = new IntBuffer[tensors.length];
+    private final ShortBuffer[] f16 = new ShortBuffer[tensors.length];
+    private final FloatBuffer[] f32 = new FloatBuffer[tensors.length];
+    private final int[] packed = new int[in / 2];
+    private final short[] halves = new short[in];
+    private final float[] floats = new float[in];
+
+    private Reader() {
+      for (int i = 0; i < tensors.length; i++) {
+        ByteBuffer b = tensors[i].data().duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        b.clear();
+        switch (tensors[i].dtype()) {
+          case BF16 -> bf16[i] = b.asIntBuffer();
+          case F16 -> f16[i] = b.asShortBuffer();
+          default -> f32[i] = b.asFloatBuffer();
+        }
+      }
+    }
+
+    /** Row {@code row} of the stack into {@code dst[0, in)} in split order. */
+    void read(int row, float[] dst) {
+      int t = 0;
+      while (row >= firstRow[t + 1]) t++;
+      int r = row - firstRow[t];
+      int half = in / 2;
+      if (bf16[t] != null) {
+        bf16[t].get(r * half, packed, 0, half);
+        int i = 0;
+        for (int bound = I.loopBound(half); i < bound; i += I.length()) {
+          IntVector w = IntVector.fromArray(I, packed, i);
+          w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, i);
+          w.and(0xFFFF0000).reinterpretAsFloats().intoArray(dst, half + i);
+        }
+        for (; i < half; i++) {
+          dst[i] = Float.intBitsToFloat(packed[i] << 16);
+          dst[half + i] = Float.intBitsToFloat(packed[i] & 0xFFFF0000);
+        }
+      } else if (f16[t] != null) {
+        f16[t].get(r * in, halves, 0, in);
+        for (int i = 0; i < half; i++) {
+          dst[i] = Tensor.f16ToFloat(halves[2 * i]);
+          dst[half + i] = Tensor.f16ToFloat(halves[2 * i + 1]);
+        }
+      } else {
+        f32[t].get(r * in, floats, 0, in);
+        for (int i = 0; i < half; i++) {
+          dst[i] = floats[2 * i];
+          dst[half + i] = floats[2 * i + 1];
+        }
+      }
+    }
+  }
+
+  /** Puts {@code rows} rows of width {@code in} of {@code x} into split order in {@code dst}. */
+  static void split(float[] x, int rows, int in, float[] dst) {
+    int half = in / 2;
+    for (int t = 0; t < rows; t++) {
+      int o = t * in;
+      for (int i = 0; i < half; i++) {
+        dst[o + i] = x[o + 2 * i];
+        dst[o + half + i] = x[o + 2 * i + 1];
+      }
+    }
+  }
+}

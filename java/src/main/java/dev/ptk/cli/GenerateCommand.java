@@ -1,0 +1,225 @@
+package dev.ptk.cli;
+
+import dev.ptk.backend.Backend;
+import dev.ptk.engine.GenerationOptions;
+import dev.ptk.engine.GenerationResult;
+import dev.ptk.engine.PagePool;
+import dev.ptk.engine.ParaThinkerEngine;
+import dev.ptk.engine.PathOutput;
+import dev.ptk.engine.SamplingParams;
+import dev.ptk.engine.SummaryPosition;
+import dev.ptk.engine.Termination;
+import dev.ptk.engine.Timings;
+import dev.ptk.model.Checkpoint;
+import dev.ptk.model.ModelFormatException;
+import dev.ptk.model.ParaThinkerPrompt;
+import dev.ptk.model.RopeScaling;
+import dev.ptk.model.Tokenizer;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.SplittableRandom;
+
+/** {@code ptk generate}: one question through the ParaThinker flow, with live progress. */
+final class GenerateCommand implements Command {
+  static final String USAGE = """
+      usage: ptk generate --model DIR --paths P [options] "question"
+        --model DIR                checkpoint directory (config.json, model.safetensors, tokenizer.json)
+        --paths P                  parallel reasoning paths, 1..8 (up to max_segments-1 with a warning)
+        --max-tokens N             tokens per path, a multiple of 16 (default 16384)
+        --temperature T            default 0.5; below 1e-5 is greedy
+        --top-p p                  default 1.0 (off)
+        --top-k k                  default 0 (off)
+        --seed S                   sampling seed (default: random, printed)
+        --termination first|all|ratio:R   end thinking at the first finished path (default), when all
+                                   have finished, or once a fraction R of them has
+        --summary-position engine|training   summary RoPE base 2*Lp+n (default) or Lp+n
+        --summary-max-tokens N     summary cap counting <summary> (default 128)
+        --yarn auto|off|F          RoPE: auto = YaRN factor max-tokens/8192 when above 1 (default),
+                                   off = config.json's, F = YaRN factor F (original length 9280)
+        --kv-pages N               KV pool size in pages of 16 tokens (default: the request's worst case)
+        --backend cpu|cuda|auto    default auto (the CPU in this version)
+        --quiet                    no progress line and timings
+      """;
+
+  @Override
+  public String name() {
+    return "generate";
+  }
+
+  @Override
+  public String summary() {
+    return "answer a question with P parallel reasoning paths and a summary";
+  }
+
+  @Override
+  public int run(Options options, PrintStream out, PrintStream err) {
+    if (options.flag("--help")) {
+      out.print(USAGE);
+      return 0;
+    }
+    Path model = modelDir(options);
+    String pathsText = options.required("--paths");
+    int maxTokens = options.integer("--max-tokens", GenerationOptions.DEFAULT_MAX_TOKENS, 1, Integer.MAX_VALUE);
+    if (maxTokens % Backends.PAGE_SIZE != 0) {
+      throw new UsageException("--max-tokens must be a multiple of " + Backends.PAGE_SIZE + ", got " + maxTokens);
+    }
+    double temperature = options.real("--temperature", GenerationOptions.DEFAULT_TEMPERATURE, 0, Double.MAX_VALUE);
+    double topP = options.real("--top-p", 1.0, Double.MIN_VALUE, 1.0);
+    int topK = options.integer("--top-k", 0, 0, Integer.MAX_VALUE);
+    long seed = seed(options.string("--seed", null));
+    Termination termination = termination(options.string("--termination", "first"));
+    SummaryPosition position = summaryPosition(options.string("--summary-position", "engine"));
+    int summaryMax = options.integer("--summary-max-tokens", GenerationOptions.DEFAULT_SUMMARY_MAX_TOKENS, 2, Integer.MAX_VALUE);
+    String yarn = options.string("--yarn", "auto");
+    String kvPages = options.string("--kv-pages", null);
+    Backends.choose(options.string("--backend", "auto"));
+    boolean quiet = options.flag("--quiet");
+    options.finish();
+    if (options.positional().size() != 1) {
+      throw new UsageException("give the question as one quoted argument (got " + options.positional().size() + " arguments)");
+    }
+    String question = options.positional().get(0);
+
+    try (Checkpoint checkpoint = openCheckpoint(model)) {
+      return generate(checkpoint, question, pathsText, maxTokens, new SamplingParams(temperature, topP, topK, seed),
+          termination, position, summaryMax, yarn, kvPages, quiet, out, err);
+    }
+  }
+
+  private static int generate(Checkpoint checkpoint, String question, String pathsText, int maxTokens, SamplingParams sampling,
+      Termination termination, SummaryPosition position, int summaryMax, String yarn, String kvPages, boolean quiet,
+      PrintStream out, PrintStream err) {
+    int maxPaths = GenerationOptions.maxPaths(checkpoint.config());
+    int paths = paths(pathsText, maxPaths);
+    RopeScaling scaling = Backends.yarn(yarn, checkpoint.config().ropeScaling(), GenerationOptions.releasedRopeScaling(maxTokens));
+    GenerationOptions request = new GenerationOptions(paths, maxTokens, sampling, termination, position, summaryMax);
+
+    try (Tokenizer tokenizer = openTokenizer(checkpoint)) {
+      int[] prompt = ParaThinkerPrompt.engineIds(tokenizer, question, Backends.PAGE_SIZE);
+      int context = checkpoint.config().maxPositionEmbeddings();
+      if (prompt.length >= context) {
+        throw new UsageException("the prompt has " + prompt.length + " tokens, the model's context is " + context
+            + " (max_position_embeddings)");
+      }
+      int pages = kvPages != null ? parsePages(kvPages)
+          : PagePool.pagesFor(prompt.length, Backends.PAGE_SIZE) + paths * PagePool.pagesFor(maxTokens, Backends.PAGE_SIZE)
+              + PagePool.pagesFor(summaryMax, Backends.PAGE_SIZE);
+      try (Backend backend = Backends.open(checkpoint, scaling, pages)) {
+        ParaThinkerEngine engine = ParaThinkerEngine.of(backend, tokenizer);
+        try {
+          engine.validate(prompt, request);
+        } catch (IllegalArgumentException e) {
+          throw new UsageException(e.getMessage());
+        }
+        ProgressLine progress = new ProgressLine(err, !quiet);
+        GenerationResult r;
+        try {
+          r = engine.generate(prompt, request, progress);
+        } finally {
+          progress.end();
+        }
+        print(r, out);
+        if (!quiet) err.println(timings(r, backend));
+      }
+    }
+    return 0;
+  }
+
+  static Path modelDir(Options options) {
+    Path model = options.existingPath("--model");
+    if (!Files.isDirectory(model)) throw new UsageException("--model: " + model + " is not a directory");
+    return model;
+  }
+
+  static Checkpoint openCheckpoint(Path dir) {
+    try {
+      return Checkpoint.open(dir);
+    } catch (ModelFormatException e) {
+      throw new UsageException(e.getMessage());
+    }
+  }
+
+  private static Tokenizer openTokenizer(Checkpoint checkpoint) {
+    try {
+      Tokenizer t = Tokenizer.load(checkpoint.tokenizerFile());
+      t.special();
+      return t;
+    } catch (ModelFormatException e) {
+      throw new UsageException(e.getMessage());
+    }
+  }
+
+  private static int paths(String text, int max) {
+    int p;
+    try {
+      p = Integer.parseInt(text);
+    } catch (NumberFormatException e) {
+      throw new UsageException("--paths must be an integer, got '" + text + "'");
+    }
+    if (p < 1 || p > max) {
+      throw new UsageException("--paths must be in [1, " + max + "] (1.." + GenerationOptions.TRAINED_PATHS
+          + " as trained, more up to max_segments - 1 with a warning), got " + p);
+    }
+    return p;
+  }
+
+  static int parsePages(String text) {
+    try {
+      int n = Integer.parseInt(text);
+      if (n >= 1) return n;
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException("--kv-pages must be a positive integer, got '" + text + "'");
+  }
+
+  private static long seed(String text) {
+    if (text == null) return new SplittableRandom().nextLong();
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      throw new UsageException("--seed must be an integer, got '" + text + "'");
+    }
+  }
+
+  private static Termination termination(String text) {
+    if (text.equals("first")) return Termination.FIRST_FINISH;
+    if (text.equals("all")) return Termination.ALL;
+    if (text.startsWith("ratio:")) {
+      try {
+        double r = Double.parseDouble(text.substring(6));
+        if (r > 0 && r <= 1) return Termination.ratio(r);
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+    }
+    throw new UsageException("--termination must be first, all or ratio:R with 0 < R <= 1, got '" + text + "'");
+  }
+
+  static SummaryPosition summaryPosition(String text) {
+    return switch (text) {
+      case "engine" -> SummaryPosition.ENGINE;
+      case "training" -> SummaryPosition.TRAINING;
+      default -> throw new UsageException("--summary-position must be engine or training, got '" + text + "'");
+    };
+  }
+
+  private static void print(GenerationResult r, PrintStream out) {
+    for (PathOutput p : r.paths()) {
+      out.printf("=== path %d (%s, %d tokens) ===%n%s%n", p.index(), p.finish().name().toLowerCase(), p.tokens().length, p.text());
+    }
+    out.printf("=== summary (%s, %d tokens) ===%n%s%n", r.summaryFinish().name().toLowerCase(), r.summaryTokens().length,
+        r.summaryText());
+    out.printf("=== answer ===%n%s%n", r.answer() != null ? r.answer() : "(no \\boxed{} answer)");
+  }
+
+  private static String timings(GenerationResult r, Backend backend) {
+    Timings t = r.timings();
+    return String.format("prefill %d tokens %.2f s (%.1f tok/s), thinking %d x %d tokens %.2f s (%.1f tok/s), "
+            + "summary %d tokens %.2f s (%.1f tok/s); seed %d; %s",
+        t.promptTokens(), t.prefillNanos() / 1e9, t.prefillTokensPerSecond(), r.paths().size(), r.pathLength(),
+        t.thinkingNanos() / 1e9, t.thinkingTokensPerSecond(), t.summaryTokens(), t.summaryNanos() / 1e9,
+        t.summaryTokensPerSecond(), r.seed(), backend.describe());
+  }
+}
