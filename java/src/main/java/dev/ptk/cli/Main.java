@@ -16,6 +16,8 @@ public final class Main {
     register(new InfoCommand());
     register(new GenerateCommand());
     register(new ScoreCommand());
+    register(new TokenizeCommand());
+    register(new InitRandomCommand());
   }
 
   private Main() {}

@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -124,6 +123,35 @@ public final class Checkpoint implements AutoCloseable {
     return m;
   }
 
+  /**
+   * Name and shape of every tensor a checkpoint of this config holds, in checkpoint order; the
+   * thought-embedding tables only with {@code thoughtEmbeddings}, lm_head only when untied.
+   */
+  public static Map<String, long[]> tensorShapes(ModelConfig c, boolean thoughtEmbeddings) {
+    long h = c.hiddenSize(), kv = (long) c.numKvHeads() * c.headDim(), inter = c.intermediateSize();
+    Map<String, long[]> m = new LinkedHashMap<>();
+    m.put("model.embed_tokens.weight", new long[] {c.vocabSize(), h});
+    for (int l = 0; l < c.numLayers(); l++) {
+      String p = "model.layers." + l + ".";
+      m.put(p + "input_layernorm.weight", new long[] {h});
+      m.put(p + "self_attn.q_proj.weight", new long[] {h, h});
+      m.put(p + "self_attn.q_proj.bias", new long[] {h});
+      m.put(p + "self_attn.k_proj.weight", new long[] {kv, h});
+      m.put(p + "self_attn.k_proj.bias", new long[] {kv});
+      m.put(p + "self_attn.v_proj.weight", new long[] {kv, h});
+      m.put(p + "self_attn.v_proj.bias", new long[] {kv});
+      m.put(p + "self_attn.o_proj.weight", new long[] {h, h});
+      if (thoughtEmbeddings) m.put(p + "self_attn.seg_embeddings.weight", new long[] {c.maxSegments(), c.headDim()});
+      m.put(p + "post_attention_layernorm.weight", new long[] {h});
+      m.put(p + "mlp.gate_proj.weight", new long[] {inter, h});
+      m.put(p + "mlp.up_proj.weight", new long[] {inter, h});
+      m.put(p + "mlp.down_proj.weight", new long[] {h, inter});
+    }
+    m.put("model.norm.weight", new long[] {h});
+    if (!c.tieWordEmbeddings()) m.put("lm_head.weight", new long[] {c.vocabSize(), h});
+    return m;
+  }
+
   static Weights buildWeights(ModelConfig c, Map<String, Tensor> tensors, String where) {
     for (String leftover : List.of("seg_embeddings.weight", "model.seg_embeddings.weight")) {
       if (tensors.containsKey(leftover)) {
@@ -131,66 +159,53 @@ public final class Checkpoint implements AutoCloseable {
             + " is a leftover of an older training version (thought embeddings belong to each layer's self_attn)");
       }
     }
-    Lookup look = new Lookup(tensors, where);
-    int h = c.hiddenSize(), kv = c.numKvHeads() * c.headDim(), inter = c.intermediateSize();
-    Tensor embed = look.get("model.embed_tokens.weight", c.vocabSize(), h);
-    List<LayerWeights> layers = new ArrayList<>();
     int withSeg = 0;
     for (int l = 0; l < c.numLayers(); l++) {
-      String p = "model.layers." + l + ".";
-      String seg = p + "self_attn.seg_embeddings.weight";
-      Tensor segTable = null;
+      String seg = "model.layers." + l + ".self_attn.seg_embeddings.weight";
       if (tensors.containsKey(seg)) {
         if (c.maxSegments() == 0) {
           throw new ModelFormatException(where + ": tensor " + seg + " is present but config.json has no max_segments");
         }
-        segTable = look.get(seg, c.maxSegments(), c.headDim());
         withSeg++;
       }
-      layers.add(new LayerWeights(
-          look.get(p + "input_layernorm.weight", h),
-          look.get(p + "self_attn.q_proj.weight", h, h), look.get(p + "self_attn.q_proj.bias", h),
-          look.get(p + "self_attn.k_proj.weight", kv, h), look.get(p + "self_attn.k_proj.bias", kv),
-          look.get(p + "self_attn.v_proj.weight", kv, h), look.get(p + "self_attn.v_proj.bias", kv),
-          look.get(p + "self_attn.o_proj.weight", h, h),
-          look.get(p + "post_attention_layernorm.weight", h),
-          look.get(p + "mlp.gate_proj.weight", inter, h), look.get(p + "mlp.up_proj.weight", inter, h),
-          look.get(p + "mlp.down_proj.weight", h, inter),
-          segTable));
     }
     if (withSeg != 0 && withSeg != c.numLayers()) {
       throw new ModelFormatException(where + ": self_attn.seg_embeddings.weight is present in " + withSeg + " of "
           + c.numLayers() + " layers (all or none)");
     }
-    Tensor norm = look.get("model.norm.weight", h);
-    Tensor lmHead;
-    if (c.tieWordEmbeddings()) {
-      lmHead = embed;
-      look.used.add("lm_head.weight"); // a tied checkpoint may still carry a copy; it is not read
-    } else {
-      lmHead = look.get("lm_head.weight", c.vocabSize(), h);
-    }
+    boolean thought = withSeg > 0;
+    Map<String, long[]> shapes = tensorShapes(c, thought);
     for (String name : tensors.keySet()) {
-      if (!look.used.contains(name) && !name.endsWith("rotary_emb.inv_freq")) {
+      boolean tiedCopy = c.tieWordEmbeddings() && name.equals("lm_head.weight"); // present but not read
+      if (!shapes.containsKey(name) && !tiedCopy && !name.endsWith("rotary_emb.inv_freq")) {
         throw new ModelFormatException(where + ": unexpected tensor " + name + " (config.json describes "
             + c.numLayers() + " layers; does the config belong to these weights?)");
       }
     }
-    return new Weights(embed, List.copyOf(layers), norm, lmHead);
+    Lookup look = new Lookup(tensors, shapes, where);
+    List<LayerWeights> layers = new ArrayList<>();
+    for (int l = 0; l < c.numLayers(); l++) {
+      String p = "model.layers." + l + ".";
+      layers.add(new LayerWeights(
+          look.get(p + "input_layernorm.weight"),
+          look.get(p + "self_attn.q_proj.weight"), look.get(p + "self_attn.q_proj.bias"),
+          look.get(p + "self_attn.k_proj.weight"), look.get(p + "self_attn.k_proj.bias"),
+          look.get(p + "self_attn.v_proj.weight"), look.get(p + "self_attn.v_proj.bias"),
+          look.get(p + "self_attn.o_proj.weight"),
+          look.get(p + "post_attention_layernorm.weight"),
+          look.get(p + "mlp.gate_proj.weight"), look.get(p + "mlp.up_proj.weight"),
+          look.get(p + "mlp.down_proj.weight"),
+          thought ? look.get(p + "self_attn.seg_embeddings.weight") : null));
+    }
+    Tensor embed = look.get("model.embed_tokens.weight");
+    Tensor lmHead = c.tieWordEmbeddings() ? embed : look.get("lm_head.weight");
+    return new Weights(embed, List.copyOf(layers), look.get("model.norm.weight"), lmHead);
   }
 
-  /** Fetches tensors by name, checking shape and dtype, and remembers which were used. */
-  private static final class Lookup {
-    final Map<String, Tensor> tensors;
-    final String where;
-    final Set<String> used = new HashSet<>();
-
-    Lookup(Map<String, Tensor> tensors, String where) {
-      this.tensors = tensors;
-      this.where = where;
-    }
-
-    Tensor get(String name, long... shape) {
+  /** Fetches tensors by name, checking shape and dtype. */
+  private record Lookup(Map<String, Tensor> tensors, Map<String, long[]> shapes, String where) {
+    Tensor get(String name) {
+      long[] shape = shapes.get(name);
       Tensor t = tensors.get(name);
       if (t == null) throw new ModelFormatException(where + ": missing tensor " + name);
       if (!Arrays.equals(t.shape(), shape)) {
@@ -200,7 +215,6 @@ public final class Checkpoint implements AutoCloseable {
       if (!FLOAT_TYPES.contains(t.dtype())) {
         throw new ModelFormatException(where + ": tensor " + name + " has dtype " + t.dtype() + " (supported: BF16, F16, F32)");
       }
-      used.add(name);
       return t;
     }
   }

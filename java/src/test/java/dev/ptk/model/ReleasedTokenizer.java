@@ -14,13 +14,13 @@ import java.nio.file.Path;
  * model/fetch-test-tokenizer.sh) with the DeepSeek-distill added tokens at 151643..151664
  * (spec/qwen2.md §4) and ParaThinker's at 151665..151683 (spec/parathinker.md §1.2).
  */
-final class ReleasedTokenizer {
+public final class ReleasedTokenizer {
   static final Path QWEN = Path.of("..", "build", "qwen-tokenizer", "tokenizer.json");
 
   private ReleasedTokenizer() {}
 
   /** Writes the rebuilt tokenizer.json into {@code dir} and returns its path. */
-  static Path write(Path dir) throws IOException {
+  public static Path write(Path dir) throws IOException {
     if (!Files.isRegularFile(QWEN)) {
       fail(QWEN.toAbsolutePath().normalize() + " is missing: run model/fetch-test-tokenizer.sh first");
     }
