@@ -64,8 +64,9 @@ final class GenerateCommand implements Command {
     if (maxTokens % Backends.PAGE_SIZE != 0) {
       throw new UsageException("--max-tokens must be a multiple of " + Backends.PAGE_SIZE + ", got " + maxTokens);
     }
-    double temperature = options.real("--temperature", GenerationOptions.DEFAULT_TEMPERATURE, 0, Double.MAX_VALUE);
-    double topP = options.real("--top-p", 1.0, Double.MIN_VALUE, 1.0);
+    double temperature = options.real("--temperature", GenerationOptions.DEFAULT_TEMPERATURE, 0, 1e4);
+    double topP = options.real("--top-p", 1.0, 0, 1.0);
+    if (topP == 0) throw new UsageException("--top-p must be in (0, 1], got 0");
     int topK = options.integer("--top-k", 0, 0, Integer.MAX_VALUE);
     long seed = seed(options.string("--seed", null));
     Termination termination = termination(options.string("--termination", "first"));

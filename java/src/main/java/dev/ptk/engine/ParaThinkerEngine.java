@@ -13,6 +13,9 @@ import java.util.function.Function;
  * prompt once, decode P paths in lockstep as one batch over the shared prompt pages, then a
  * summary over the prompt and every path's pages, all without copying KV. Requests run one at a
  * time; the engine owns the page allocation of the backend's KV pool.
+ *
+ * <p>RoPE is the backend's: to match the released example, create it from
+ * {@code config.withRopeScaling(GenerationOptions.releasedRopeScaling(maxTokens))}.
  */
 public final class ParaThinkerEngine {
   private final Backend backend;

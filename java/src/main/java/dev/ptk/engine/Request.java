@@ -96,7 +96,10 @@ final class Request implements AutoCloseable {
     return new Outcome(pathIds, finish, n, summary, summaryFinish, timings);
   }
 
-  /** §5.2: the prompt once at positions 0..Lp-1, segment 0; its sampled token is discarded. */
+  /**
+   * §5.2: the prompt once at positions 0..Lp-1, segment 0. The released engine samples a token here
+   * and discards it; no logits are asked for.
+   */
   private KvSegment prefill() {
     int lp = prompt.length;
     int[] positions = new int[lp];

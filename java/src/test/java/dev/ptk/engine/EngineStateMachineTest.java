@@ -2,6 +2,7 @@ package dev.ptk.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -224,6 +225,21 @@ class EngineStateMachineTest {
     assertTrue(warnings.get(0).contains("P = 9"), warnings.get(0));
     assertArrayEquals(new int[] {10, 41, 42, 11}, r.paths().get(8).tokens(), "path 9 starts with <think1>, ends with </think1>");
     assertEquals(9, backend.batches.get(1).segmentIds()[8], "path 9 has segment id 9");
+  }
+
+  @Test
+  void theSameSeedReplaysARequest() {
+    SamplingParams hot = new SamplingParams(1.0, 1.0, 0, 1234);
+    GenerationOptions o = new GenerationOptions(3, 64, hot, Termination.FIRST_FINISH, SummaryPosition.ENGINE, 16);
+    GenerationResult a = run(new ScriptedBackend(B, 64, 32, script(new int[3][0], new int[0], 0)), o);
+    GenerationResult b = run(new ScriptedBackend(B, 64, 32, script(new int[3][0], new int[0], 0)), o);
+    GenerationResult c = run(new ScriptedBackend(B, 64, 32, script(new int[3][0], new int[0], 0)),
+        new GenerationOptions(3, 64, new SamplingParams(1.0, 1.0, 0, 1235), Termination.FIRST_FINISH, SummaryPosition.ENGINE, 16));
+    assertEquals(Arrays.toString(a.paths().get(0).tokens()) + Arrays.toString(a.summaryTokens()),
+        Arrays.toString(b.paths().get(0).tokens()) + Arrays.toString(b.summaryTokens()));
+    assertEquals(a.text(), b.text());
+    assertNotEquals(a.text(), c.text());
+    assertEquals(1234, a.seed());
   }
 
   @Test

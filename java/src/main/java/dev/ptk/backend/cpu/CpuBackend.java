@@ -52,7 +52,7 @@ public final class CpuBackend implements Backend {
     this.embedding = e;
     for (int l = 0; l < config.numLayers(); l++) layers.add(CpuLayer.of(l, weights.layers().get(l), config, pool));
     this.finalNorm = CpuLayer.vector(weights.norm(), config.hiddenSize());
-    Tensor head = weights.lmHead() != null ? weights.lmHead() : e;
+    Tensor head = weights.lmHead();
     this.lmHead = new MatMul(pool, WeightRows.of(head));
     if (lmHead.weights().rows() != config.vocabSize() || lmHead.weights().in() != config.hiddenSize()) {
       throw new IllegalArgumentException(head + ": expected [" + config.vocabSize() + ", " + config.hiddenSize() + "]");

@@ -12,11 +12,13 @@ import jdk.incubator.vector.VectorSpecies;
 final class MatMul implements WorkerPool.RangeTask {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final int ROWS = 4;
+  private static final int CHUNK = 512;
 
   private final WorkerPool pool;
   private final WeightRows weights;
   private final WeightRows.Reader[] readers;
   private final float[][][] rowScratch;
+  private float[][] sums = new float[0][0];
 
   // the call in progress (set by apply, read by the workers)
   private float[] x;
@@ -45,6 +47,7 @@ final class MatMul implements WorkerPool.RangeTask {
     this.tokens = tokens;
     this.out = out;
     this.outStride = outStride;
+    if (sums.length == 0 || sums[0].length < tokens * ROWS * F.length()) sums = new float[pool.size()][tokens * ROWS * F.length()];
     int blocks = (weights.rows() + ROWS - 1) / ROWS;
     pool.run(blocks, this);
     this.x = null;
@@ -55,60 +58,92 @@ final class MatMul implements WorkerPool.RangeTask {
   public void run(int worker, int fromBlock, int toBlock) {
     WeightRows.Reader reader = readers[worker];
     float[][] w = rowScratch[worker];
+    float[] acc = sums[worker];
     int in = weights.in();
+    int rows = weights.rows();
     for (int b = fromBlock; b < toBlock; b++) {
       int r0 = b * ROWS;
-      if (r0 + ROWS <= weights.rows()) {
-        for (int k = 0; k < ROWS; k++) reader.read(r0 + k, w[k]);
-        for (int t = 0; t < tokens; t++) dot4(w, x, t * in, in, out, t * outStride + r0);
-        for (int k = 0; k < ROWS; k++) {
-          float bias = weights.bias(r0 + k);
-          for (int t = 0; t < tokens; t++) out[t * outStride + r0 + k] += bias;
-        }
-      } else {
-        for (int r = r0; r < weights.rows(); r++) {
-          reader.read(r, w[0]);
-          for (int t = 0; t < tokens; t++) out[t * outStride + r] = dot(w[0], x, t * in, in) + weights.bias(r);
+      int k = Math.min(ROWS, rows - r0);
+      for (int j = 0; j < ROWS; j++) {
+        if (j < k) reader.read(r0 + j, w[j]);
+        else java.util.Arrays.fill(w[j], 0f); // the last block may be short
+      }
+      int lanes = F.length();
+      int block = ROWS * lanes;
+      java.util.Arrays.fill(acc, 0, tokens * block, 0f);
+      // chunks of the input width: the four row pieces and T activation pieces stay in L1
+      int vectorized = F.loopBound(in);
+      for (int c = 0; c < vectorized; c += CHUNK) {
+        int len = Math.min(CHUNK, vectorized - c);
+        int t = 0;
+        for (; t + 1 < tokens; t += 2) dot4x2(w, c, len, x, t * in + c, in, acc, t * block);
+        if (t < tokens) dot4(w, c, len, x, t * in + c, acc, t * block);
+      }
+      for (int t = 0; t < tokens; t++) {
+        for (int j = 0; j < k; j++) {
+          float sum = FloatVector.fromArray(F, acc, t * block + j * lanes).reduceLanes(VectorOperators.ADD);
+          for (int i = vectorized; i < in; i++) sum += w[j][i] * x[t * in + i];
+          out[t * outStride + r0 + j] = sum + weights.bias(r0 + j);
         }
       }
     }
   }
 
-  /** Four weight rows against one activation row: each activation vector is loaded once. */
-  private static void dot4(float[][] w, float[] x, int xOff, int n, float[] out, int outOff) {
+  /**
+   * Adds four weight rows' pieces {@code [off, off + n)} times one activation piece to the four
+   * partial-sum vectors at {@code acc[at, at + 4·lanes)} (reduced once, after the last piece).
+   * {@code n} is a multiple of the vector length.
+   */
+  private static void dot4(float[][] w, int off, int n, float[] x, int xOff, float[] acc, int at) {
     float[] w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
-    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-    int i = 0;
-    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+    int lanes = F.length();
+    FloatVector a0 = FloatVector.fromArray(F, acc, at), a1 = FloatVector.fromArray(F, acc, at + lanes);
+    FloatVector a2 = FloatVector.fromArray(F, acc, at + 2 * lanes), a3 = FloatVector.fromArray(F, acc, at + 3 * lanes);
+    for (int i = 0; i < n; i += lanes) {
       FloatVector xv = FloatVector.fromArray(F, x, xOff + i);
-      a0 = FloatVector.fromArray(F, w0, i).fma(xv, a0);
-      a1 = FloatVector.fromArray(F, w1, i).fma(xv, a1);
-      a2 = FloatVector.fromArray(F, w2, i).fma(xv, a2);
-      a3 = FloatVector.fromArray(F, w3, i).fma(xv, a3);
+      a0 = FloatVector.fromArray(F, w0, off + i).fma(xv, a0);
+      a1 = FloatVector.fromArray(F, w1, off + i).fma(xv, a1);
+      a2 = FloatVector.fromArray(F, w2, off + i).fma(xv, a2);
+      a3 = FloatVector.fromArray(F, w3, off + i).fma(xv, a3);
     }
-    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-    float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-    for (; i < n; i++) {
-      float xi = x[xOff + i];
-      s0 += w0[i] * xi;
-      s1 += w1[i] * xi;
-      s2 += w2[i] * xi;
-      s3 += w3[i] * xi;
-    }
-    out[outOff] = s0;
-    out[outOff + 1] = s1;
-    out[outOff + 2] = s2;
-    out[outOff + 3] = s3;
+    a0.intoArray(acc, at);
+    a1.intoArray(acc, at + lanes);
+    a2.intoArray(acc, at + 2 * lanes);
+    a3.intoArray(acc, at + 3 * lanes);
   }
 
-  private static float dot(float[] w, float[] x, int xOff, int n) {
-    FloatVector acc = FloatVector.zero(F);
-    int i = 0;
-    for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-      acc = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, xOff + i), acc);
+  /** {@link #dot4} for two consecutive activation rows: each weight vector loaded serves both. */
+  private static void dot4x2(float[][] w, int off, int n, float[] x, int xOff, int in, float[] acc, int at) {
+    float[] w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+    int lanes = F.length();
+    int bt = at + 4 * lanes;
+    FloatVector a0 = FloatVector.fromArray(F, acc, at), a1 = FloatVector.fromArray(F, acc, at + lanes);
+    FloatVector a2 = FloatVector.fromArray(F, acc, at + 2 * lanes), a3 = FloatVector.fromArray(F, acc, at + 3 * lanes);
+    FloatVector b0 = FloatVector.fromArray(F, acc, bt), b1 = FloatVector.fromArray(F, acc, bt + lanes);
+    FloatVector b2 = FloatVector.fromArray(F, acc, bt + 2 * lanes), b3 = FloatVector.fromArray(F, acc, bt + 3 * lanes);
+    for (int i = 0; i < n; i += lanes) {
+      FloatVector xa = FloatVector.fromArray(F, x, xOff + i);
+      FloatVector xb = FloatVector.fromArray(F, x, xOff + in + i);
+      FloatVector v0 = FloatVector.fromArray(F, w0, off + i);
+      FloatVector v1 = FloatVector.fromArray(F, w1, off + i);
+      FloatVector v2 = FloatVector.fromArray(F, w2, off + i);
+      FloatVector v3 = FloatVector.fromArray(F, w3, off + i);
+      a0 = v0.fma(xa, a0);
+      a1 = v1.fma(xa, a1);
+      a2 = v2.fma(xa, a2);
+      a3 = v3.fma(xa, a3);
+      b0 = v0.fma(xb, b0);
+      b1 = v1.fma(xb, b1);
+      b2 = v2.fma(xb, b2);
+      b3 = v3.fma(xb, b3);
     }
-    float s = acc.reduceLanes(VectorOperators.ADD);
-    for (; i < n; i++) s += w[i] * x[xOff + i];
-    return s;
+    a0.intoArray(acc, at);
+    a1.intoArray(acc, at + lanes);
+    a2.intoArray(acc, at + 2 * lanes);
+    a3.intoArray(acc, at + 3 * lanes);
+    b0.intoArray(acc, bt);
+    b1.intoArray(acc, bt + lanes);
+    b2.intoArray(acc, bt + 2 * lanes);
+    b3.intoArray(acc, bt + 3 * lanes);
   }
 }

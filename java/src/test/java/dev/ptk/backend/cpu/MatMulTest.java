@@ -1,0 +1,113 @@
+package dev.ptk.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.ptk.model.DType;
+import dev.ptk.model.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The matmul against a float64 product, on shapes the model never has (row counts not a multiple
+ * of 4, widths not a multiple of the vector length, several stacked matrices) and every weight dtype.
+ */
+class MatMulTest {
+  static final WorkerPool POOL = new WorkerPool(2);
+
+  @AfterAll
+  static void closePool() {
+    POOL.close();
+  }
+
+  @Test
+  void bf16StackWithBiasOddShapes() {
+    check(DType.BF16, new int[] {7, 2, 5}, 50, 3, true);
+  }
+
+  @Test
+  void f16Weights() {
+    check(DType.F16, new int[] {9}, 34, 5, false);
+  }
+
+  @Test
+  void f32WeightsManyRows() {
+    check(DType.F32, new int[] {130}, 1040, 8, true);
+  }
+
+  private static void check(DType dtype, int[] rowCounts, int in, int tokens, boolean bias) {
+    Random rnd = new Random(rowCounts.length * 31L + in);
+    Tensor[] w = new Tensor[rowCounts.length];
+    Tensor[] b = new Tensor[rowCounts.length];
+    double[][] wd = new double[rowCounts.length][];
+    double[][] bd = new double[rowCounts.length][];
+    for (int m = 0; m < w.length; m++) {
+      wd[m] = new double[rowCounts[m] * in];
+      w[m] = tensor("w" + m, dtype, new long[] {rowCounts[m], in}, wd[m], rnd);
+      bd[m] = new double[rowCounts[m]];
+      b[m] = bias ? tensor("b" + m, dtype, new long[] {rowCounts[m]}, bd[m], rnd) : null;
+    }
+    WeightRows rows = new WeightRows(List.of(w), bias ? java.util.Arrays.asList(b) : null);
+    int total = rows.rows();
+    float[] x = new float[tokens * in];
+    for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+    float[] split = new float[x.length];
+    WeightRows.split(x, tokens, in, split);
+    int stride = total + 3;
+    float[] out = new float[tokens * stride];
+    new MatMul(POOL, rows).apply(split, tokens, out, stride);
+
+    double maxErr = 0;
+    for (int t = 0; t < tokens; t++) {
+      int r = 0;
+      for (int m = 0; m < w.length; m++) {
+        for (int j = 0; j < rowCounts[m]; j++, r++) {
+          double want = bd[m][j];
+          for (int i = 0; i < in; i++) want += wd[m][j * in + i] * x[t * in + i];
+          maxErr = Math.max(maxErr, Math.abs(out[t * stride + r] - want));
+          assertEquals(want, out[t * stride + r], 1e-4 * Math.sqrt(in), dtype + " t " + t + " row " + r);
+        }
+      }
+    }
+    System.out.printf("matmul %s %d rows x %d, T %d: max |err| %.3g%n", dtype, total, in, tokens, maxErr);
+  }
+
+  /** A tensor of random values exactly representable in {@code dtype}; their values go to {@code exact}. */
+  private static Tensor tensor(String name, DType dtype, long[] shape, double[] exact, Random rnd) {
+    ByteBuffer buf = ByteBuffer.allocate(exact.length * dtype.size()).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < exact.length; i++) {
+      float v = (float) rnd.nextGaussian();
+      switch (dtype) {
+        case BF16 -> {
+          short bits = KvCache.toBf16(v);
+          buf.putShort(2 * i, bits);
+          exact[i] = Tensor.bf16ToFloat(bits);
+        }
+        case F16 -> {
+          // a value on the f16 grid: a multiple of 2^-8 within +-4
+          float q = Math.round(v * 256f) / 256f;
+          short bits = f16Bits(q);
+          buf.putShort(2 * i, bits);
+          exact[i] = q;
+        }
+        default -> {
+          buf.putFloat(4 * i, v);
+          exact[i] = v;
+        }
+      }
+    }
+    return new Tensor(name, dtype, shape, buf.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN));
+  }
+
+  /** f16 bits of a normal value whose mantissa fits 10 bits (exact by construction). */
+  private static short f16Bits(float v) {
+    if (v == 0f) return 0;
+    int b = Float.floatToIntBits(v);
+    int sign = (b >>> 16) & 0x8000;
+    int exp = ((b >>> 23) & 0xFF) - 127 + 15;
+    return (short) (sign | (exp << 10) | ((b >>> 13) & 0x3FF));
+  }
+}
