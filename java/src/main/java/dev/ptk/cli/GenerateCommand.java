@@ -141,7 +141,7 @@ final class GenerateCommand implements Command {
     }
   }
 
-  private static Tokenizer openTokenizer(Checkpoint checkpoint) {
+  static Tokenizer openTokenizer(Checkpoint checkpoint) {
     try {
       Tokenizer t = Tokenizer.load(checkpoint.tokenizerFile());
       t.special();

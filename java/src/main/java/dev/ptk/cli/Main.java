@@ -16,6 +16,7 @@ public final class Main {
     register(new InfoCommand());
     register(new GenerateCommand());
     register(new ScoreCommand());
+    register(new EvalCommand());
     register(new TokenizeCommand());
     register(new InitRandomCommand());
   }
