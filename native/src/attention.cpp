@@ -34,6 +34,7 @@ struct ptk_attention_plan {
   // Device copies: one allocation carved into the buffers below (byte offsets).
   ptk::DeviceBuffer device;
   bool uploaded = false;
+  ptk_status upload_status = PTK_OK;  // why the last upload failed
   size_t counts_at, items_at, pages_at, merge_indptr_at, merge_rows_at, part_lse_at, part_o_at, device_bytes;
 
   int max_rows() const { return limits.max_work_items * ptk::variant_shape(ptk::Variant::kWide).rows * layout.num_kv_heads; }
@@ -86,7 +87,8 @@ ptk_status commit(ptk_attention_plan* p, const std::vector<Span>& spans, int num
   p->variant = variant;
   p->planned = true;
   p->uploaded = false;
-  return upload(p, stream);
+  p->upload_status = upload(p, stream);
+  return p->upload_status;
 }
 
 }  // namespace
@@ -235,7 +237,10 @@ ptk_status ptk_attention_run(const ptk_attention_plan* plan, const void* q, cons
   PTK_REQUIRE(std::isfinite(sm_scale) && sm_scale >= 0.f, "sm_scale must be finite and not negative (got %g)",
               (double)sm_scale);
 #ifdef PTK_WITH_CUDA
-  PTK_REQUIRE(plan->uploaded, "plan has no device copy (its last plan call failed or was never made)");
+  PTK_REQUIRE(plan->planned, "plan has not been planned yet (call a ptk_attention_plan_* function first)");
+  if (!plan->uploaded)
+    return ptk::fail(plan->upload_status, "plan has no device copy: its last upload failed with \"%s\"",
+                     ptk_status_string(plan->upload_status));
   const ptk_kv_layout& l = plan->layout;
   char* d = plan->device.get();
   ptk::AttentionLaunch a;

@@ -21,7 +21,9 @@ struct ptk_rope_plan {
   int max_segments;
   int max_tokens;
   int num_tokens = 0;
+  bool updated = false;
   bool uploaded = false;
+  ptk_status upload_status = PTK_OK;  // why the last upload failed
   ptk::DeviceBuffer device;  // count, positions, segment ids, slots
   size_t count_at, positions_at, segments_at, slots_at, device_bytes;
 };
@@ -82,8 +84,9 @@ ptk_status ptk_rope_plan_update(ptk_rope_plan* plan, int num_tokens, const int32
                 (long long)slots);
   }
   plan->num_tokens = num_tokens;
+  plan->updated = true;
   plan->uploaded = false;
-  ptk_status s = plan->device.allocate(plan->device_bytes);
+  ptk_status s = plan->upload_status = plan->device.allocate(plan->device_bytes);
   if (s != PTK_OK) return s;
   char* d = plan->device.get();
   const size_t bytes = size_t(num_tokens) * sizeof(int32_t);
@@ -91,7 +94,7 @@ ptk_status ptk_rope_plan_update(ptk_rope_plan* plan, int num_tokens, const int32
       (s = ptk::copy_to_device(d + plan->positions_at, positions, bytes, stream)) != PTK_OK ||
       (s = ptk::copy_to_device(d + plan->segments_at, segment_ids, bytes, stream)) != PTK_OK ||
       (s = ptk::copy_to_device(d + plan->slots_at, slot_mapping, bytes, stream)) != PTK_OK)
-    return s;
+    return plan->upload_status = s;
   plan->uploaded = true;
   return ptk::ok();
 }
@@ -109,7 +112,10 @@ ptk_status ptk_rope_append(const ptk_rope_plan* plan, const void* qkv, const voi
                   reinterpret_cast<uintptr_t>(thought_table) % 2 == 0,
               "qkv, thought_table, q_out, k_cache and v_cache must be 2-byte aligned (bf16)");
 #ifdef PTK_WITH_CUDA
-  PTK_REQUIRE(plan->uploaded, "plan has no device copy (its last update failed or was never made)");
+  PTK_REQUIRE(plan->updated, "plan has no tokens yet (call ptk_rope_plan_update first)");
+  if (!plan->uploaded)
+    return ptk::fail(plan->upload_status, "plan has no device copy: its last upload failed with \"%s\"",
+                     ptk_status_string(plan->upload_status));
   const char* d = plan->device.get();
   ptk::RopeAppendLaunch a;
   a.head_dim = plan->layout.head_dim;
