@@ -140,10 +140,8 @@ ptk_status ptk_attention_plan_decode(ptk_attention_plan* plan, int batch, const 
   std::vector<int32_t> lens;
   ptk_status s = ptk::check_csr("", batch, indptr, indices, last_page_len, plan->layout, plan->limits.max_pages, &lens);
   if (s != PTK_OK) return s;
-  std::vector<Span> spans;
-  for (int b = 0; b < batch; ++b) spans.push_back(Span{b, 1, indptr[b], lens[b], lens[b]});
-  return commit(plan, spans, batch, std::vector<int32_t>(indices, indices + indptr[batch]), ptk::Variant::kNarrow,
-                stream);
+  return commit(plan, ptk::decode_spans(batch, indptr, lens), batch,
+                std::vector<int32_t>(indices, indices + indptr[batch]), ptk::Variant::kNarrow, stream);
 }
 
 ptk_status ptk_attention_plan_prefill(ptk_attention_plan* plan, int batch, const int32_t* qo_indptr,
@@ -178,14 +176,9 @@ ptk_status ptk_attention_plan_prefill(ptk_attention_plan* plan, int batch, const
   const int own_pages = indptr[batch];
   std::vector<int32_t> pages(indices, indices + own_pages);
   pages.insert(pages.end(), prefix_indices, prefix_indices + prefix_pages);
-  std::vector<Span> spans;
-  if (prefix_len > 0 && num_queries > 0) spans.push_back(Span{0, num_queries, own_pages, prefix_len, prefix_len});
-  for (int b = 0; b < batch; ++b) {
-    const int32_t qo_len = qo_indptr[b + 1] - qo_indptr[b];
-    if (qo_len > 0) spans.push_back(Span{qo_indptr[b], qo_len, indptr[b], lens[b], lens[b] - qo_len});
-  }
   const ptk::Variant v = num_queries > 1 ? ptk::Variant::kWide : ptk::Variant::kNarrow;
-  return commit(plan, spans, num_queries, std::move(pages), v, stream);
+  return commit(plan, ptk::prefill_spans(batch, qo_indptr, prefix_len, own_pages, indptr, lens), num_queries,
+                std::move(pages), v, stream);
 }
 
 ptk_status ptk_attention_plan_summary(ptk_attention_plan* plan, int num_segments, const int32_t* seg_indptr,
@@ -203,13 +196,9 @@ ptk_status ptk_attention_plan_summary(ptk_attention_plan* plan, int num_segments
   const int32_t own = lens[num_segments - 1];
   PTK_REQUIRE(num_queries <= own, "num_queries (%d) exceeds the tokens of the last (summary) segment (%d)", num_queries,
               own);
-  std::vector<Span> spans;
-  if (num_queries > 0) {
-    for (int i = 0; i + 1 < num_segments; ++i) spans.push_back(Span{0, num_queries, seg_indptr[i], lens[i], lens[i]});
-    spans.push_back(Span{0, num_queries, seg_indptr[num_segments - 1], own, own - num_queries});
-  }
   const ptk::Variant v = num_queries > 1 ? ptk::Variant::kWide : ptk::Variant::kNarrow;
-  return commit(plan, spans, num_queries, std::vector<int32_t>(indices, indices + seg_indptr[num_segments]), v, stream);
+  return commit(plan, ptk::summary_spans(num_segments, seg_indptr, lens, num_queries), num_queries,
+                std::vector<int32_t>(indices, indices + seg_indptr[num_segments]), v, stream);
 }
 
 ptk_status ptk_attention_plan_info_get(const ptk_attention_plan* plan, ptk_attention_plan_info* info) {

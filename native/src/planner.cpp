@@ -26,6 +26,34 @@ int64_t count_items(const std::vector<Span>& spans, int q_per_item, int64_t chun
 
 }  // namespace
 
+std::vector<Span> decode_spans(int batch, const int32_t* indptr, const std::vector<int32_t>& lens) {
+  std::vector<Span> spans;
+  for (int b = 0; b < batch; ++b) spans.push_back(Span{b, 1, indptr[b], lens[b], lens[b]});
+  return spans;
+}
+
+std::vector<Span> prefill_spans(int batch, const int32_t* qo_indptr, int32_t prefix_len, int32_t prefix_at,
+                                const int32_t* indptr, const std::vector<int32_t>& lens) {
+  std::vector<Span> spans;
+  const int32_t num_queries = qo_indptr[batch];
+  if (prefix_len > 0 && num_queries > 0) spans.push_back(Span{0, num_queries, prefix_at, prefix_len, prefix_len});
+  for (int b = 0; b < batch; ++b) {
+    const int32_t qo_len = qo_indptr[b + 1] - qo_indptr[b];
+    if (qo_len > 0) spans.push_back(Span{qo_indptr[b], qo_len, indptr[b], lens[b], lens[b] - qo_len});
+  }
+  return spans;
+}
+
+std::vector<Span> summary_spans(int num_segments, const int32_t* seg_indptr, const std::vector<int32_t>& lens,
+                                int num_queries) {
+  std::vector<Span> spans;
+  if (num_queries == 0) return spans;
+  for (int i = 0; i + 1 < num_segments; ++i) spans.push_back(Span{0, num_queries, seg_indptr[i], lens[i], lens[i]});
+  const int32_t own = lens[num_segments - 1];
+  spans.push_back(Span{0, num_queries, seg_indptr[num_segments - 1], own, own - num_queries});
+  return spans;
+}
+
 bool plan_work(const std::vector<Span>& spans, int num_queries, const PlanShape& shape, WorkPlan* plan,
                std::string* error) {
   const int q_per_item = shape.rows_per_item / shape.group;

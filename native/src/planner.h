@@ -41,6 +41,17 @@ struct WorkPlan {
   int32_t partial_rows = 0;
 };
 
+// The spans of each operation (page offsets into the plan's page list; lens: tokens per CSR entry).
+// Decode: query b over its whole sequence.
+std::vector<Span> decode_spans(int batch, const int32_t* indptr, const std::vector<int32_t>& lens);
+// Prefill: every query over the shared prefix (its pages at prefix_at), and each request's
+// queries causally over their own pages (queries = the last qo_len tokens).
+std::vector<Span> prefill_spans(int batch, const int32_t* qo_indptr, int32_t prefix_len, int32_t prefix_at,
+                                const int32_t* indptr, const std::vector<int32_t>& lens);
+// Summary: the queries over every earlier segment in full and causally over the last (their own).
+std::vector<Span> summary_spans(int num_segments, const int32_t* seg_indptr, const std::vector<int32_t>& lens,
+                                int num_queries);
+
 // Plans `spans` over num_queries query rows. Returns false and sets *error when the work does not
 // fit shape.max_items even with one chunk per span.
 bool plan_work(const std::vector<Span>& spans, int num_queries, const PlanShape& shape, WorkPlan* plan,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "check.h"
+#include "emulate.h"
 #include "planner.h"
 #include "ptk/page_table.h"
 
@@ -24,84 +25,29 @@ struct Problem {
   int num_queries;
   // visible[q]: (page offset, tokens) key sets the query sees, as the operation defines them
   std::vector<std::vector<std::pair<int32_t, int32_t>>> visible;
+  Dense dense() const { return Dense{group, kv_heads, dim, page_size, q.data(), k.data(), v.data()}; }
 };
-
-double dot(const double* a, const double* b, int n) {
-  double s = 0;
-  for (int i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-
-// (o, lse) of query row (q, h) over explicit key slots.
-void attend(const Problem& p, int q, int h, const std::vector<int64_t>& slots, double* o, double* lse) {
-  const int hq = p.group * p.kv_heads, kvh = h / p.group;
-  const double* qv = &p.q[(size_t(q) * hq + h) * p.dim];
-  double m = -INFINITY;
-  std::vector<double> s;
-  for (int64_t slot : slots) {
-    s.push_back(dot(qv, &p.k[ptk::cache_offset(slot, kvh, p.kv_heads, p.dim)], p.dim));
-    m = std::max(m, s.back());
-  }
-  double d = 0;
-  for (int i = 0; i < p.dim; ++i) o[i] = 0;
-  for (size_t j = 0; j < slots.size(); ++j) {
-    double w = std::exp(s[j] - m);
-    d += w;
-    const double* vv = &p.v[ptk::cache_offset(slots[j], kvh, p.kv_heads, p.dim)];
-    for (int i = 0; i < p.dim; ++i) o[i] += w * vv[i];
-  }
-  for (int i = 0; i < p.dim && d > 0; ++i) o[i] /= d;
-  *lse = d > 0 ? m + std::log(d) : -INFINITY;
-}
 
 // Runs the plan the way the kernels do and compares with the direct definition.
 double run_plan(const Problem& p, const ptk::WorkPlan& plan) {
+  std::vector<double> o, lse;
+  emulate_plan(p.dense(), p.pages, plan, p.num_queries, 1.0, &o, &lse);
   const int hq = p.group * p.kv_heads;
-  std::vector<double> part_o(size_t(plan.partial_rows) * p.dim, NAN), part_lse(plan.partial_rows, NAN);
-  std::vector<int> written(plan.partial_rows, 0);
-  for (const ptk::WorkItem& it : plan.items) {
-    CHECK(it.kv_begin < it.kv_end);
-    for (int kvh = 0; kvh < p.kv_heads; ++kvh) {
-      const int rows = it.q_count * p.group;
-      for (int r = 0; r < rows; ++r) {
-        const int q = it.q_begin + r / p.group, h = kvh * p.group + r % p.group;
-        std::vector<int64_t> slots;
-        for (int t = it.kv_begin; t < std::min(it.kv_end, it.causal_base + r / p.group + 1); ++t)
-          slots.push_back(ptk::span_slot(p.pages.data() + it.page_offset, p.page_size, t));
-        const int64_t row = int64_t(it.part_row) + int64_t(kvh) * rows + r;
-        CHECK(row >= 0 && row < plan.partial_rows);
-        ++written[row];
-        attend(p, q, h, slots, &part_o[row * p.dim], &part_lse[row]);
-      }
-    }
-  }
-  for (int w : written) CHECK(w == 1);
-
   double worst = 0;
-  CHECK(int(plan.merge_indptr.size()) == p.num_queries * p.kv_heads + 1);
   for (int q = 0; q < p.num_queries; ++q)
     for (int h = 0; h < hq; ++h) {
-      const int key = q * p.kv_heads + h / p.group;
-      double m = -INFINITY, sum = 0, o[64] = {0};
-      for (int e = plan.merge_indptr[key]; e < plan.merge_indptr[key + 1]; ++e)
-        m = std::max(m, part_lse[plan.merge_rows[e] + h % p.group]);
-      for (int e = plan.merge_indptr[key]; e < plan.merge_indptr[key + 1] && m > -INFINITY; ++e) {
-        const int row = plan.merge_rows[e] + h % p.group;
-        const double w = std::exp(part_lse[row] - m);
-        sum += w;
-        for (int i = 0; i < p.dim; ++i) o[i] += w * part_o[size_t(row) * p.dim + i];
-      }
       std::vector<int64_t> slots;
       for (auto [off, len] : p.visible[q])
         for (int t = 0; t < len; ++t) slots.push_back(ptk::span_slot(p.pages.data() + off, p.page_size, t));
       double want[64], want_lse;
-      attend(p, q, h, slots, want, &want_lse);
+      attend_slots(p.dense(), q, h, slots, 1.0, want, &want_lse);
+      const size_t row = size_t(q) * hq + h;
       if (slots.empty()) {
-        CHECK(sum == 0);
+        CHECK(lse[row] == -INFINITY);
         continue;
       }
-      worst = std::max(worst, std::fabs(m + std::log(sum) - want_lse));
-      for (int i = 0; i < p.dim; ++i) worst = std::max(worst, std::fabs(o[i] / sum - want[i]));
+      worst = std::max(worst, std::fabs(lse[row] - want_lse));
+      for (int i = 0; i < p.dim; ++i) worst = std::max(worst, std::fabs(o[row * p.dim + i] - want[i]));
     }
   return worst;
 }
