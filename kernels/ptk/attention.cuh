@@ -95,7 +95,7 @@ __device__ __forceinline__ void load_kv_tile(const AttentionParams& p, const Wor
 }
 
 template <class C>
-__device__ void attend_item(const AttentionParams& p, const WorkItem& it, int kv_head, char* smem) {
+__device__ void attend_item(const AttentionParams& p, const WorkItem it, int kv_head, char* smem) {
   constexpr int D = C::kHeadDim, RPW = C::kRowsPerWarp, DPL = C::kDimsPerLane;
   uint16_t* k_s = reinterpret_cast<uint16_t*>(smem);
   uint16_t* v_s = k_s + C::kStages * C::kTileElems;
