@@ -15,10 +15,11 @@ struct VariantShape {
   int rows;           // query rows (query x head) per work item
   int tile_tokens;    // keys per shared-memory tile; chunks are multiples of it
   int blocks_per_sm;  // resident blocks per multiprocessor the persistent grid assumes
+  int min_chunk;      // two tiles: the copy of one overlaps the math of the other
 };
 
 constexpr VariantShape variant_shape(Variant v) {
-  return v == Variant::kNarrow ? VariantShape{8, 128, 1} : VariantShape{64, 32, 2};
+  return v == Variant::kNarrow ? VariantShape{8, 128, 1, 256} : VariantShape{64, 32, 2, 64};
 }
 
 constexpr int kMaxGroup = 8;  // query heads per kv head: a narrow item holds one query's group

@@ -16,7 +16,6 @@ namespace {
 
 constexpr int kDefaultWorkItems = 1024;
 constexpr int kFallbackMultiprocessors = 132;  // H100 SXM, when no device can be asked
-constexpr int kMinChunk = 256;                 // shorter chunks cost more in merging than they gain
 constexpr int kMergeRowsPerBlock = 4;
 constexpr int kMaxMergeBlocks = 4096;
 
@@ -76,7 +75,7 @@ ptk_status commit(ptk_attention_plan* p, const std::vector<Span>& spans, int num
                              vs.tile_tokens,
                              p->grid(variant),
                              p->limits.max_work_items,
-                             kMinChunk};
+                             vs.min_chunk};
   ptk::WorkPlan work;
   std::string error;
   if (!ptk::plan_work(spans, num_queries, shape, &work, &error))

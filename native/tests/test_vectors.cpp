@@ -19,7 +19,6 @@
 #include "ptk/rope_freq.h"
 #include "ptk/softmax.h"
 #include "safetensors.h"
-#include "validate.h"
 
 #ifdef PTK_WITH_CUDA
 #include <cuda_runtime_api.h>
