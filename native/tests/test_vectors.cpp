@@ -216,22 +216,34 @@ Outputs cpu_attention(const Case& c) {
 // GPU, through the C ABI
 
 #ifdef PTK_WITH_CUDA
+// Device buffers, poisoned (0xFF: NaN in bf16 and f32) with a poisoned guard tail that must
+// survive every run: nothing may be written past a buffer's end.
 struct Gpu {
-  std::vector<void*> owned;
+  static constexpr size_t kGuard = 256;
+  std::vector<std::pair<void*, size_t>> owned;
   ~Gpu() {
-    for (void* p : owned) cudaFree(p);
+    for (auto& [p, n] : owned) cudaFree(p);
   }
   void* alloc(size_t bytes) {
     void* p = nullptr;
-    if (cudaMalloc(&p, bytes ? bytes : 16) != cudaSuccess) throw std::runtime_error("cudaMalloc failed");
-    owned.push_back(p);
-    cudaMemset(p, 0xFF, bytes ? bytes : 16);  // poison: NaN in bf16 and f32
+    if (cudaMalloc(&p, bytes + kGuard) != cudaSuccess) throw std::runtime_error("cudaMalloc failed");
+    owned.push_back({p, bytes});
+    cudaMemset(p, 0xFF, bytes + kGuard);
     return p;
   }
   void* upload(const Tensor& t) {
     void* p = alloc(t.bytes.size());
     cudaMemcpy(p, t.bytes.data(), t.bytes.size(), cudaMemcpyHostToDevice);
     return p;
+  }
+  bool guards_intact() const {
+    std::vector<unsigned char> tail(kGuard);
+    for (const auto& [p, n] : owned) {
+      cudaMemcpy(tail.data(), static_cast<char*>(p) + n, kGuard, cudaMemcpyDeviceToHost);
+      for (unsigned char b : tail)
+        if (b != 0xFF) return false;
+    }
+    return true;
   }
   static std::vector<double> download(const void* p, size_t n, bool bf16) {
     std::vector<double> v(n);
@@ -278,6 +290,7 @@ Outputs gpu_rope(const Case& c) {
   ABI(ptk_rope_append(plan, g.upload(c["qkv"]), table, q_out, k, v, nullptr));
   sync();
   ptk_rope_plan_destroy(plan);
+  CHECK(g.guards_intact());
   return {{"q_out", Gpu::download(q_out, c["q_out"].numel(), true)},
           {"k_cache_out", Gpu::download(k, c["k_cache_out"].numel(), true)},
           {"v_cache_out", Gpu::download(v, c["v_cache_out"].numel(), true)}};
@@ -293,6 +306,7 @@ Outputs gpu_merge(const Case& c) {
                        static_cast<float*>(g.upload(c["o_b"])), static_cast<float*>(g.upload(c["lse_b"])), o, lse,
                        int(rows), D, nullptr));
   sync();
+  CHECK(g.guards_intact());
   return {{"o", Gpu::download(o, rows * D, false)}, {"lse", Gpu::download(lse, rows, false)}};
 }
 
@@ -312,6 +326,49 @@ void gpu_run(const Case& c, Gpu& g, ptk_attention_plan* plan, void* q, void* k, 
   }
 }
 
+Tensor f32_tensor(const std::vector<double>& v) {
+  Tensor t{"F32", {long(v.size())}, std::vector<char>(v.size() * 4)};
+  for (size_t i = 0; i < v.size(); ++i) {
+    const float f = float(v[i]);
+    std::memcpy(t.bytes.data() + 4 * i, &f, 4);
+  }
+  return t;
+}
+
+// A run captured in a CUDA graph follows later plan calls: capture, re-plan with every sequence
+// shortened, replay, and compare with the host emulation of the shortened tables.
+void graph_follows_plan(const Case& c, Gpu& g, ptk_attention_plan* plan, const Tables& t, void* q, void* k, void* v) {
+  const ptk_kv_layout l = c.layout();
+  const int B = int(t.last.size()), rows = B * l.num_qo_heads;
+  float* o = static_cast<float*>(g.alloc(size_t(rows) * l.head_dim * 4));
+  float* lse = static_cast<float*>(g.alloc(size_t(rows) * 4));
+  cudaStream_t stream;
+  cudaGraph_t graph;
+  cudaGraphExec_t exec;
+  cudaStreamCreate(&stream);
+  cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal);
+  const ptk_status captured = ptk_attention_run(plan, q, k, v, float(c.scalar("sm_scale")), o, PTK_DTYPE_F32, lse, stream);
+  cudaStreamEndCapture(stream, &graph);
+  CHECK(captured == PTK_OK);
+  CHECK(cudaGraphInstantiate(&exec, graph, 0) == cudaSuccess);
+  std::vector<int32_t> shorter = t.last;
+  for (int32_t& n : shorter) n = n > 1 ? n - 1 : n;
+  ABI(ptk_attention_plan_decode(plan, B, t.indptr.data(), t.indices.data(), shorter.data(), stream));
+  CHECK(cudaGraphLaunch(exec, stream) == cudaSuccess);
+  CHECK(cudaStreamSynchronize(stream) == cudaSuccess);
+  std::vector<double> want_o, want_lse;
+  emulate(c, ptk::decode_spans(B, t.indptr.data(), csr_lens(t.indptr, shorter, l.page_size)), t.indices, B, false,
+          &want_o, &want_lse);
+  double rel_o = 0, rel_lse = 0;
+  const double r = std::max(tolerance_ratio(Gpu::download(o, size_t(rows) * l.head_dim, false), f32_tensor(want_o), c.tolerance, &rel_o),
+                            tolerance_ratio(Gpu::download(lse, rows, false), f32_tensor(want_lse), c.tolerance, &rel_lse));
+  std::printf("gpu   %-28s graph replay after re-plan: worst/tolerance %.3f  %s\n", c.name.c_str(), r, r <= 1 ? "ok" : "FAIL");
+  CHECK(r <= 1.0);
+  cudaGraphExecDestroy(exec);
+  cudaGraphDestroy(graph);
+  cudaStreamDestroy(stream);
+}
+
 Outputs gpu_attention(const Case& c) {
   const ptk_kv_layout l = c.layout();
   const Tables t = tables(c);
@@ -327,6 +384,7 @@ Outputs gpu_attention(const Case& c) {
   if (c.kind == "decode") {
     ABI(ptk_attention_plan_decode(plan, B, t.indptr.data(), t.indices.data(), t.last.data(), nullptr));
     gpu_run(c, g, plan, q, k, v, nq, "o", "lse", &out);
+    graph_follows_plan(c, g, plan, t, q, k, v);
   } else if (c.kind == "summary") {
     ABI(ptk_attention_plan_summary(plan, B, t.indptr.data(), t.indices.data(), t.last.data(), nq, nullptr));
     gpu_run(c, g, plan, q, k, v, nq, "o", "lse", &out);
@@ -352,6 +410,7 @@ Outputs gpu_attention(const Case& c) {
       out.push_back({"lse", Gpu::download(lse, rows, false)});
     }
   }
+  CHECK(g.guards_intact());
   ptk_attention_plan_destroy(plan);
   return out;
 }
