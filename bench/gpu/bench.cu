@@ -383,11 +383,10 @@ int main(int argc, char** argv) {
       }
     for (int P : paths)
       for (const Result& r : bench_phase1(P, 2048, 1024)) results.push_back(r);
-    results.push_back(bench_summary(8, 2048, 4096, 16, 1));
+    for (int P : paths) results.push_back(bench_summary(P, 2048, 4096, 16, 1));
     results.push_back(bench_summary(8, 2048, 4096, 16, 4));
     results.push_back(bench_prefill(2048));
-    results.push_back(bench_rope(8));
-    results.push_back(bench_rope(2048));
+    for (int T : {1, 8, 16, 2048}) results.push_back(bench_rope(T));
 
     std::printf("%s | driver %d | CUDA runtime %d | commit %s | %s\n", info.name, driver, runtime, opt.commit.c_str(),
                 opt.date.c_str());
