@@ -36,6 +36,7 @@ struct ptk_attention_plan {
   ptk_status upload_status = PTK_OK;  // why the last upload failed
   size_t counts_at, items_at, pages_at, merge_indptr_at, merge_rows_at, part_lse_at, part_o_at, device_bytes;
 
+  // Partial-state rows: every item holds at most a wide item's rows, per kv head.
   int max_rows() const { return limits.max_work_items * ptk::variant_shape(ptk::Variant::kWide).rows * layout.num_kv_heads; }
   int grid(ptk::Variant v) const { return limits.num_multiprocessors * ptk::variant_shape(v).blocks_per_sm; }
 };
@@ -53,12 +54,12 @@ ptk_status upload(ptk_attention_plan* p, void* stream) {
   if (s != PTK_OK) return s;
 #endif
   const ptk::WorkCounts counts{static_cast<int32_t>(p->work.items.size()) * p->layout.num_kv_heads, p->num_queries};
-  char* d = p->device.get();
-  if ((s = ptk::copy_to_device(d + p->counts_at, &counts, sizeof counts, stream)) != PTK_OK ||
-      (s = ptk::copy_to_device(d + p->items_at, p->work.items.data(), p->work.items.size() * sizeof(ptk::WorkItem), stream)) != PTK_OK ||
-      (s = ptk::copy_to_device(d + p->pages_at, p->pages.data(), p->pages.size() * sizeof(int32_t), stream)) != PTK_OK ||
-      (s = ptk::copy_to_device(d + p->merge_indptr_at, p->work.merge_indptr.data(), p->work.merge_indptr.size() * sizeof(int32_t), stream)) != PTK_OK ||
-      (s = ptk::copy_to_device(d + p->merge_rows_at, p->work.merge_rows.data(), p->work.merge_rows.size() * sizeof(int32_t), stream)) != PTK_OK)
+  auto put = [&](size_t at, const auto& v) {
+    return ptk::copy_to_device(p->device.get() + at, v.data(), v.size() * sizeof v[0], stream);
+  };
+  if ((s = ptk::copy_to_device(p->device.get() + p->counts_at, &counts, sizeof counts, stream)) != PTK_OK ||
+      (s = put(p->items_at, p->work.items)) != PTK_OK || (s = put(p->pages_at, p->pages)) != PTK_OK ||
+      (s = put(p->merge_indptr_at, p->work.merge_indptr)) != PTK_OK || (s = put(p->merge_rows_at, p->work.merge_rows)) != PTK_OK)
     return s;
   p->uploaded = true;
   return ptk::ok();
@@ -108,13 +109,14 @@ ptk_status ptk_attention_plan_create(const ptk_kv_layout* layout, const ptk_plan
               limits->max_work_items);
   PTK_REQUIRE(limits->num_multiprocessors >= 0, "limits->num_multiprocessors must not be negative (got %d)",
               limits->num_multiprocessors);
+  const int items = limits->max_work_items ? limits->max_work_items : kDefaultWorkItems;
+  PTK_REQUIRE(int64_t(items) * ptk::variant_shape(ptk::Variant::kWide).rows * layout->num_kv_heads < INT32_MAX,
+              "limits->max_work_items (%d) is too large: partial-state rows are int32", items);
   auto* p = new ptk_attention_plan();
   p->layout = *layout;
   p->limits = *limits;
-  if (p->limits.max_work_items == 0) p->limits.max_work_items = kDefaultWorkItems;
+  p->limits.max_work_items = items;
   if (p->limits.num_multiprocessors == 0) p->limits.num_multiprocessors = ptk::device_multiprocessors(kFallbackMultiprocessors);
-  PTK_REQUIRE(int64_t(p->limits.max_work_items) * 64 * layout->num_kv_heads < INT32_MAX / layout->head_dim,
-              "limits->max_work_items (%d) is too large", limits->max_work_items);
   ptk::Carve c;
   p->counts_at = c.take(sizeof(ptk::WorkCounts));
   p->items_at = c.take(size_t(p->limits.max_work_items) * sizeof(ptk::WorkItem));
@@ -160,6 +162,8 @@ ptk_status ptk_attention_plan_prefill(ptk_attention_plan* plan, int batch, const
               batch, num_queries, plan->limits.max_queries);
   PTK_REQUIRE(prefix_len >= 0, "prefix_len must not be negative (got %d)", prefix_len);
   const int prefix_pages = (prefix_len + l.page_size - 1) / l.page_size;
+  PTK_REQUIRE(prefix_pages <= plan->limits.max_pages, "prefix_len (%d) needs %d pages, more than max_pages (%d)",
+              prefix_len, prefix_pages, plan->limits.max_pages);
   ptk_status s = ptk::check_pages("prefix_indices", prefix_pages, prefix_indices, l);
   if (s != PTK_OK) return s;
   std::vector<int32_t> lens;
