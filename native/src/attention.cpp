@@ -139,7 +139,7 @@ ptk_status ptk_attention_plan_decode(ptk_attention_plan* plan, int batch, const 
               "batch (%d) must be in [0, min(max_sequences, max_queries) = %d]", batch,
               std::min(plan->limits.max_sequences, plan->limits.max_queries));
   std::vector<int32_t> lens;
-  ptk_status s = ptk::check_csr("", batch, indptr, indices, last_page_len, plan->layout, plan->limits.max_pages, &lens);
+  ptk_status s = ptk::check_csr("indptr", batch, indptr, indices, last_page_len, plan->layout, plan->limits.max_pages, &lens);
   if (s != PTK_OK) return s;
   return commit(plan, ptk::decode_spans(batch, indptr, lens), batch,
                 std::vector<int32_t>(indices, indices + indptr[batch]), ptk::Variant::kNarrow, stream);
@@ -167,7 +167,7 @@ ptk_status ptk_attention_plan_prefill(ptk_attention_plan* plan, int batch, const
   ptk_status s = ptk::check_pages("prefix_indices", prefix_pages, prefix_indices, l);
   if (s != PTK_OK) return s;
   std::vector<int32_t> lens;
-  s = ptk::check_csr("", batch, indptr, indices, last_page_len, l, plan->limits.max_pages - prefix_pages, &lens);
+  s = ptk::check_csr("indptr", batch, indptr, indices, last_page_len, l, plan->limits.max_pages - prefix_pages, &lens);
   if (s != PTK_OK) return s;
   for (int b = 0; b < batch; ++b)
     PTK_REQUIRE(qo_indptr[b + 1] - qo_indptr[b] <= lens[b],
@@ -194,7 +194,7 @@ ptk_status ptk_attention_plan_summary(ptk_attention_plan* plan, int num_segments
               "num_queries (%d) must be in [0, max_queries = %d]", num_queries, plan->limits.max_queries);
   std::vector<int32_t> lens;
   ptk_status s =
-      ptk::check_csr("seg_", num_segments, seg_indptr, indices, last_page_len, plan->layout, plan->limits.max_pages, &lens);
+      ptk::check_csr("seg_indptr", num_segments, seg_indptr, indices, last_page_len, plan->layout, plan->limits.max_pages, &lens);
   if (s != PTK_OK) return s;
   const int32_t own = lens[num_segments - 1];
   PTK_REQUIRE(num_queries <= own, "num_queries (%d) exceeds the tokens of the last (summary) segment (%d)", num_queries,

@@ -32,31 +32,30 @@ ptk_status check_pages(const char* name, int n, const int32_t* pages, const ptk_
   return PTK_OK;
 }
 
-ptk_status check_csr(const char* prefix, int n, const int32_t* indptr, const int32_t* indices,
+ptk_status check_csr(const char* indptr_name, int n, const int32_t* indptr, const int32_t* indices,
                      const int32_t* last_page_len, const ptk_kv_layout& layout, int max_pages,
                      std::vector<int32_t>* lens) {
-  PTK_REQUIRE(indptr != nullptr, "%sindptr must not be null", prefix);
-  PTK_REQUIRE(n == 0 || last_page_len != nullptr, "%slast_page_len must not be null", prefix);
-  PTK_REQUIRE(indptr[0] == 0, "%sindptr[0] must be 0 (got %d)", prefix, indptr[0]);
+  PTK_REQUIRE(indptr != nullptr, "%s must not be null", indptr_name);
+  PTK_REQUIRE(n == 0 || last_page_len != nullptr, "last_page_len must not be null");
+  PTK_REQUIRE(indptr[0] == 0, "%s[0] must be 0 (got %d)", indptr_name, indptr[0]);
   for (int b = 0; b < n; ++b)
-    PTK_REQUIRE(indptr[b + 1] >= indptr[b], "%sindptr must not decrease (indptr[%d] = %d < indptr[%d] = %d)", prefix,
-                b + 1, indptr[b + 1], b, indptr[b]);
-  PTK_REQUIRE(indptr[n] <= max_pages, "%sindptr[%d] = %d pages exceed the plan's max_pages (%d)", prefix, n, indptr[n],
+    PTK_REQUIRE(indptr[b + 1] >= indptr[b], "%s must not decrease ([%d] = %d < [%d] = %d)", indptr_name, b + 1,
+                indptr[b + 1], b, indptr[b]);
+  PTK_REQUIRE(indptr[n] <= max_pages, "%s[%d] = %d pages exceed the plan's max_pages (%d)", indptr_name, n, indptr[n],
               max_pages);
-  PTK_REQUIRE(indptr[n] == 0 || indices != nullptr, "%sindices must not be null", prefix);
+  PTK_REQUIRE(indptr[n] == 0 || indices != nullptr, "indices must not be null");
   for (int i = 0; i < indptr[n]; ++i)
     PTK_REQUIRE(indices[i] >= 0 && indices[i] < layout.num_pages,
-                "%sindices[%d] = %d is not a page of the pool (num_pages %d)", prefix, i, indices[i], layout.num_pages);
+                "indices[%d] = %d is not a page of the pool (num_pages %d)", i, indices[i], layout.num_pages);
   lens->resize(n);
   for (int b = 0; b < n; ++b) {
     const int32_t pages = indptr[b + 1] - indptr[b];
     if (pages == 0) {
-      PTK_REQUIRE(last_page_len[b] == 0, "%slast_page_len[%d] = %d but entry %d has no pages", prefix, b,
-                  last_page_len[b], b);
+      PTK_REQUIRE(last_page_len[b] == 0, "last_page_len[%d] = %d but entry %d has no pages", b, last_page_len[b],
+                  b);
     } else {
       PTK_REQUIRE(last_page_len[b] >= 1 && last_page_len[b] <= layout.page_size,
-                  "%slast_page_len[%d] = %d is outside [1, page_size = %d]", prefix, b, last_page_len[b],
-                  layout.page_size);
+                  "last_page_len[%d] = %d is outside [1, page_size = %d]", b, last_page_len[b], layout.page_size);
     }
     (*lens)[b] = csr_length(pages, last_page_len[b], layout.page_size);
   }

@@ -15,8 +15,8 @@ ptk_status check_layout(const ptk_kv_layout* layout);
 
 // A CSR page table of n entries: indptr[0] = 0, non-decreasing, indptr[n] <= max_pages, every page
 // id in [0, num_pages), last_page_len in [1, page_size] (0 for an entry without pages). `lens`
-// receives each entry's token count. Messages name the arrays as "<prefix>indptr" etc.
-ptk_status check_csr(const char* prefix, int n, const int32_t* indptr, const int32_t* indices,
+// receives each entry's token count. Messages name the arrays indptr_name, indices, last_page_len.
+ptk_status check_csr(const char* indptr_name, int n, const int32_t* indptr, const int32_t* indices,
                      const int32_t* last_page_len, const ptk_kv_layout& layout, int max_pages,
                      std::vector<int32_t>* lens);
 

@@ -141,9 +141,9 @@ void summary(ptk_attention_plan* plan) {
   EXPECT_INVALID(ptk_attention_plan_summary(plan, 3, seg, indices, last, 4, nullptr), "num_queries");
   EXPECT_INVALID(ptk_attention_plan_summary(plan, 3, nullptr, indices, last, 1, nullptr), "seg_indptr");
   const int32_t bad[] = {0, 1, 2, 23};
-  EXPECT_INVALID(ptk_attention_plan_summary(plan, 3, seg, bad, last, 1, nullptr), "seg_indices[3]");
+  EXPECT_INVALID(ptk_attention_plan_summary(plan, 3, seg, bad, last, 1, nullptr), "indices[3]");
   const int32_t bad_last[] = {16, 0, 3};
-  EXPECT_INVALID(ptk_attention_plan_summary(plan, 3, seg, indices, bad_last, 1, nullptr), "seg_last_page_len[1]");
+  EXPECT_INVALID(ptk_attention_plan_summary(plan, 3, seg, indices, bad_last, 1, nullptr), "last_page_len[1]");
 }
 
 void runs(ptk_attention_plan* plan) {
