@@ -48,7 +48,7 @@ struct AttentionConfig {
 };
 
 template <int D>
-using NarrowConfig = AttentionConfig<D, 8, 1, 4>;
+using NarrowConfig = AttentionConfig<D, 4, 2, 4>;
 template <int D>
 using WideConfig = AttentionConfig<D, 16, 4, 1>;
 

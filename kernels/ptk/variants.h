@@ -1,10 +1,11 @@
 // The two shapes of the attention kernel, as the host planner sees them. attention.cuh checks that
 // its compile-time configurations match.
-//   narrow: one block = 4 warps over 4 x 32 tokens per tile, up to 8 rows (one query x group <= 8):
-//           decode, where each K/V byte serves only one group of query heads.
-//   wide:   one block = 4 warps of 16 rows over 32 tokens per tile, up to 64 rows (several
-//           queries x group): prefill and shared-prefix passes, where every K/V tile loaded into
-//           shared memory serves all the queries of the item.
+//   narrow: 8 warps (2 row halves x 4 token quarters) over 128-key tiles, up to 8 rows (one
+//           query x group <= 8): decode, where each K/V byte serves only one group of query heads;
+//           two warps per scheduler hide each other's latencies at one block per multiprocessor.
+//   wide:   4 warps of 16 rows over one 32-key tile, up to 64 rows (several queries x group):
+//           prefill and shared-prefix passes, where every K/V tile in shared memory serves all
+//           the queries of the item.
 #pragma once
 
 namespace ptk {
