@@ -1,4 +1,5 @@
 // Device discovery. "No GPU" and "no driver" are normal conditions, reported as zero devices.
+#include <cstdio>
 #include <cstring>
 
 #include "error.h"
@@ -51,7 +52,7 @@ ptk_status ptk_device_get_info(int device, ptk_device_info* info) {
   cudaDeviceProp prop;
   cudaError_t err = cudaGetDeviceProperties(&prop, device);
   if (err != cudaSuccess) return ptk::fail(PTK_ERR_CUDA, "cudaGetDeviceProperties(%d): %s", device, cudaGetErrorString(err));
-  std::strncpy(info->name, prop.name, sizeof info->name - 1);
+  std::snprintf(info->name, sizeof info->name, "%s", prop.name);
   info->compute_major = prop.major;
   info->compute_minor = prop.minor;
   info->multiprocessors = prop.multiProcessorCount;

@@ -68,3 +68,9 @@ PTK_API ptk_status ptk_device_get_info(int device, ptk_device_info* info);
 #endif
 
 #endif /* PTK_PTK_H */
+
+/* The kernel operations live in their own headers, included here so that one include gives the
+ * whole ABI. They include this header themselves (for ptk_status), after its guard is set. */
+#include "ptk/kv_layout.h"
+#include "ptk/rope.h"
+#include "ptk/attention.h"

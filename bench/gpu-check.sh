@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# One prepared run on a lent GPU machine (H100/H200): build, validate every kernel vector, run
+# compute-sanitizer (memcheck, racecheck) on the kernel tests, measure the card's copy bandwidth
+# and time every kernel (PyTorch SDPA beside paged decode when torch is there), write one JSON
+# under bench/results/ and print a short table. Needs: CUDA toolkit (nvcc, compute-sanitizer),
+# cmake >= 3.24, a C++ compiler; optional: python3 with torch. No network. About 5-8 minutes.
+#
+#   bench/gpu-check.sh [--quick]      (--quick: fewer benchmark shapes)
+# Logs and the JSON are also copied to $OUT when it is set.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+quick=""
+[[ "${1:-}" == "--quick" ]] && quick="--quick"
+out=${OUT:-$root/build/gpu-check}
+mkdir -p "$out" bench/results
+status=()   # "step: result" lines for the summary
+failed=0
+step() { echo; echo "== $* ($(date +%T))"; }
+record() { status+=("$1: $2"); [[ "$2" == ok* || "$2" == skipped* ]] || failed=1; }
+
+# --- tools ------------------------------------------------------------------------------------
+cuda_home=${CUDA_HOME:-/usr/local/cuda}
+export PATH="$cuda_home/bin:$PATH"
+step "machine"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader || true
+nvcc --version | tail -1
+cmake --version | head -1
+jobs=$(nproc)
+arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d .)
+case "$arch" in
+  90) archs="90a-real" ;;
+  80) archs="80-real" ;;
+  *) archs="80-real;90a-real" ;;
+esac
+have_torch=0
+if command -v python3 >/dev/null && timeout 60 python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
+  have_torch=1
+fi
+echo "architectures: $archs; torch with CUDA: $have_torch"
+
+# --- build ------------------------------------------------------------------------------------
+step "build"
+build=build/gpu
+if timeout 120 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DPTK_BENCH=ON -DCMAKE_CUDA_ARCHITECTURES="$archs" \
+     > "$out/configure.log" 2>&1 &&
+   timeout 240 cmake --build "$build" -j "$jobs" > "$out/build.log" 2>&1; then
+  record build ok
+else
+  tail -30 "$out/configure.log" "$out/build.log"
+  record build FAILED
+  printf '%s\n' "${status[@]}"
+  exit 1
+fi
+if bash cmake/check-spills.sh "$out/build.log" > "$out/spills.txt" 2>&1; then record "no spills" ok; else record "no spills" FAILED; fi
+cat "$out/spills.txt"
+
+# --- validation -------------------------------------------------------------------------------
+step "tests and kernel vectors"
+export PTK_TEST_VECTORS="${PTK_TEST_VECTORS:-$root/test-vectors}"
+timeout 120 ctest --test-dir "$build" --output-on-failure > "$out/ctest.log" 2>&1
+rc=$?
+tail -15 "$out/ctest.log"
+[[ $rc == 0 ]] && record ctest ok || record ctest FAILED
+vectors="$build/native/tests/test_vectors"
+"$vectors" > "$out/vectors.txt" 2>&1
+rc=$?
+grep -E "^gpu|FAIL|skipped|test_vectors" "$out/vectors.txt"
+case $rc in 0) record "kernel vectors" ok ;; 77) record "kernel vectors" "FAILED (skipped: no device?)" ;; *) record "kernel vectors" FAILED ;; esac
+
+step "compute-sanitizer"
+for tool in memcheck racecheck; do
+  if timeout 100 compute-sanitizer --tool "$tool" --error-exitcode 1 "$vectors" > "$out/sanitizer-$tool.txt" 2>&1; then
+    record "$tool" ok
+  else
+    record "$tool" FAILED
+  fi
+  grep -E "ERROR SUMMARY|RACECHECK SUMMARY|Error|Hazard" "$out/sanitizer-$tool.txt" | head -10
+done
+
+# --- timings ----------------------------------------------------------------------------------
+step "benchmarks"
+# Stay within ~8 minutes: a slow start (build, sanitizers) leaves time for fewer shapes only.
+(( SECONDS > 300 )) && [[ -z $quick ]] && { echo "late start ($SECONDS s): quick benchmark set"; quick="--quick"; }
+torch_args=()
+if [[ $have_torch == 1 ]]; then
+  if timeout 100 python3 bench/gpu/sdpa.py "$out/torch-sdpa.txt" $quick; then
+    torch_args=(--torch "$out/torch-sdpa.txt")
+    record "torch sdpa" ok
+  else
+    record "torch sdpa" FAILED
+  fi
+else
+  record "torch sdpa" "skipped (no torch with CUDA)"
+fi
+if commit=$(git rev-parse --short=12 HEAD 2>/dev/null); then
+  git diff --quiet HEAD 2>/dev/null || commit="$commit+dirty"
+else
+  commit=unknown
+fi
+date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | tr ' ' '-' | tr -cd 'A-Za-z0-9-')
+json="bench/results/${card:-gpu}-$(date -u +%Y%m%d-%H%M%S).json"
+if timeout 150 "$build/bench/gpu/ptk_bench" $quick --json "$json" --commit "$commit" --date "$date" ${torch_args[@]+"${torch_args[@]}"} \
+     > "$out/bench.txt" 2>&1; then
+  record benchmarks "ok ($json)"
+  cp "$json" "$out/"
+else
+  record benchmarks FAILED
+fi
+cat "$out/bench.txt"
+
+echo
+echo "== summary ($SECONDS s)"
+printf '  %s\n' "${status[@]}"
+exit $failed

@@ -1,0 +1,82 @@
+// Instantiates the attention and merge kernels for head dims 64 and 128.
+#include "ptk/attention.cuh"
+#include "ptk/launch.h"
+#include "ptk/merge.cuh"
+
+namespace ptk {
+namespace {
+
+template <class C>
+cudaError_t set_smem_limit() {
+  return cudaFuncSetAttribute(attention_kernel<C>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(C::kSmemBytes));
+}
+
+template <class C>
+void launch_attention(const AttentionLaunch& a, cudaStream_t stream) {
+  AttentionParams p;
+  p.items = a.items;
+  p.counts = a.counts;
+  p.pages = a.pages;
+  p.q = static_cast<const uint16_t*>(a.q);
+  p.k_cache = static_cast<const uint16_t*>(a.k_cache);
+  p.v_cache = static_cast<const uint16_t*>(a.v_cache);
+  p.part_o = a.part_o;
+  p.part_lse = a.part_lse;
+  p.num_q_heads = a.num_q_heads;
+  p.num_kv_heads = a.num_kv_heads;
+  p.page_size = a.page_size;
+  p.scale_log2 = a.sm_scale * kLog2e;
+  attention_kernel<C><<<a.grid, C::kThreads, C::kSmemBytes, stream>>>(p);
+}
+
+template <int D>
+cudaError_t launch_for_dim(const AttentionLaunch& a, cudaStream_t stream) {
+  if (a.variant == Variant::kNarrow) {
+    launch_attention<NarrowConfig<D>>(a, stream);
+  } else {
+    launch_attention<WideConfig<D>>(a, stream);
+  }
+  cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess) return err;
+  MergePartialsParams m{a.counts, a.merge_indptr, a.merge_rows, a.part_o, a.part_lse,
+                        a.num_q_heads, a.num_kv_heads, D, a.lse};
+  if (a.o_is_f32) {
+    merge_partials_kernel<float><<<a.merge_grid, 32 * kMergeWarps, 0, stream>>>(m, static_cast<float*>(a.o));
+  } else {
+    merge_partials_kernel<uint16_t><<<a.merge_grid, 32 * kMergeWarps, 0, stream>>>(m, static_cast<uint16_t*>(a.o));
+  }
+  return cudaGetLastError();
+}
+
+}  // namespace
+
+bool attention_supports_head_dim(int head_dim) { return head_dim == 64 || head_dim == 128; }
+
+int attention_prepare(int head_dim) {
+  cudaError_t err = cudaErrorInvalidValue;
+  if (head_dim == 64) {
+    err = set_smem_limit<NarrowConfig<64>>();
+    if (err == cudaSuccess) err = set_smem_limit<WideConfig<64>>();
+  } else if (head_dim == 128) {
+    err = set_smem_limit<NarrowConfig<128>>();
+    if (err == cudaSuccess) err = set_smem_limit<WideConfig<128>>();
+  }
+  return int(err);
+}
+
+int attention_launch(const AttentionLaunch& a, void* stream) {
+  cudaStream_t s = static_cast<cudaStream_t>(stream);
+  if (a.head_dim == 64) return int(launch_for_dim<64>(a, s));
+  if (a.head_dim == 128) return int(launch_for_dim<128>(a, s));
+  return int(cudaErrorInvalidValue);
+}
+
+int merge_states_launch(const float* o_a, const float* lse_a, const float* o_b, const float* lse_b, float* o,
+                        float* lse, int rows, int head_dim, void* stream) {
+  const int grid = (rows + kMergeWarps - 1) / kMergeWarps;
+  merge_states_kernel<<<grid, 32 * kMergeWarps, 0, static_cast<cudaStream_t>(stream)>>>(o_a, lse_a, o_b, lse_b, o, lse,
+                                                                                         rows, head_dim);
+  return int(cudaGetLastError());
+}
+
+}  // namespace ptk

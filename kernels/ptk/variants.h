@@ -1,0 +1,28 @@
+// The two shapes of the attention kernel, as the host planner sees them. attention.cuh checks that
+// its compile-time configurations match.
+//   narrow: 8 warps (2 row halves x 4 token quarters) over 128-key tiles, up to 8 rows (one
+//           query x group <= 8): decode, where each K/V byte serves only one group of query heads;
+//           two warps per scheduler hide each other's latencies at one block per multiprocessor.
+//   wide:   4 warps of 16 rows over one 32-key tile, up to 64 rows (several queries x group):
+//           prefill and shared-prefix passes, where every K/V tile in shared memory serves all
+//           the queries of the item.
+#pragma once
+
+namespace ptk {
+
+enum class Variant : int { kNarrow = 0, kWide = 1 };
+
+struct VariantShape {
+  int rows;           // query rows (query x head) per work item
+  int tile_tokens;    // keys per shared-memory tile; chunks are multiples of it
+  int blocks_per_sm;  // resident blocks per multiprocessor the persistent grid assumes
+  int min_chunk;      // two tiles: the copy of one overlaps the math of the other
+};
+
+constexpr VariantShape variant_shape(Variant v) {
+  return v == Variant::kNarrow ? VariantShape{8, 128, 1, 256} : VariantShape{64, 32, 2, 64};
+}
+
+constexpr int kMaxGroup = 8;  // query heads per kv head: a narrow item holds one query's group
+
+}  // namespace ptk

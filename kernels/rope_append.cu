@@ -1,0 +1,33 @@
+// Instantiates the fused thought-embedding + RoPE + KV-append kernel for head dims 64 and 128.
+#include "ptk/launch.h"
+#include "ptk/rope_append.cuh"
+
+namespace ptk {
+
+bool rope_supports_head_dim(int head_dim) { return head_dim == 64 || head_dim == 128; }
+
+int rope_append_launch(const RopeAppendLaunch& a, void* stream) {
+  RopeAppendParams p{a.num_tokens,
+                     a.positions,
+                     a.segment_ids,
+                     a.slot_mapping,
+                     static_cast<const uint16_t*>(a.qkv),
+                     static_cast<const uint16_t*>(a.thought_table),
+                     static_cast<uint16_t*>(a.q_out),
+                     static_cast<uint16_t*>(a.k_cache),
+                     static_cast<uint16_t*>(a.v_cache),
+                     a.num_q_heads,
+                     a.num_kv_heads,
+                     a.rope};
+  cudaStream_t s = static_cast<cudaStream_t>(stream);
+  if (a.head_dim == 64) {
+    rope_append_kernel<64><<<a.grid, kRopeThreads, 0, s>>>(p);
+  } else if (a.head_dim == 128) {
+    rope_append_kernel<128><<<a.grid, kRopeThreads, 0, s>>>(p);
+  } else {
+    return int(cudaErrorInvalidValue);
+  }
+  return int(cudaGetLastError());
+}
+
+}  // namespace ptk

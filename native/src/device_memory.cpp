@@ -1,0 +1,58 @@
+#include "device_memory.h"
+
+#ifdef PTK_WITH_CUDA
+#include <cuda_runtime_api.h>
+#endif
+
+namespace ptk {
+
+#ifdef PTK_WITH_CUDA
+
+ptk_status cuda_status(int cuda_error, const char* what) {
+  const cudaError_t err = static_cast<cudaError_t>(cuda_error);
+  if (err == cudaSuccess) return PTK_OK;
+  cudaGetLastError();  // clear a non-sticky error for the next caller
+  if (err == cudaErrorMemoryAllocation) return fail(PTK_ERR_OUT_OF_MEMORY, "%s: %s", what, cudaGetErrorString(err));
+  if (err == cudaErrorNoDevice || err == cudaErrorInsufficientDriver)
+    return fail(PTK_ERR_NO_DEVICE, "%s: %s", what, cudaGetErrorString(err));
+  return fail(PTK_ERR_CUDA, "%s: %s", what, cudaGetErrorString(err));
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  if (ptr_) cudaFree(ptr_);
+}
+
+ptk_status DeviceBuffer::allocate(size_t bytes) {
+  if (ptr_) return PTK_OK;
+  return cuda_status(cudaMalloc(&ptr_, bytes), "cudaMalloc");
+}
+
+ptk_status copy_to_device(void* dst, const void* src, size_t bytes, void* stream) {
+  if (bytes == 0) return PTK_OK;
+  return cuda_status(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, static_cast<cudaStream_t>(stream)),
+                     "cudaMemcpyAsync");
+}
+
+int device_multiprocessors(int fallback) {
+  int device = 0, count = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device) != cudaSuccess) {
+    cudaGetLastError();
+    return fallback;
+  }
+  return count;
+}
+
+#else
+
+ptk_status cuda_status(int, const char* what) { return fail(PTK_ERR_NO_CUDA, "%s: built without CUDA", what); }
+DeviceBuffer::~DeviceBuffer() = default;
+ptk_status DeviceBuffer::allocate(size_t) { return fail(PTK_ERR_NO_CUDA, "this ptk library was built without CUDA"); }
+ptk_status copy_to_device(void*, const void*, size_t, void*) {
+  return fail(PTK_ERR_NO_CUDA, "this ptk library was built without CUDA");
+}
+int device_multiprocessors(int fallback) { return fallback; }
+
+#endif
+
+}  // namespace ptk

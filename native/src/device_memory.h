@@ -1,0 +1,44 @@
+// Device memory for the plans, and CUDA errors as ptk statuses. Without CUDA every operation
+// returns PTK_ERR_NO_CUDA.
+#pragma once
+#include <stddef.h>
+
+#include "error.h"
+
+namespace ptk {
+
+// PTK_OK for 0, else PTK_ERR_OUT_OF_MEMORY / PTK_ERR_NO_DEVICE / PTK_ERR_CUDA with "what: reason".
+ptk_status cuda_status(int cuda_error, const char* what);
+
+// One device allocation, freed with its owner; its address never changes once made.
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  ~DeviceBuffer();
+  ptk_status allocate(size_t bytes);  // once; later calls keep the first allocation
+  char* get() const { return static_cast<char*>(ptr_); }
+  bool allocated() const { return ptr_ != nullptr; }
+
+ private:
+  void* ptr_ = nullptr;
+};
+
+// Stream-ordered copy from pageable host memory; `src` may be reused when it returns.
+ptk_status copy_to_device(void* dst, const void* src, size_t bytes, void* stream);
+
+// Multiprocessors of the current device, or `fallback` when there is none.
+int device_multiprocessors(int fallback);
+
+// Bump allocation of sub-buffers inside one device allocation, 256-byte aligned.
+struct Carve {
+  size_t offset = 0;
+  size_t take(size_t bytes) {
+    size_t at = offset;
+    offset += (bytes + 255) / 256 * 256;
+    return at;
+  }
+};
+
+}  // namespace ptk

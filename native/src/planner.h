@@ -1,0 +1,60 @@
+// Host planning of attention work: turns spans (a block of queries against a list of pages, with
+// an optional causal limit) into work items of bounded rows and keys, and the lists that tell the
+// merge kernel which partial states make up each output row. Pure host code, unit-tested.
+#pragma once
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "ptk/variants.h"
+#include "ptk/work.h"
+
+namespace ptk {
+
+// Queries [q_begin, q_begin + q_count) against the span's kv_len tokens, whose pages start at
+// page_offset in the plan's page list. Query i sees span tokens t < causal_base + i + 1
+// (causal_base >= kv_len: every query sees the whole span).
+struct Span {
+  int32_t q_begin;
+  int32_t q_count;
+  int32_t page_offset;
+  int32_t kv_len;
+  int32_t causal_base;
+};
+
+struct PlanShape {
+  int group;          // query heads per kv head
+  int num_kv_heads;
+  int rows_per_item;  // query rows (query x head) a work item holds
+  int tile_tokens;    // chunk lengths are multiples of this
+  int target_blocks;  // work (items x kv heads) wanted to fill the GPU
+  int max_items;
+  int min_chunk;      // fewer keys per chunk than this are not worth a partial state
+};
+
+struct WorkPlan {
+  std::vector<WorkItem> items;
+  std::vector<int32_t> merge_indptr;  // [num_queries * num_kv_heads + 1]
+  std::vector<int32_t> merge_rows;    // partial row of head 0 of the group, per (query, kv head) entry
+  int32_t chunk_tokens = 0;
+  int32_t partial_rows = 0;
+};
+
+// The spans of each operation (page offsets into the plan's page list; lens: tokens per CSR entry).
+// Decode: query b over its whole sequence.
+std::vector<Span> decode_spans(int batch, const int32_t* indptr, const std::vector<int32_t>& lens);
+// Prefill: every query over the shared prefix (its pages at prefix_at), and each request's
+// queries causally over their own pages (queries = the last qo_len tokens).
+std::vector<Span> prefill_spans(int batch, const int32_t* qo_indptr, int32_t prefix_len, int32_t prefix_at,
+                                const int32_t* indptr, const std::vector<int32_t>& lens);
+// Summary: the queries over every earlier segment in full and causally over the last (their own).
+std::vector<Span> summary_spans(int num_segments, const int32_t* seg_indptr, const std::vector<int32_t>& lens,
+                                int num_queries);
+
+// Plans `spans` over num_queries query rows. Returns false and sets *error when the work does not
+// fit shape.max_items even with one chunk per span.
+bool plan_work(const std::vector<Span>& spans, int num_queries, const PlanShape& shape, WorkPlan* plan,
+               std::string* error);
+
+}  // namespace ptk

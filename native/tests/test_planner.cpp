@@ -1,0 +1,179 @@
+// Split-KV planning, checked end to end on the host: the work list is executed by a double
+// precision emulation of what the kernels do per work item (rows, page walk, causal limit,
+// partial-state rows) and per merge list, and compared with attention computed directly from the
+// semantics of decode, multi-path prefill and summary.
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "check.h"
+#include "emulate.h"
+#include "planner.h"
+#include "ptk/page_table.h"
+
+namespace {
+
+using ptk::Span;
+
+struct Problem {
+  int group, kv_heads, dim = 8, page_size;
+  std::vector<double> q;      // [num_queries, group * kv_heads, dim]
+  std::vector<double> k, v;   // [num_pages, page_size, kv_heads, dim]
+  std::vector<int32_t> pages; // the plan's page list
+  int num_queries;
+  // visible[q]: (page offset, tokens) key sets the query sees, as the operation defines them
+  std::vector<std::vector<std::pair<int32_t, int32_t>>> visible;
+  Dense dense() const { return Dense{group, kv_heads, dim, page_size, q.data(), k.data(), v.data()}; }
+};
+
+// Runs the plan the way the kernels do and compares with the direct definition.
+double run_plan(const Problem& p, const ptk::WorkPlan& plan) {
+  std::vector<double> o, lse;
+  emulate_plan(p.dense(), p.pages, plan, p.num_queries, 1.0, &o, &lse);
+  const int hq = p.group * p.kv_heads;
+  double worst = 0;
+  for (int q = 0; q < p.num_queries; ++q)
+    for (int h = 0; h < hq; ++h) {
+      std::vector<int64_t> slots;
+      for (auto [off, len] : p.visible[q])
+        for (int t = 0; t < len; ++t) slots.push_back(ptk::span_slot(p.pages.data() + off, p.page_size, t));
+      double want[64], want_lse;
+      attend_slots(p.dense(), q, h, slots, 1.0, want, &want_lse);
+      const size_t row = size_t(q) * hq + h;
+      if (slots.empty()) {
+        CHECK(lse[row] == -INFINITY);
+        continue;
+      }
+      worst = std::max(worst, std::fabs(lse[row] - want_lse));
+      for (int i = 0; i < p.dim; ++i) worst = std::max(worst, std::fabs(o[row * p.dim + i] - want[i]));
+    }
+  return worst;
+}
+
+Problem make_problem(std::mt19937& rng, int group, int kv_heads, int page_size, int num_pages, int num_queries) {
+  Problem p;
+  p.group = group;
+  p.kv_heads = kv_heads;
+  p.page_size = page_size;
+  p.num_queries = num_queries;
+  std::normal_distribution<double> n(0, 1);
+  p.q.resize(size_t(num_queries) * group * kv_heads * p.dim);
+  p.k.resize(size_t(num_pages) * page_size * kv_heads * p.dim);
+  p.v.resize(p.k.size());
+  for (double& x : p.q) x = n(rng);
+  for (double& x : p.k) x = n(rng);
+  for (double& x : p.v) x = n(rng);
+  p.visible.resize(num_queries);
+  return p;
+}
+
+// Distinct shuffled page ids for a span of `len` tokens, appended to the plan's page list.
+int32_t add_pages(Problem& p, std::vector<int32_t>& pool, int len) {
+  const int32_t at = int32_t(p.pages.size());
+  for (int i = 0; i < (len + p.page_size - 1) / p.page_size; ++i) {
+    p.pages.push_back(pool.back());
+    pool.pop_back();
+  }
+  return at;
+}
+
+ptk::PlanShape shape_of(const Problem& p, ptk::Variant v, int target, int max_items = 4096) {
+  const ptk::VariantShape s = ptk::variant_shape(v);
+  return ptk::PlanShape{p.group, p.kv_heads, s.rows, s.tile_tokens, target, max_items, 256};
+}
+
+std::vector<int32_t> shuffled_pool(std::mt19937& rng, int n) {
+  std::vector<int32_t> pool(n);
+  for (int i = 0; i < n; ++i) pool[i] = i;
+  std::shuffle(pool.begin(), pool.end(), rng);
+  return pool;
+}
+
+void decode(int group, int kv_heads, int page_size, std::vector<int> lens, int target) {
+  std::mt19937 rng(lens.size() * 31 + target);
+  int pages = 0;
+  for (int L : lens) pages += (L + page_size - 1) / page_size;
+  Problem p = make_problem(rng, group, kv_heads, page_size, pages + 2, int(lens.size()));
+  std::vector<int32_t> pool = shuffled_pool(rng, pages + 2);
+  std::vector<Span> spans;
+  for (int b = 0; b < int(lens.size()); ++b) {
+    const int32_t off = add_pages(p, pool, lens[b]);
+    spans.push_back(Span{b, 1, off, lens[b], lens[b]});
+    p.visible[b] = {{off, lens[b]}};
+  }
+  ptk::WorkPlan plan;
+  std::string err;
+  CHECK(ptk::plan_work(spans, p.num_queries, shape_of(p, ptk::Variant::kNarrow, target), &plan, &err));
+  CHECK(plan.chunk_tokens % ptk::variant_shape(ptk::Variant::kNarrow).tile_tokens == 0);
+  CHECK(run_plan(p, plan) < 1e-12);
+}
+
+// Requests with own pages (their queries the last qo tokens, causal) after a shared prefix.
+void prefill(int group, int page_size, int prefix, std::vector<int> own, std::vector<int> qo, ptk::Variant v) {
+  std::mt19937 rng(prefix + own.size());
+  int pages = (prefix + page_size - 1) / page_size;
+  for (int L : own) pages += (L + page_size - 1) / page_size;
+  int nq = 0;
+  for (int n : qo) nq += n;
+  Problem p = make_problem(rng, group, 2, page_size, pages + 1, nq);
+  std::vector<int32_t> pool = shuffled_pool(rng, pages + 1);
+  std::vector<Span> spans;
+  const int32_t prefix_at = add_pages(p, pool, prefix);
+  if (prefix > 0) spans.push_back(Span{0, nq, prefix_at, prefix, prefix});
+  for (int b = 0, q0 = 0; b < int(own.size()); q0 += qo[b], ++b) {
+    const int32_t off = add_pages(p, pool, own[b]);
+    spans.push_back(Span{q0, qo[b], off, own[b], own[b] - qo[b]});
+    for (int i = 0; i < qo[b]; ++i) p.visible[q0 + i] = {{prefix_at, prefix}, {off, own[b] - qo[b] + i + 1}};
+  }
+  for (int target : {1, 8, 264}) {
+    ptk::WorkPlan plan;
+    std::string err;
+    CHECK(ptk::plan_work(spans, nq, shape_of(p, v, target), &plan, &err));
+    CHECK(run_plan(p, plan) < 1e-12);
+  }
+}
+
+void limits() {
+  std::mt19937 rng(3);
+  Problem p = make_problem(rng, 6, 2, 16, 64, 3);
+  std::vector<Span> spans = {{0, 1, 0, 1000, 1000}, {1, 1, 0, 1000, 1000}, {2, 1, 0, 0, 0}};
+  ptk::WorkPlan plan;
+  std::string err;
+  // Large targets split finely, capped by max_items (chunks double until they fit).
+  CHECK(ptk::plan_work(spans, 3, shape_of(p, ptk::Variant::kNarrow, 1000, 6), &plan, &err));
+  CHECK(plan.items.size() <= 6 && plan.items.size() >= 2);
+  CHECK(plan.chunk_tokens >= 256);
+  // One chunk per span is the least: fewer items than spans with keys is an error, with a message.
+  CHECK(!ptk::plan_work(spans, 3, shape_of(p, ptk::Variant::kNarrow, 1000, 1), &plan, &err));
+  CHECK(err.find("max_work_items") != std::string::npos);
+  // An empty sequence has no work and an empty merge list (its output: o = 0, lse = -inf).
+  CHECK(ptk::plan_work(spans, 3, shape_of(p, ptk::Variant::kNarrow, 4), &plan, &err));
+  CHECK(plan.merge_indptr[2 * 2] == plan.merge_indptr[3 * 2]);
+  // 2 long sequences x 2 kv heads on 132 blocks: about one chunk per block.
+  std::vector<Span> two = {{0, 1, 0, 32768, 32768}, {1, 1, 0, 32768, 32768}};
+  CHECK(ptk::plan_work(two, 2, shape_of(p, ptk::Variant::kNarrow, 132), &plan, &err));
+  CHECK(plan.items.size() * 2 <= 132 && plan.items.size() * 2 >= 100);
+}
+
+}  // namespace
+
+int main() {
+  decode(6, 2, 16, {1, 16, 17, 5, 40, 33}, 264);
+  decode(6, 2, 16, {300, 129, 0, 2000}, 264);
+  decode(6, 2, 16, {3000}, 8);
+  decode(1, 4, 4, {70, 1, 9}, 264);
+  decode(8, 1, 16, {513}, 2);
+  prefill(6, 16, 0, {37}, {37}, ptk::Variant::kWide);
+  prefill(6, 16, 32, {1, 1, 1}, {1, 1, 1}, ptk::Variant::kWide);
+  prefill(6, 16, 32, {5, 17, 2}, {2, 17, 1}, ptk::Variant::kWide);
+  prefill(6, 16, 48, {30}, {19}, ptk::Variant::kWide);
+  prefill(6, 16, 2048, std::vector<int>(8, 700), std::vector<int>(8, 1), ptk::Variant::kWide);
+  prefill(6, 16, 40, {600, 3}, {600, 2}, ptk::Variant::kWide);
+  prefill(4, 8, 100, {9}, {1}, ptk::Variant::kNarrow);
+  // Summary = prefill-shaped spans: earlier segments in full, the own segment causal.
+  prefill(6, 16, 0, {48}, {1}, ptk::Variant::kNarrow);
+  limits();
+  return ptk_test_result("test_planner");
+}
