@@ -18,6 +18,7 @@ public final class Main {
     register(new ScoreCommand());
     register(new TokenizeCommand());
     register(new InitRandomCommand());
+    register(new BenchDecodeCommand());
   }
 
   private Main() {}
