@@ -15,7 +15,11 @@ namespace {
 #ifdef PTK_WITH_CUDA
 #define PTK_LAUNCH(call, what) return ::ptk::cuda_status((call), what)
 #else
-#define PTK_LAUNCH(call, what) return ::ptk::fail(PTK_ERR_NO_CUDA, "%s: this ptk library was built without CUDA", what)
+#define PTK_LAUNCH(call, what) \
+  do {                         \
+    (void)stream;              \
+    return ::ptk::fail(PTK_ERR_NO_CUDA, "%s: this ptk library was built without CUDA", what); \
+  } while (0)
 #endif
 
 ptk_status check_width(const char* name, int value) {
