@@ -89,8 +89,9 @@ struct Buffers {
 // Copies of a pool needed so that rotating through them exceeds 3x L2.
 int rotation_sets(double bytes) { return std::max(1, int(std::ceil(3.0 * g_l2 / bytes))); }
 
-// Median over 7 timings of `reps` runs (run(i) executes repetition i) of the mean time per run, in µs.
-double time_us(const std::function<void(int)>& run, int reps) {
+// Median over 7 timings of `reps` runs (run(i) executes repetition i, on `stream`) of the mean
+// time per run, in µs.
+double time_us(const std::function<void(int)>& run, int reps, cudaStream_t stream = nullptr) {
   if (g_dry) return NAN;
   for (int i = 0; i < 3; ++i) run(i);
   check(cudaDeviceSynchronize(), "warm-up");
@@ -99,9 +100,9 @@ double time_us(const std::function<void(int)>& run, int reps) {
   cudaEventCreate(&b);
   std::vector<double> t;
   for (int k = 0; k < 7; ++k) {
-    cudaEventRecord(a);
+    cudaEventRecord(a, stream);
     for (int i = 0; i < reps; ++i) run(i);
-    cudaEventRecord(b);
+    cudaEventRecord(b, stream);
     check(cudaEventSynchronize(b), "timing");
     float ms = 0;
     cudaEventElapsedTime(&ms, a, b);
@@ -141,8 +142,8 @@ struct Pool {
   const uint16_t* v_at(int i) const { return v + (i % sets) * set_elems(); }
 };
 
-Pool make_pool(Buffers& buf, int pages) {
-  Pool p{pages, rotation_sets(pages * kPage * kKvBytesPerToken), nullptr, nullptr};
+Pool make_pool(Buffers& buf, int pages, int min_sets = 1) {
+  Pool p{pages, std::max(min_sets, rotation_sets(pages * kPage * kKvBytesPerToken)), nullptr, nullptr};
   p.k = buf.bf16(p.set_elems() * p.sets);
   p.v = buf.bf16(p.set_elems() * p.sets);
   return p;
@@ -184,6 +185,45 @@ Result bench_decode(int P, int ctx) {
   r.bytes = double(P) * ctx * kKvBytesPerToken;
   r.note = plan_note(plan);
   r.us = time_attention(plan, pool, buf.bf16(size_t(P) * kHq * kD), buf.bf16(size_t(P) * kHq * kD), buf.f32(P * kHq));
+  ptk_attention_plan_destroy(plan);
+  return r;
+}
+
+// A decode step as the engine runs it: 28 layers (each its own K/V pool) captured in one CUDA
+// graph, timed per layer; launch gaps shrink to what the graph leaves.
+Result bench_decode_graph(int P, int ctx) {
+  constexpr int kLayers = 28;
+  Buffers buf;
+  const int n = pages_for(ctx);
+  Pool pool = make_pool(buf, P * n, kLayers);  // every layer its own K/V, as in the model
+  const std::vector<int32_t> ids = shuffled_pages(P * n, 5);
+  Csr t;
+  for (int b = 0; b < P; ++b) t.add(std::vector<int32_t>(ids.begin() + b * n, ids.begin() + (b + 1) * n), ctx);
+  ptk_attention_plan* plan = make_plan(P, P, P * n, P * n);
+  ABI(ptk_attention_plan_decode(plan, P, t.indptr.data(), t.indices.data(), t.last.data(), nullptr));
+  const uint16_t* q = buf.bf16(size_t(P) * kHq * kD);
+  void* o = buf.bf16(size_t(P) * kHq * kD);
+  float* lse = buf.f32(P * kHq);
+  Result r{"decode-graph", "P=" + std::to_string(P) + " ctx=" + std::to_string(ctx) + " x28 layers"};
+  r.bytes = double(P) * ctx * kKvBytesPerToken;
+  r.note = plan_note(plan);
+  if (!g_dry) {
+    cudaStream_t stream;
+    cudaGraph_t graph;
+    cudaGraphExec_t exec;
+    check(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking), "stream");
+    check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "capture");
+    for (int layer = 0; layer < kLayers; ++layer)
+      ABI(ptk_attention_run(plan, q, pool.k_at(layer), pool.v_at(layer), 0.f, o, PTK_DTYPE_BF16, lse, stream));
+    check(cudaStreamEndCapture(stream, &graph), "end capture");
+    check(cudaGraphInstantiate(&exec, graph, 0), "instantiate");
+    r.us = time_us([&](int) { check(cudaGraphLaunch(exec, stream), "graph launch"); }, 5, stream) / kLayers;
+    cudaGraphExecDestroy(exec);
+    cudaGraphDestroy(graph);
+    cudaStreamDestroy(stream);
+  } else {
+    r.us = NAN;
+  }
   ptk_attention_plan_destroy(plan);
   return r;
 }
@@ -381,6 +421,7 @@ int main(int argc, char** argv) {
         auto it = torch.find({P, ctx});
         if (it != torch.end()) results.back().torch_us = it->second;
       }
+    for (int P : paths) results.push_back(bench_decode_graph(P, 4096));
     for (int P : paths)
       for (const Result& r : bench_phase1(P, 2048, 1024)) results.push_back(r);
     for (int P : paths) results.push_back(bench_summary(P, 2048, 4096, 16, 1));

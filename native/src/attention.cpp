@@ -97,111 +97,119 @@ extern "C" {
 
 ptk_status ptk_attention_plan_create(const ptk_kv_layout* layout, const ptk_plan_limits* limits,
                                      ptk_attention_plan** plan) {
-  PTK_REQUIRE_NOT_NULL(plan);
-  *plan = nullptr;
-  ptk_status s = ptk::check_layout(layout);
-  if (s != PTK_OK) return s;
-  PTK_REQUIRE_NOT_NULL(limits);
-  PTK_REQUIRE(limits->max_queries > 0, "limits->max_queries must be positive (got %d)", limits->max_queries);
-  PTK_REQUIRE(limits->max_sequences > 0, "limits->max_sequences must be positive (got %d)", limits->max_sequences);
-  PTK_REQUIRE(limits->max_pages >= 0, "limits->max_pages must not be negative (got %d)", limits->max_pages);
-  PTK_REQUIRE(limits->max_work_items >= 0, "limits->max_work_items must not be negative (got %d)",
-              limits->max_work_items);
-  PTK_REQUIRE(limits->num_multiprocessors >= 0, "limits->num_multiprocessors must not be negative (got %d)",
-              limits->num_multiprocessors);
-  const int items = limits->max_work_items ? limits->max_work_items : kDefaultWorkItems;
-  PTK_REQUIRE(int64_t(items) * ptk::variant_shape(ptk::Variant::kWide).rows * layout->num_kv_heads < INT32_MAX,
-              "limits->max_work_items (%d) is too large: partial-state rows are int32", items);
-  auto* p = new ptk_attention_plan();
-  p->layout = *layout;
-  p->limits = *limits;
-  p->limits.max_work_items = items;
-  if (p->limits.num_multiprocessors == 0) p->limits.num_multiprocessors = ptk::device_multiprocessors(kFallbackMultiprocessors);
-  ptk::Carve c;
-  p->counts_at = c.take(sizeof(ptk::WorkCounts));
-  p->items_at = c.take(size_t(p->limits.max_work_items) * sizeof(ptk::WorkItem));
-  p->pages_at = c.take(size_t(p->limits.max_pages) * sizeof(int32_t));
-  p->merge_indptr_at = c.take((size_t(p->limits.max_queries) * layout->num_kv_heads + 1) * sizeof(int32_t));
-  p->merge_rows_at = c.take(size_t(p->max_rows()) * sizeof(int32_t));
-  p->part_lse_at = c.take(size_t(p->max_rows()) * sizeof(float));
-  p->part_o_at = c.take(size_t(p->max_rows()) * layout->head_dim * sizeof(float));
-  p->device_bytes = c.offset;
-  *plan = p;
-  return ptk::ok();
+  return ptk::no_throw([&]() -> ptk_status {
+    PTK_REQUIRE_NOT_NULL(plan);
+    *plan = nullptr;
+    ptk_status s = ptk::check_layout(layout);
+    if (s != PTK_OK) return s;
+    PTK_REQUIRE_NOT_NULL(limits);
+    PTK_REQUIRE(limits->max_queries > 0, "limits->max_queries must be positive (got %d)", limits->max_queries);
+    PTK_REQUIRE(limits->max_sequences > 0, "limits->max_sequences must be positive (got %d)", limits->max_sequences);
+    PTK_REQUIRE(limits->max_pages >= 0, "limits->max_pages must not be negative (got %d)", limits->max_pages);
+    PTK_REQUIRE(limits->max_work_items >= 0, "limits->max_work_items must not be negative (got %d)",
+                limits->max_work_items);
+    PTK_REQUIRE(limits->num_multiprocessors >= 0, "limits->num_multiprocessors must not be negative (got %d)",
+                limits->num_multiprocessors);
+    const int items = limits->max_work_items ? limits->max_work_items : kDefaultWorkItems;
+    PTK_REQUIRE(int64_t(items) * ptk::variant_shape(ptk::Variant::kWide).rows * layout->num_kv_heads < INT32_MAX,
+                "limits->max_work_items (%d) is too large: partial-state rows are int32", items);
+    auto* p = new ptk_attention_plan();
+    p->layout = *layout;
+    p->limits = *limits;
+    p->limits.max_work_items = items;
+    if (p->limits.num_multiprocessors == 0) p->limits.num_multiprocessors = ptk::device_multiprocessors(kFallbackMultiprocessors);
+    ptk::Carve c;
+    p->counts_at = c.take(sizeof(ptk::WorkCounts));
+    p->items_at = c.take(size_t(p->limits.max_work_items) * sizeof(ptk::WorkItem));
+    p->pages_at = c.take(size_t(p->limits.max_pages) * sizeof(int32_t));
+    p->merge_indptr_at = c.take((size_t(p->limits.max_queries) * layout->num_kv_heads + 1) * sizeof(int32_t));
+    p->merge_rows_at = c.take(size_t(p->max_rows()) * sizeof(int32_t));
+    p->part_lse_at = c.take(size_t(p->max_rows()) * sizeof(float));
+    p->part_o_at = c.take(size_t(p->max_rows()) * layout->head_dim * sizeof(float));
+    p->device_bytes = c.offset;
+    *plan = p;
+    return ptk::ok();
+  });
 }
 
 void ptk_attention_plan_destroy(ptk_attention_plan* plan) { delete plan; }
 
 ptk_status ptk_attention_plan_decode(ptk_attention_plan* plan, int batch, const int32_t* indptr,
                                      const int32_t* indices, const int32_t* last_page_len, void* stream) {
-  PTK_REQUIRE_NOT_NULL(plan);
-  PTK_REQUIRE(batch >= 0 && batch <= plan->limits.max_sequences && batch <= plan->limits.max_queries,
-              "batch (%d) must be in [0, min(max_sequences, max_queries) = %d]", batch,
-              std::min(plan->limits.max_sequences, plan->limits.max_queries));
-  std::vector<int32_t> lens;
-  ptk_status s = ptk::check_csr("indptr", batch, indptr, indices, last_page_len, plan->layout, plan->limits.max_pages, &lens);
-  if (s != PTK_OK) return s;
-  return commit(plan, ptk::decode_spans(batch, indptr, lens), batch,
-                std::vector<int32_t>(indices, indices + indptr[batch]), ptk::Variant::kNarrow, stream);
+  return ptk::no_throw([&]() -> ptk_status {
+    PTK_REQUIRE_NOT_NULL(plan);
+    PTK_REQUIRE(batch >= 0 && batch <= plan->limits.max_sequences && batch <= plan->limits.max_queries,
+                "batch (%d) must be in [0, min(max_sequences, max_queries) = %d]", batch,
+                std::min(plan->limits.max_sequences, plan->limits.max_queries));
+    std::vector<int32_t> lens;
+    ptk_status s = ptk::check_csr("indptr", batch, indptr, indices, last_page_len, plan->layout, plan->limits.max_pages, &lens);
+    if (s != PTK_OK) return s;
+    return commit(plan, ptk::decode_spans(batch, indptr, lens), batch,
+                  std::vector<int32_t>(indices, indices + indptr[batch]), ptk::Variant::kNarrow, stream);
+  });
 }
 
 ptk_status ptk_attention_plan_prefill(ptk_attention_plan* plan, int batch, const int32_t* qo_indptr,
                                       const int32_t* prefix_indices, int prefix_len, const int32_t* indptr,
                                       const int32_t* indices, const int32_t* last_page_len, void* stream) {
-  PTK_REQUIRE_NOT_NULL(plan);
-  const ptk_kv_layout& l = plan->layout;
-  PTK_REQUIRE(batch >= 0 && batch <= plan->limits.max_sequences, "batch (%d) must be in [0, max_sequences = %d]", batch,
-              plan->limits.max_sequences);
-  PTK_REQUIRE_NOT_NULL(qo_indptr);
-  PTK_REQUIRE(qo_indptr[0] == 0, "qo_indptr[0] must be 0 (got %d)", qo_indptr[0]);
-  for (int b = 0; b < batch; ++b)
-    PTK_REQUIRE(qo_indptr[b + 1] >= qo_indptr[b], "qo_indptr must not decrease (qo_indptr[%d] = %d < qo_indptr[%d] = %d)",
-                b + 1, qo_indptr[b + 1], b, qo_indptr[b]);
-  const int num_queries = qo_indptr[batch];
-  PTK_REQUIRE(num_queries <= plan->limits.max_queries, "qo_indptr[%d] = %d queries exceed the plan's max_queries (%d)",
-              batch, num_queries, plan->limits.max_queries);
-  PTK_REQUIRE(prefix_len >= 0, "prefix_len must not be negative (got %d)", prefix_len);
-  const int prefix_pages = (prefix_len + l.page_size - 1) / l.page_size;
-  PTK_REQUIRE(prefix_pages <= plan->limits.max_pages, "prefix_len (%d) needs %d pages, more than max_pages (%d)",
-              prefix_len, prefix_pages, plan->limits.max_pages);
-  ptk_status s = ptk::check_pages("prefix_indices", prefix_pages, prefix_indices, l);
-  if (s != PTK_OK) return s;
-  std::vector<int32_t> lens;
-  s = ptk::check_csr("indptr", batch, indptr, indices, last_page_len, l, plan->limits.max_pages - prefix_pages, &lens);
-  if (s != PTK_OK) return s;
-  for (int b = 0; b < batch; ++b)
-    PTK_REQUIRE(qo_indptr[b + 1] - qo_indptr[b] <= lens[b],
-                "request %d has %d queries (qo_indptr) but only %d tokens in its pages (indptr, last_page_len)", b,
-                qo_indptr[b + 1] - qo_indptr[b], lens[b]);
+  return ptk::no_throw([&]() -> ptk_status {
+    PTK_REQUIRE_NOT_NULL(plan);
+    const ptk_kv_layout& l = plan->layout;
+    PTK_REQUIRE(batch >= 0 && batch <= plan->limits.max_sequences, "batch (%d) must be in [0, max_sequences = %d]", batch,
+                plan->limits.max_sequences);
+    PTK_REQUIRE_NOT_NULL(qo_indptr);
+    PTK_REQUIRE(qo_indptr[0] == 0, "qo_indptr[0] must be 0 (got %d)", qo_indptr[0]);
+    for (int b = 0; b < batch; ++b)
+      PTK_REQUIRE(qo_indptr[b + 1] >= qo_indptr[b], "qo_indptr must not decrease (qo_indptr[%d] = %d < qo_indptr[%d] = %d)",
+                  b + 1, qo_indptr[b + 1], b, qo_indptr[b]);
+    const int num_queries = qo_indptr[batch];
+    PTK_REQUIRE(num_queries <= plan->limits.max_queries, "qo_indptr[%d] = %d queries exceed the plan's max_queries (%d)",
+                batch, num_queries, plan->limits.max_queries);
+    PTK_REQUIRE(prefix_len >= 0, "prefix_len must not be negative (got %d)", prefix_len);
+    const int prefix_pages = (prefix_len + l.page_size - 1) / l.page_size;
+    PTK_REQUIRE(prefix_pages <= plan->limits.max_pages, "prefix_len (%d) needs %d pages, more than max_pages (%d)",
+                prefix_len, prefix_pages, plan->limits.max_pages);
+    ptk_status s = ptk::check_pages("prefix_indices", prefix_pages, prefix_indices, l);
+    if (s != PTK_OK) return s;
+    std::vector<int32_t> lens;
+    s = ptk::check_csr("indptr", batch, indptr, indices, last_page_len, l, plan->limits.max_pages - prefix_pages, &lens);
+    if (s != PTK_OK) return s;
+    for (int b = 0; b < batch; ++b)
+      PTK_REQUIRE(qo_indptr[b + 1] - qo_indptr[b] <= lens[b],
+                  "request %d has %d queries (qo_indptr) but only %d tokens in its pages (indptr, last_page_len)", b,
+                  qo_indptr[b + 1] - qo_indptr[b], lens[b]);
 
-  // Page list: own tables, then the prefix. The prefix span covers all queries: each tile of the
-  // prefix is loaded once for every query that shares it.
-  const int own_pages = indptr[batch];
-  std::vector<int32_t> pages(indices, indices + own_pages);
-  pages.insert(pages.end(), prefix_indices, prefix_indices + prefix_pages);
-  const ptk::Variant v = num_queries > 1 ? ptk::Variant::kWide : ptk::Variant::kNarrow;
-  return commit(plan, ptk::prefill_spans(batch, qo_indptr, prefix_len, own_pages, indptr, lens), num_queries,
-                std::move(pages), v, stream);
+    // Page list: own tables, then the prefix. The prefix span covers all queries: each tile of the
+    // prefix is loaded once for every query that shares it.
+    const int own_pages = indptr[batch];
+    std::vector<int32_t> pages(indices, indices + own_pages);
+    pages.insert(pages.end(), prefix_indices, prefix_indices + prefix_pages);
+    const ptk::Variant v = num_queries > 1 ? ptk::Variant::kWide : ptk::Variant::kNarrow;
+    return commit(plan, ptk::prefill_spans(batch, qo_indptr, prefix_len, own_pages, indptr, lens), num_queries,
+                  std::move(pages), v, stream);
+  });
 }
 
 ptk_status ptk_attention_plan_summary(ptk_attention_plan* plan, int num_segments, const int32_t* seg_indptr,
                                       const int32_t* indices, const int32_t* last_page_len, int num_queries,
                                       void* stream) {
-  PTK_REQUIRE_NOT_NULL(plan);
-  PTK_REQUIRE(num_segments >= 1 && num_segments <= plan->limits.max_sequences,
-              "num_segments (%d) must be in [1, max_sequences = %d]", num_segments, plan->limits.max_sequences);
-  PTK_REQUIRE(num_queries >= 0 && num_queries <= plan->limits.max_queries,
-              "num_queries (%d) must be in [0, max_queries = %d]", num_queries, plan->limits.max_queries);
-  std::vector<int32_t> lens;
-  ptk_status s =
-      ptk::check_csr("seg_indptr", num_segments, seg_indptr, indices, last_page_len, plan->layout, plan->limits.max_pages, &lens);
-  if (s != PTK_OK) return s;
-  const int32_t own = lens[num_segments - 1];
-  PTK_REQUIRE(num_queries <= own, "num_queries (%d) exceeds the tokens of the last (summary) segment (%d)", num_queries,
-              own);
-  const ptk::Variant v = num_queries > 1 ? ptk::Variant::kWide : ptk::Variant::kNarrow;
-  return commit(plan, ptk::summary_spans(num_segments, seg_indptr, lens, num_queries), num_queries,
-                std::vector<int32_t>(indices, indices + seg_indptr[num_segments]), v, stream);
+  return ptk::no_throw([&]() -> ptk_status {
+    PTK_REQUIRE_NOT_NULL(plan);
+    PTK_REQUIRE(num_segments >= 1 && num_segments <= plan->limits.max_sequences,
+                "num_segments (%d) must be in [1, max_sequences = %d]", num_segments, plan->limits.max_sequences);
+    PTK_REQUIRE(num_queries >= 0 && num_queries <= plan->limits.max_queries,
+                "num_queries (%d) must be in [0, max_queries = %d]", num_queries, plan->limits.max_queries);
+    std::vector<int32_t> lens;
+    ptk_status s =
+        ptk::check_csr("seg_indptr", num_segments, seg_indptr, indices, last_page_len, plan->layout, plan->limits.max_pages, &lens);
+    if (s != PTK_OK) return s;
+    const int32_t own = lens[num_segments - 1];
+    PTK_REQUIRE(num_queries <= own, "num_queries (%d) exceeds the tokens of the last (summary) segment (%d)", num_queries,
+                own);
+    const ptk::Variant v = num_queries > 1 ? ptk::Variant::kWide : ptk::Variant::kNarrow;
+    return commit(plan, ptk::summary_spans(num_segments, seg_indptr, lens, num_queries), num_queries,
+                  std::vector<int32_t>(indices, indices + seg_indptr[num_segments]), v, stream);
+  });
 }
 
 ptk_status ptk_attention_plan_info_get(const ptk_attention_plan* plan, ptk_attention_plan_info* info) {

@@ -1,5 +1,7 @@
 // Internal: how host code reports a failure through the C ABI.
 #pragma once
+#include <new>
+
 #include "ptk/ptk.h"
 
 namespace ptk {
@@ -9,6 +11,17 @@ ptk_status fail(ptk_status status, const char* format, ...) __attribute__((forma
 
 // Clears the thread's message and returns PTK_OK.
 ptk_status ok();
+
+// Runs the body of an ABI function that allocates host memory: std::bad_alloc becomes
+// PTK_ERR_OUT_OF_MEMORY instead of an exception crossing the C boundary.
+template <class F>
+ptk_status no_throw(F body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return fail(PTK_ERR_OUT_OF_MEMORY, "out of host memory");
+  }
+}
 
 }  // namespace ptk
 

@@ -32,36 +32,38 @@ extern "C" {
 
 ptk_status ptk_rope_plan_create(const ptk_kv_layout* layout, const ptk_rope_config* rope, int max_segments,
                                 int max_tokens, ptk_rope_plan** plan) {
-  PTK_REQUIRE_NOT_NULL(plan);
-  *plan = nullptr;
-  ptk_status s = ptk::check_layout(layout);
-  if (s != PTK_OK) return s;
-  PTK_REQUIRE_NOT_NULL(rope);
-  PTK_REQUIRE(std::isfinite(rope->theta) && rope->theta > 1.0, "rope->theta must be finite and > 1 (got %g)", rope->theta);
-  PTK_REQUIRE(std::isfinite(rope->yarn_factor) && rope->yarn_factor >= 1.0,
-              "rope->yarn_factor must be >= 1 (1 = plain RoPE; got %g)", rope->yarn_factor);
-  if (rope->yarn_factor > 1.0) {
-    PTK_REQUIRE(rope->yarn_original_max > 0, "rope->yarn_original_max must be positive for YaRN (got %d)",
-                rope->yarn_original_max);
-    PTK_REQUIRE(rope->beta_fast > 0 && rope->beta_slow > 0 && rope->beta_fast > rope->beta_slow,
-                "rope->beta_fast (%g) must exceed rope->beta_slow (%g) > 0", rope->beta_fast, rope->beta_slow);
-  }
-  PTK_REQUIRE(max_segments > 0, "max_segments must be positive (got %d)", max_segments);
-  PTK_REQUIRE(max_tokens > 0, "max_tokens must be positive (got %d)", max_tokens);
-  auto* p = new ptk_rope_plan();
-  p->layout = *layout;
-  p->rope = ptk::RopeParams{rope->theta, rope->yarn_factor, double(rope->yarn_original_max), rope->beta_fast,
-                            rope->beta_slow};
-  p->max_segments = max_segments;
-  p->max_tokens = max_tokens;
-  ptk::Carve c;
-  p->count_at = c.take(sizeof(int32_t));
-  p->positions_at = c.take(size_t(max_tokens) * sizeof(int32_t));
-  p->segments_at = c.take(size_t(max_tokens) * sizeof(int32_t));
-  p->slots_at = c.take(size_t(max_tokens) * sizeof(int32_t));
-  p->device_bytes = c.offset;
-  *plan = p;
-  return ptk::ok();
+  return ptk::no_throw([&]() -> ptk_status {
+    PTK_REQUIRE_NOT_NULL(plan);
+    *plan = nullptr;
+    ptk_status s = ptk::check_layout(layout);
+    if (s != PTK_OK) return s;
+    PTK_REQUIRE_NOT_NULL(rope);
+    PTK_REQUIRE(std::isfinite(rope->theta) && rope->theta > 1.0, "rope->theta must be finite and > 1 (got %g)", rope->theta);
+    PTK_REQUIRE(std::isfinite(rope->yarn_factor) && rope->yarn_factor >= 1.0,
+                "rope->yarn_factor must be >= 1 (1 = plain RoPE; got %g)", rope->yarn_factor);
+    if (rope->yarn_factor > 1.0) {
+      PTK_REQUIRE(rope->yarn_original_max > 0, "rope->yarn_original_max must be positive for YaRN (got %d)",
+                  rope->yarn_original_max);
+      PTK_REQUIRE(rope->beta_fast > 0 && rope->beta_slow > 0 && rope->beta_fast > rope->beta_slow,
+                  "rope->beta_fast (%g) must exceed rope->beta_slow (%g) > 0", rope->beta_fast, rope->beta_slow);
+    }
+    PTK_REQUIRE(max_segments > 0, "max_segments must be positive (got %d)", max_segments);
+    PTK_REQUIRE(max_tokens > 0, "max_tokens must be positive (got %d)", max_tokens);
+    auto* p = new ptk_rope_plan();
+    p->layout = *layout;
+    p->rope = ptk::RopeParams{rope->theta, rope->yarn_factor, double(rope->yarn_original_max), rope->beta_fast,
+                              rope->beta_slow};
+    p->max_segments = max_segments;
+    p->max_tokens = max_tokens;
+    ptk::Carve c;
+    p->count_at = c.take(sizeof(int32_t));
+    p->positions_at = c.take(size_t(max_tokens) * sizeof(int32_t));
+    p->segments_at = c.take(size_t(max_tokens) * sizeof(int32_t));
+    p->slots_at = c.take(size_t(max_tokens) * sizeof(int32_t));
+    p->device_bytes = c.offset;
+    *plan = p;
+    return ptk::ok();
+  });
 }
 
 void ptk_rope_plan_destroy(ptk_rope_plan* plan) { delete plan; }

@@ -345,7 +345,7 @@ void graph_follows_plan(const Case& c, Gpu& g, ptk_attention_plan* plan, const T
   cudaStream_t stream;
   cudaGraph_t graph;
   cudaGraphExec_t exec;
-  cudaStreamCreate(&stream);
+  cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
   cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal);
   const ptk_status captured = ptk_attention_run(plan, q, k, v, float(c.scalar("sm_scale")), o, PTK_DTYPE_F32, lse, stream);
   cudaStreamEndCapture(stream, &graph);
