@@ -2,8 +2,10 @@ package dev.ptk.cli;
 
 import dev.ptk.backend.Backend;
 import dev.ptk.backend.cpu.CpuBackend;
+import dev.ptk.backend.cuda.CudaBackend;
 import dev.ptk.engine.GenerationOptions;
 import dev.ptk.model.Checkpoint;
+import dev.ptk.model.ModelConfig;
 import dev.ptk.model.RopeScaling;
 import dev.ptk.nativelib.CudaEnvironment;
 
@@ -13,29 +15,45 @@ final class Backends {
 
   private Backends() {}
 
-  /** Checks the choice before any loading; {@code auto} is the CPU in this version. */
+  /**
+   * Checks the choice before any loading: {@code cuda} needs a CUDA device and a library built with
+   * the kernels; {@code auto} takes CUDA when both are there, else the CPU.
+   */
   static String choose(String name) {
     switch (name) {
-      case "cpu", "auto" -> {
+      case "cpu" -> {
         return "cpu";
       }
-      case "cuda" -> throw new UsageException("there is no CUDA backend in this version yet (" + cudaSeen()
-          + "); use --backend cpu");
+      case "cuda" -> {
+        String missing = cudaMissing();
+        if (missing != null) throw new UsageException("--backend cuda: " + missing + "; use --backend cpu");
+        return "cuda";
+      }
+      case "auto" -> {
+        return cudaMissing() == null ? "cuda" : "cpu";
+      }
       default -> throw new UsageException("--backend must be cpu, cuda or auto, got '" + name + "'");
     }
   }
 
-  private static String cudaSeen() {
+  /** Why the CUDA backend cannot run here, or null when it can. */
+  private static String cudaMissing() {
     try {
       CudaEnvironment env = CudaEnvironment.query();
-      return env.hasDevice() ? "CUDA device seen: " + env.devices().get(0).name() : "no CUDA device seen";
+      if (!env.builtWithCuda()) return "libptk was built without its CUDA kernels";
+      return env.hasDevice() ? null : "no CUDA device (driver " + CudaEnvironment.versionString(env.driverVersion()) + ")";
     } catch (RuntimeException | LinkageError e) {
-      return "CUDA devices unknown: " + e.getMessage();
+      return "CUDA unavailable: " + e.getMessage();
     }
   }
 
-  static Backend open(Checkpoint checkpoint, RopeScaling scaling, int numPages) {
-    return new CpuBackend(checkpoint.config().withRopeScaling(scaling), checkpoint.weights(), PAGE_SIZE, numPages);
+  /** The chosen backend with {@code numPages} KV pages; on CUDA, an error names what does not fit. */
+  static Backend open(String backend, Checkpoint checkpoint, RopeScaling scaling, int numPages) {
+    ModelConfig config = checkpoint.config().withRopeScaling(scaling);
+    if (backend.equals("cuda")) {
+      return new CudaBackend(config, checkpoint.weights(), PAGE_SIZE, numPages, CudaBackend.DEFAULT_MAX_TOKENS);
+    }
+    return new CpuBackend(config, checkpoint.weights(), PAGE_SIZE, numPages);
   }
 
   /**

@@ -74,7 +74,7 @@ final class GenerateCommand implements Command {
     int summaryMax = options.integer("--summary-max-tokens", GenerationOptions.DEFAULT_SUMMARY_MAX_TOKENS, 2, Integer.MAX_VALUE);
     String yarn = options.string("--yarn", "auto");
     String kvPages = options.string("--kv-pages", null);
-    Backends.choose(options.string("--backend", "auto"));
+    String backendName = Backends.choose(options.string("--backend", "auto"));
     boolean quiet = options.flag("--quiet");
     options.finish();
     if (options.positional().size() != 1) {
@@ -84,12 +84,12 @@ final class GenerateCommand implements Command {
 
     try (Checkpoint checkpoint = openCheckpoint(model)) {
       return generate(checkpoint, question, pathsText, maxTokens, new SamplingParams(temperature, topP, topK, seed),
-          termination, position, summaryMax, yarn, kvPages, quiet, out, err);
+          termination, position, summaryMax, yarn, kvPages, backendName, quiet, out, err);
     }
   }
 
   private static int generate(Checkpoint checkpoint, String question, String pathsText, int maxTokens, SamplingParams sampling,
-      Termination termination, SummaryPosition position, int summaryMax, String yarn, String kvPages, boolean quiet,
+      Termination termination, SummaryPosition position, int summaryMax, String yarn, String kvPages, String backendName, boolean quiet,
       PrintStream out, PrintStream err) {
     int maxPaths = GenerationOptions.maxPaths(checkpoint.config());
     int paths = paths(pathsText, maxPaths);
@@ -106,7 +106,7 @@ final class GenerateCommand implements Command {
       int pages = kvPages != null ? parsePages(kvPages)
           : PagePool.pagesFor(prompt.length, Backends.PAGE_SIZE) + paths * PagePool.pagesFor(maxTokens, Backends.PAGE_SIZE)
               + PagePool.pagesFor(summaryMax, Backends.PAGE_SIZE);
-      try (Backend backend = Backends.open(checkpoint, scaling, pages)) {
+      try (Backend backend = Backends.open(backendName, checkpoint, scaling, pages)) {
         ParaThinkerEngine engine = ParaThinkerEngine.of(backend, tokenizer);
         try {
           engine.validate(prompt, request);

@@ -19,6 +19,7 @@ public final class Main {
     register(new EvalCommand());
     register(new TokenizeCommand());
     register(new InitRandomCommand());
+    register(new BenchDecodeCommand());
   }
 
   private Main() {}

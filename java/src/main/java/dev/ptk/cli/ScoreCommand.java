@@ -50,7 +50,7 @@ final class ScoreCommand implements Command {
     String positionText = options.string("--summary-position", null);
     String yarn = options.string("--yarn", "off");
     String kvPages = options.string("--kv-pages", null);
-    Backends.choose(options.string("--backend", "auto"));
+    String backendName = Backends.choose(options.string("--backend", "auto"));
     options.finish();
     if (!options.positional().isEmpty()) throw new UsageException("unexpected argument '" + options.positional().get(0) + "'");
     Path parent = outFile.toAbsolutePath().getParent();
@@ -68,7 +68,7 @@ final class ScoreCommand implements Command {
       RopeScaling scaling = Backends.yarn(yarn, checkpoint.config().ropeScaling(), null);
       int pages = kvPages != null ? GenerateCommand.parsePages(kvPages) : input.pagesNeeded(Backends.PAGE_SIZE);
       float[][] logits;
-      try (Backend backend = Backends.open(checkpoint, scaling, pages)) {
+      try (Backend backend = Backends.open(backendName, checkpoint, scaling, pages)) {
         try {
           logits = new Scorer(backend).score(input, position);
         } catch (IllegalArgumentException e) {

@@ -1,6 +1,7 @@
 package dev.ptk.backend.cpu;
 
 import dev.ptk.backend.Backend;
+import dev.ptk.backend.BatchCheck;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.model.ModelConfig;
 import dev.ptk.model.Tensor;

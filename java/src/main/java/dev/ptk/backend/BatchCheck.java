@@ -1,15 +1,12 @@
-package dev.ptk.backend.cpu;
+package dev.ptk.backend;
 
-import dev.ptk.backend.AttentionGroup;
-import dev.ptk.backend.ForwardBatch;
-import dev.ptk.backend.KvSegment;
 import dev.ptk.model.ModelConfig;
 
-/** Rejects a malformed {@link ForwardBatch} before any work, naming the offending field. */
-final class BatchCheck {
+/** Rejects a malformed {@link ForwardBatch} before any work, naming the offending field (every backend). */
+public final class BatchCheck {
   private BatchCheck() {}
 
-  static void check(ForwardBatch b, ModelConfig c, int numPages, int pageSize) {
+  public static void check(ForwardBatch b, ModelConfig c, int numPages, int pageSize) {
     if (b.tokens() == null || b.positions() == null || b.segmentIds() == null || b.slots() == null
         || b.groups() == null || b.logitRows() == null) {
       throw new IllegalArgumentException("batch: every field must be non-null");

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# End-to-end check of the CUDA backend on a lent GPU machine, with the Java runtime and jars that
+# bench/prepare-carry.sh put in .carry/ (carry ".carry" with the run):
+#   1. `ptk score` on the tiny checkpoint with --backend cuda and --backend cpu; the logits compared
+#      (max abs/rel difference, numpy) for each scored vector case;
+#   2. a random checkpoint of the real 1.5B shape (`ptk init-random`), then `ptk bench-decode`:
+#      one decode step for P = 1, 2, 4, 8, 16 at contexts 1K, 4K, 16K, as JSON;
+#   3. the P-scaling drawn as a PNG when python3 has matplotlib.
+# Everything lands in $OUT (or build/e2e-check). Takes about 3-5 minutes.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+out=${OUT:-$root/build/e2e-check}
+mkdir -p "$out"
+export LD_LIBRARY_PATH="${CUDA_HOME:-/usr/local/cuda}/lib64:${LD_LIBRARY_PATH:-}"
+java=.carry/jre/bin/java
+[[ -x $java ]] || { echo "e2e-check: $java missing: run bench/prepare-carry.sh and carry .carry" >&2; exit 1; }
+ptk() { "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m -cp ".carry/lib/*" dev.ptk.cli.Main "$@"; }
+failed=0
+
+echo "== environment"
+ptk info 2>&1 | tee "$out/info.txt"
+
+echo "== score: cuda against cpu on the tiny checkpoint"
+for case in score_p1 score_p3_equal score_p3_unequal; do
+  input=test-vectors/model/$case.json
+  for backend in cpu cuda; do
+    if ! timeout 120 ptk score --model test-vectors/tiny-model --input "$input" --backend "$backend" \
+        --out "$out/$case.$backend.npy" > "$out/$case.$backend.log" 2>&1; then
+      echo "$case $backend: FAILED"; tail -5 "$out/$case.$backend.log"; failed=1
+    fi
+  done
+  if [[ -f $out/$case.cpu.npy && -f $out/$case.cuda.npy ]]; then
+    python3 - "$out/$case.cpu.npy" "$out/$case.cuda.npy" "$case" <<'PY' || failed=1
+import sys, numpy as np
+cpu, gpu = np.load(sys.argv[1]), np.load(sys.argv[2])
+d = np.abs(cpu - gpu)
+tol = 0.05 + 0.05 * np.abs(cpu)  # bf16 activations on the GPU, f32 on the CPU
+same_argmax = (cpu.argmax(-1) == gpu.argmax(-1)).mean()
+ok = cpu.shape == gpu.shape and np.all(np.isfinite(gpu)) and np.all(d <= tol)
+print(f"{sys.argv[3]}: shape {gpu.shape}, max abs diff {d.max():.4g}, argmax agreement {same_argmax:.3f}: {'ok' if ok else 'MISMATCH'}")
+sys.exit(0 if ok else 1)
+PY
+  fi
+done
+
+echo "== bench-decode on a random 1.5B checkpoint"
+model=${TMPDIR:-/tmp}/ptk-random-1.5b
+if [[ ! -f $model/model.safetensors ]]; then
+  timeout 300 ptk init-random --config model/parathinker-1.5b.config.json --out "$model" --seed 1 || failed=1
+fi
+if timeout 300 ptk bench-decode --model "$model" --backend cuda --paths 1,2,4,8,16 --contexts 1024,4096,16384 \
+    --steps 20 > "$out/bench-decode.json" 2> "$out/bench-decode.log"; then
+  cat "$out/bench-decode.json"
+else
+  echo "bench-decode: FAILED"; tail -20 "$out/bench-decode.log"; failed=1
+fi
+
+if [[ -s $out/bench-decode.json ]] && python3 -c "import matplotlib" 2>/dev/null; then
+  python3 - "$out/bench-decode.json" "$out/decode-scaling.png" <<'PY'
+import json, sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+r = json.load(open(sys.argv[1]))
+for c in sorted({x["context"] for x in r["results"]}):
+    pts = sorted((x["paths"], x["median_ms"]) for x in r["results"] if x["context"] == c)
+    plt.plot([p for p, _ in pts], [m for _, m in pts], marker="o", label=f"context {c}")
+plt.xscale("log", base=2); plt.xlabel("paths P"); plt.ylabel("decode step (ms, median)")
+plt.title(r["backend"]); plt.legend(); plt.grid(alpha=0.3)
+plt.savefig(sys.argv[2], dpi=120)
+print("wrote", sys.argv[2])
+PY
+fi
+echo "== e2e-check: $([[ $failed == 0 ]] && echo ok || echo FAILED)"
+exit $failed

@@ -1,0 +1,372 @@
+package dev.ptk.backend.cuda;
+
+import static dev.ptk.nativelib.Native.check;
+
+import dev.ptk.backend.Backend;
+import dev.ptk.backend.BatchCheck;
+import dev.ptk.backend.ForwardBatch;
+import dev.ptk.model.LayerWeights;
+import dev.ptk.model.ModelConfig;
+import dev.ptk.model.Tensor;
+import dev.ptk.model.Weights;
+import dev.ptk.nativelib.CudaEnvironment;
+import dev.ptk.nativelib.DeviceInfo;
+import dev.ptk.nativelib.Native;
+import dev.ptk.nativelib.global.ptk;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * The model on one GPU through libptk: bf16 weights uploaded once, a bf16 paged KV cache sized from
+ * free device memory, an f32 residual stream. Per layer: fused add + RMSNorm, QKV projection (with
+ * bias), thought embedding + RoPE + KV append, paged attention, output projection, add + RMSNorm,
+ * gate/up projection, SiLU gate, down projection. Projections of at most 16 rows use ptk_gemv,
+ * larger ones cuBLAS.
+ *
+ * <p>Decode steps (phase 1 at P paths, phase 2) are captured once per shape as a CUDA graph and
+ * replayed: each step only re-plans (the plans write their device buffers in place) and uploads
+ * its token ids. Not thread-safe: one forward at a time.
+ */
+public final class CudaBackend implements Backend {
+  public static final int DEFAULT_MAX_TOKENS = 4096;
+  /** Sequences (paths, segments) per attention plan. */
+  private static final int MAX_SEQUENCES = 64;
+  /** Logit rows computed per lm_head pass (bounded so the logits buffer stays small). */
+  private static final long LOGITS_BYTES = 256L << 20;
+
+  private final ModelConfig config;
+  private final int pageSize;
+  private final int numPages;
+  private final int maxTokens;
+  private final int maxLogitRows;
+  private final String name;
+  private final DeviceMemory memory = new DeviceMemory();
+  private final List<Layer> layers = new ArrayList<>();
+  private final Map<String, Pointer> graphs = new HashMap<>();
+  private Pointer stream;
+  private Cublas cublas;
+  private ptk.ptk_rope_plan rope;
+  private final ptk.ptk_attention_plan[] plans = new ptk.ptk_attention_plan[4];
+  private Pointer embedding, finalNorm, lmHead;
+  private Pointer x, h, qkv, q, attn, lse, delta, wide, hLogit, logits, deviceMeta;
+  private IntPointer pinnedMeta;
+  private FloatPointer pinnedLogits;
+  private int pinnedMetaInts;
+
+  private record Layer(Pointer inputNorm, Pointer qkv, Pointer qkvBias, Pointer thought, Pointer o, Pointer postNorm,
+      Pointer gateUp, Pointer down, Pointer k, Pointer v) {}
+
+  /**
+   * Opens device 0. {@code numPages} 0 takes every page that fits; a positive value must fit.
+   *
+   * @throws IllegalStateException when there is no CUDA device or the model does not fit
+   */
+  public CudaBackend(ModelConfig config, Weights weights, int pageSize, int numPages, int maxTokens) {
+    CudaEnvironment env = CudaEnvironment.query();
+    if (!env.builtWithCuda()) throw new IllegalStateException("libptk was built without CUDA kernels");
+    if (!env.hasDevice()) throw new IllegalStateException("no CUDA device (driver " + CudaEnvironment.versionString(env.driverVersion()) + ")");
+    if (weights.layers().size() != config.numLayers()) {
+      throw new IllegalArgumentException("weights: " + weights.layers().size() + " layers, config says " + config.numLayers());
+    }
+    if (maxTokens < StepShape.MAX_DECODE_TOKENS) throw new IllegalArgumentException("maxTokens must be >= 16, got " + maxTokens);
+    DeviceInfo device = env.devices().get(0);
+    this.config = config;
+    this.pageSize = pageSize;
+    this.maxTokens = maxTokens;
+    this.maxLogitRows = (int) Math.max(StepShape.MAX_DECODE_TOKENS, Math.min(maxTokens, LOGITS_BYTES / (4L * config.vocabSize())));
+    this.name = "cuda:0 " + device.name();
+    try {
+      check(ptk.ptk_set_device(0));
+      this.numPages = KvPoolSizing.pages(device.freeMemoryBytes(), weightBytes(weights), activationBytes(),
+          KvPoolSizing.DEFAULT_RESERVE_BYTES, KvPoolSizing.bytesPerPage(config, pageSize), numPages);
+      stream = new Pointer();
+      check(ptk.ptk_stream_create(stream));
+      upload(weights);
+      allocateActivations();
+      createPlans();
+      cublas = new Cublas(stream);
+    } catch (RuntimeException | Error e) {
+      close();
+      throw e;
+    }
+  }
+
+  private long weightBytes(Weights w) {
+    long sum = DeviceMemory.bf16Bytes(w.embedTokens()) + DeviceMemory.bf16Bytes(w.norm());
+    if (w.lmHead() != w.embedTokens()) sum += DeviceMemory.bf16Bytes(w.lmHead());
+    for (LayerWeights l : w.layers()) {
+      for (Tensor t : new Tensor[] {l.inputNorm(), l.qWeight(), l.qBias(), l.kWeight(), l.kBias(), l.vWeight(), l.vBias(),
+          l.oWeight(), l.postNorm(), l.gateWeight(), l.upWeight(), l.downWeight(), l.segEmbeddings()}) {
+        if (t != null) sum += DeviceMemory.bf16Bytes(t);
+      }
+    }
+    return sum;
+  }
+
+  /** Activation buffers for maxTokens tokens and the logits, as allocated below, plus the plans' partial states. */
+  private long activationBytes() {
+    ModelConfig c = config;
+    long perToken = 4L * c.hiddenSize() + 2L * Math.max(c.hiddenSize(), c.intermediateSize()) + 2L * c.qkvWidth()
+        + 2L * c.numHeads() * c.headDim() * 2 + 4L * c.numHeads() + 4L * c.hiddenSize() + 4L * wideWidth() + 8;
+    long partialStates = 4L * 1024 * 64 * c.numKvHeads() * (c.headDim() + 1) * 4;
+    return perToken * maxTokens + (long) maxLogitRows * (4L * c.vocabSize() + 2L * c.hiddenSize()) + partialStates;
+  }
+
+  private int wideWidth() {
+    return Math.max(2 * config.intermediateSize(), config.qkvWidth());
+  }
+
+  private void upload(Weights w) {
+    int h = config.hiddenSize();
+    embedding = memory.upload(stream, require(w.embedTokens(), config.vocabSize(), h));
+    finalNorm = memory.upload(stream, require(w.norm(), h));
+    lmHead = w.lmHead() == w.embedTokens() ? embedding : memory.upload(stream, require(w.lmHead(), config.vocabSize(), h));
+    long kvBytes = (long) numPages * pageSize * config.numKvHeads() * config.headDim() * 2;
+    int hd = config.headDim(), qd = config.numHeads() * hd, kd = config.numKvHeads() * hd, inter = config.intermediateSize();
+    for (LayerWeights l : w.layers()) {
+      Tensor seg = l.segEmbeddings();
+      if (seg != null && (seg.shape().length != 2 || seg.dim(0) < config.maxSegments() || seg.dim(1) != hd)) {
+        throw new IllegalArgumentException(seg + ": expected [" + config.maxSegments() + ", " + hd + "]");
+      }
+      layers.add(new Layer(
+          memory.upload(stream, require(l.inputNorm(), h)),
+          memory.upload(stream, require(l.qWeight(), qd, h), require(l.kWeight(), kd, h), require(l.vWeight(), kd, h)),
+          memory.upload(stream, require(l.qBias(), qd), require(l.kBias(), kd), require(l.vBias(), kd)),
+          seg == null ? null : memory.upload(stream, seg),
+          memory.upload(stream, require(l.oWeight(), h, qd)),
+          memory.upload(stream, require(l.postNorm(), h)),
+          memory.upload(stream, require(l.gateWeight(), inter, h), require(l.upWeight(), inter, h)),
+          memory.upload(stream, require(l.downWeight(), h, inter)),
+          memory.allocate(kvBytes),
+          memory.allocate(kvBytes)));
+    }
+  }
+
+  private static Tensor require(Tensor t, long... shape) {
+    if (t == null) throw new IllegalArgumentException("a tensor of shape " + java.util.Arrays.toString(shape) + " is missing");
+    if (!java.util.Arrays.equals(t.shape(), shape)) {
+      throw new IllegalArgumentException(t + ": expected " + java.util.Arrays.toString(shape));
+    }
+    return t;
+  }
+
+  private void allocateActivations() {
+    ModelConfig c = config;
+    long t = maxTokens;
+    x = memory.allocate(4 * t * c.hiddenSize());
+    h = memory.allocate(2 * t * Math.max(c.hiddenSize(), c.intermediateSize()));
+    qkv = memory.allocate(2 * t * c.qkvWidth());
+    q = memory.allocate(2 * t * c.numHeads() * c.headDim());
+    attn = memory.allocate(2 * t * c.numHeads() * c.headDim());
+    lse = memory.allocate(4 * t * c.numHeads());
+    delta = memory.allocate(4 * t * c.hiddenSize());
+    wide = memory.allocate(4 * t * wideWidth());
+    hLogit = memory.allocate(2L * maxLogitRows * c.hiddenSize());
+    logits = memory.allocate(4L * maxLogitRows * c.vocabSize());
+    deviceMeta = memory.allocate(4 * 2 * t);
+    Pointer p = new Pointer();
+    check(ptk.ptk_malloc_host(p, 4L * maxLogitRows * c.vocabSize()));
+    pinnedLogits = new FloatPointer(p).capacity((long) maxLogitRows * c.vocabSize());
+  }
+
+  private void createPlans() {
+    try (ptk.ptk_kv_layout layout = new ptk.ptk_kv_layout();
+        ptk.ptk_rope_config rc = new ptk.ptk_rope_config();
+        ptk.ptk_plan_limits limits = new ptk.ptk_plan_limits()) {
+      layout.num_qo_heads(config.numHeads()).num_kv_heads(config.numKvHeads()).head_dim(config.headDim())
+          .page_size(pageSize).num_pages(numPages);
+      rc.theta(config.ropeTheta()).yarn_factor(config.ropeScaling().factor())
+          .yarn_original_max(config.ropeScaling().originalMaxPositions())
+          .beta_fast(config.ropeScaling().betaFast()).beta_slow(config.ropeScaling().betaSlow());
+      rope = new ptk.ptk_rope_plan();
+      int segments = config.maxSegments() > 0 ? config.maxSegments() : Integer.MAX_VALUE;
+      check(ptk.ptk_rope_plan_create(layout, rc, segments, maxTokens, rope));
+      for (int i = 0; i < plans.length; i++) {
+        boolean decode = i % 2 == 1;  // eager prefill, phase 1, eager summary, phase 2
+        limits.max_queries(decode ? StepShape.MAX_DECODE_TOKENS : maxTokens).max_sequences(MAX_SEQUENCES)
+            .max_pages(2 * numPages).max_work_items(0).num_multiprocessors(0);
+        plans[i] = new ptk.ptk_attention_plan();
+        check(ptk.ptk_attention_plan_create(layout, limits, plans[i]));
+      }
+    }
+  }
+
+  @Override
+  public ModelConfig config() {
+    return config;
+  }
+
+  @Override
+  public int pageSize() {
+    return pageSize;
+  }
+
+  @Override
+  public int numPages() {
+    return numPages;
+  }
+
+  @Override
+  public String describe() {
+    return name;
+  }
+
+  @Override
+  public float[][] forward(ForwardBatch batch) {
+    BatchCheck.check(batch, config, numPages, pageSize);
+    int n = batch.size();
+    if (n > maxTokens) {
+      throw new IllegalArgumentException("tokens: a batch of " + n + " tokens exceeds this CUDA backend's " + maxTokens);
+    }
+    StepShape shape = StepShape.of(batch);
+    StepMetadata meta = StepMetadata.pack(batch, shape, pageSize);
+    ptk.ptk_attention_plan plan = plans[(shape.kind() == StepShape.Kind.SUMMARY ? 2 : 0) + (shape.decode() ? 1 : 0)];
+    upload(meta);
+    check(ptk.ptk_rope_plan_update(rope, n, at(meta.positionsAt()), at(meta.segmentIdsAt()), at(meta.slotsAt()), stream));
+    if (shape.kind() == StepShape.Kind.PREFILL) {
+      check(ptk.ptk_attention_plan_prefill(plan, meta.numTables(), at(meta.qoIndptrAt()), at(meta.prefixAt()),
+          meta.prefixLen(), at(meta.indptrAt()), at(meta.indicesAt()), at(meta.lastPageLenAt()), stream));
+    } else {
+      check(ptk.ptk_attention_plan_summary(plan, meta.numTables(), at(meta.indptrAt()), at(meta.indicesAt()),
+          at(meta.lastPageLenAt()), n, stream));
+    }
+    int rows = batch.logitRows().length;
+    float[][] out = new float[rows][];
+    if (shape.decode()) {
+      check(ptk.ptk_graph_launch(graph(shape, plan, meta), stream));
+      copyLogits(out, 0, rows);
+    } else {
+      layers(n, plan);
+      for (int first = 0; first < rows; first += maxLogitRows) {
+        int count = Math.min(maxLogitRows, rows - first);
+        head(meta.logitRowsAt() + first, count);
+        copyLogits(out, first, count);
+      }
+    }
+    check(ptk.ptk_stream_synchronize(stream));
+    return out;
+  }
+
+  /** The step's graph, captured on first use of its shape: the layers and the head over every logit row. */
+  private Pointer graph(StepShape shape, ptk.ptk_attention_plan plan, StepMetadata meta) {
+    int variant;
+    try (ptk.ptk_attention_plan_info info = new ptk.ptk_attention_plan_info()) {
+      check(ptk.ptk_attention_plan_info_get(plan, info));
+      variant = info.variant();
+    }
+    String key = shape.kind() + "/" + shape.tokens() + "/" + shape.logitRows() + "/" + variant;
+    Pointer g = graphs.get(key);
+    if (g != null) return g;
+    check(ptk.ptk_graph_begin_capture(stream));
+    try {
+      layers(shape.tokens(), plan);
+      if (shape.logitRows() > 0) head(meta.logitRowsAt(), shape.logitRows());
+    } finally {
+      g = new Pointer();
+      check(ptk.ptk_graph_end_capture(stream, g));  // ends the capture even when a launch failed
+    }
+    graphs.put(key, g);
+    return g;
+  }
+
+  private void layers(int n, ptk.ptk_attention_plan plan) {
+    ModelConfig c = config;
+    int hidden = c.hiddenSize(), inter = c.intermediateSize(), qd = c.numHeads() * c.headDim();
+    float eps = (float) c.rmsNormEps();
+    FloatPointer xf = new FloatPointer(x), deltaf = new FloatPointer(delta), widef = new FloatPointer(wide);
+    check(ptk.ptk_embedding(embedding, c.vocabSize(), hidden, new IntPointer(deviceMeta), n, xf, stream));
+    for (int l = 0; l < layers.size(); l++) {
+      Layer w = layers.get(l);
+      check(ptk.ptk_add_rmsnorm(xf, l == 0 ? null : deltaf, w.inputNorm, eps, h, n, hidden, stream));
+      matmul(h, w.qkv, w.qkvBias, qkv, true, n, c.qkvWidth(), hidden);
+      check(ptk.ptk_rope_append(rope, qkv, w.thought, q, w.k, w.v, stream));
+      check(ptk.ptk_attention_run(plan, q, w.k, w.v, 0f, attn, ptk.PTK_DTYPE_BF16, new FloatPointer(lse), stream));
+      matmul(attn, w.o, null, delta, false, n, hidden, qd);
+      check(ptk.ptk_add_rmsnorm(xf, deltaf, w.postNorm, eps, h, n, hidden, stream));
+      matmul(h, w.gateUp, null, wide, false, n, 2 * inter, hidden);
+      check(ptk.ptk_silu_mul(widef, h, n, inter, stream));
+      matmul(h, w.down, null, delta, false, n, hidden, inter);
+    }
+    // The last residual add; the normalized rows it also writes are recomputed by head() for the logit rows only.
+    check(ptk.ptk_add_rmsnorm(xf, deltaf, finalNorm, eps, h, n, hidden, stream));
+  }
+
+  /** Final norm and lm_head for {@code count} rows whose ids start at int {@code rowIdsAt} of the device metadata. */
+  private void head(int rowIdsAt, int count) {
+    int hidden = config.hiddenSize();
+    check(ptk.ptk_rmsnorm_rows(new FloatPointer(x), new IntPointer(deviceMeta).position(rowIdsAt), finalNorm,
+        (float) config.rmsNormEps(), hLogit, count, hidden, stream));
+    matmul(hLogit, lmHead, null, logits, false, count, config.vocabSize(), hidden);
+  }
+
+  /** y = x w^T (+ bias): gemv for decode shapes, cuBLAS (f32, then bias and bf16 rounding) beyond. */
+  private void matmul(Pointer in, Pointer w, Pointer bias, Pointer out, boolean outBf16, int m, int n, int k) {
+    if (m <= ptk.PTK_GEMV_MAX_ROWS) {
+      check(ptk.ptk_gemv(in, w, bias, out, outBf16 ? ptk.PTK_DTYPE_BF16 : ptk.PTK_DTYPE_F32, m, n, k, stream));
+    } else if (outBf16) {
+      cublas.matmul(in, w, wide, m, n, k);
+      check(ptk.ptk_bias_to_bf16(new FloatPointer(wide), bias, out, m, n, stream));
+    } else {
+      cublas.matmul(in, w, out, m, n, k);
+    }
+  }
+
+  /** The step's metadata into the pinned buffer; its device part (token and logit row ids) up in one copy. */
+  private void upload(StepMetadata meta) {
+    int[] data = meta.data();
+    if (data.length > pinnedMetaInts) {
+      if (pinnedMeta != null) check(ptk.ptk_free_host(pinnedMeta));
+      pinnedMeta = null;
+      int ints = Math.max(data.length, 2 * pinnedMetaInts);
+      Pointer p = new Pointer();
+      check(ptk.ptk_malloc_host(p, 4L * ints));
+      pinnedMeta = new IntPointer(p).capacity(ints);
+      pinnedMetaInts = ints;
+    }
+    pinnedMeta.position(0).put(data, 0, data.length);
+    check(ptk.ptk_copy_to_device(deviceMeta, pinnedMeta, 4L * meta.deviceInts(), stream));
+  }
+
+  /** A host pointer to int {@code offset} of the pinned metadata. */
+  private IntPointer at(int offset) {
+    return new IntPointer(pinnedMeta).position(offset);
+  }
+
+  private void copyLogits(float[][] out, int first, int count) {
+    int v = config.vocabSize();
+    check(ptk.ptk_copy_to_host(pinnedLogits, logits, 4L * count * v, stream));
+    check(ptk.ptk_stream_synchronize(stream));
+    for (int r = 0; r < count; r++) {
+      out[first + r] = new float[v];
+      pinnedLogits.position((long) r * v).get(out[first + r], 0, v);
+    }
+    pinnedLogits.position(0);
+  }
+
+  @Override
+  public void close() {
+    for (Pointer g : graphs.values()) ptk.ptk_graph_destroy(g);
+    graphs.clear();
+    for (int i = 0; i < plans.length; i++) {
+      if (plans[i] != null) ptk.ptk_attention_plan_destroy(plans[i]);
+      plans[i] = null;
+    }
+    if (rope != null) ptk.ptk_rope_plan_destroy(rope);
+    rope = null;
+    if (cublas != null) cublas.close();
+    cublas = null;
+    if (pinnedMeta != null) ptk.ptk_free_host(pinnedMeta);
+    if (pinnedLogits != null) ptk.ptk_free_host(pinnedLogits);
+    pinnedMeta = null;
+    pinnedLogits = null;
+    pinnedMetaInts = 0;
+    memory.close();
+    if (stream != null) ptk.ptk_stream_destroy(stream);
+    stream = null;
+  }
+}

@@ -1,0 +1,100 @@
+package dev.ptk.cli;
+
+import dev.ptk.backend.AttentionGroup;
+import dev.ptk.backend.Backend;
+import dev.ptk.backend.ForwardBatch;
+import dev.ptk.backend.KvSegment;
+import dev.ptk.model.Checkpoint;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code ptk bench-decode --model DIR [--backend B] [--paths 1,2,4,8,16] [--contexts 1024,4096,16384]
+ * [--steps N]}: the wall time of one phase-1 decode step (P paths, one token each, over a shared
+ * prompt of C tokens, logits back on the host), median of N steps after 3 warm-up steps, as one
+ * JSON object. The KV cache is not prefilled: attention reads whatever the pages hold, which costs
+ * the same.
+ */
+final class BenchDecodeCommand implements Command {
+  @Override
+  public String name() {
+    return "bench-decode";
+  }
+
+  @Override
+  public String summary() {
+    return "time one decode step for each paths x context, as JSON";
+  }
+
+  @Override
+  public int run(Options options, PrintStream out, PrintStream err) {
+    Path model = options.existingPath("--model");
+    String backendName = Backends.choose(options.string("--backend", "auto"));
+    int[] paths = list(options.string("--paths", "1,2,4,8,16"), "--paths");
+    int[] contexts = list(options.string("--contexts", "1024,4096,16384"), "--contexts");
+    int steps = options.integer("--steps", 20, 1, 100_000);
+    options.finish();
+    if (!options.positional().isEmpty()) throw new UsageException("bench-decode takes no positional arguments");
+    int page = Backends.PAGE_SIZE;
+    int maxPaths = Arrays.stream(paths).max().getAsInt();
+    int maxContext = Arrays.stream(contexts).max().getAsInt();
+    int pages = (maxContext + page - 1) / page + maxPaths;
+    List<String> results = new ArrayList<>();
+    try (Checkpoint checkpoint = GenerateCommand.openCheckpoint(model);
+        Backend backend = Backends.open(backendName, checkpoint, checkpoint.config().ropeScaling(), pages)) {
+      for (int c : contexts) {
+        for (int p : paths) {
+          ForwardBatch step = step(p, c, page, checkpoint.config().maxSegments());
+          double[] ms = new double[steps];
+          for (int i = 0; i < 3; i++) backend.forward(step);
+          for (int i = 0; i < steps; i++) {
+            long t0 = System.nanoTime();
+            backend.forward(step);
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+          }
+          Arrays.sort(ms);
+          results.add(String.format("{\"paths\": %d, \"context\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f}",
+              p, c, ms[steps / 2], ms[0]));
+          err.println("bench-decode: P=" + p + " context=" + c + ": " + String.format("%.3f", ms[steps / 2]) + " ms");
+        }
+      }
+      out.println("{\"backend\": \"" + backend.describe().replace("\"", "'") + "\", \"steps\": " + steps
+          + ", \"results\": [\n  " + String.join(",\n  ", results) + "\n]}");
+    }
+    return 0;
+  }
+
+  /** P paths of one token each after a shared prompt of `context` tokens in pages 0.., paths' pages after it. */
+  private static ForwardBatch step(int paths, int context, int page, int maxSegments) {
+    int promptPages = (context + page - 1) / page;
+    int[] promptIds = new int[promptPages];
+    for (int i = 0; i < promptPages; i++) promptIds[i] = i;
+    List<KvSegment> prompt = List.of(new KvSegment(promptIds, context));
+    int[] tokens = new int[paths], positions = new int[paths], segments = new int[paths], slots = new int[paths];
+    int[] rows = new int[paths];
+    List<AttentionGroup> groups = new ArrayList<>();
+    for (int j = 0; j < paths; j++) {
+      int own = promptPages + j;
+      tokens[j] = j;
+      positions[j] = context;
+      segments[j] = maxSegments > 0 ? Math.min(j + 1, maxSegments - 1) : 0;
+      slots[j] = own * page;
+      rows[j] = j;
+      groups.add(new AttentionGroup(j, 1, prompt, new KvSegment(new int[] {own}, 1)));
+    }
+    return new ForwardBatch(tokens, positions, segments, slots, groups, rows);
+  }
+
+  private static int[] list(String text, String flag) {
+    try {
+      int[] v = Arrays.stream(text.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+      if (v.length == 0 || Arrays.stream(v).anyMatch(x -> x < 1)) throw new NumberFormatException();
+      return v;
+    } catch (NumberFormatException e) {
+      throw new UsageException(flag + " must be a comma-separated list of positive integers, got '" + text + "'");
+    }
+  }
+}

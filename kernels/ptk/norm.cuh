@@ -1,0 +1,53 @@
+// RMSNorm of the float residual stream, fused with the residual add: x += delta, then
+// out = bf16(x / sqrt(mean(x^2) + eps) * weight). One block per row.
+#pragma once
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+#include "ptk/block_reduce.cuh"
+#include "ptk/vec.cuh"
+
+namespace ptk {
+
+constexpr int kNormThreads = 256;
+
+// x: the row (updated in place when delta is given); out: bf16 row. hidden % 4 == 0.
+__device__ __forceinline__ void rmsnorm_row(float* x, const float* delta, const uint16_t* weight, float eps,
+                                            uint16_t* out, int hidden) {
+  __shared__ float scratch[32];
+  float ss = 0.0f;
+  for (int i = threadIdx.x * 4; i < hidden; i += blockDim.x * 4) {
+    float4 v = *reinterpret_cast<const float4*>(x + i);
+    if (delta) {
+      const float4 d = *reinterpret_cast<const float4*>(delta + i);
+      v = make_float4(v.x + d.x, v.y + d.y, v.z + d.z, v.w + d.w);
+      *reinterpret_cast<float4*>(x + i) = v;  // each thread re-reads only what it wrote
+    }
+    ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
+  }
+  const float r = rsqrtf(block_sum(ss, scratch) / hidden + eps);
+  for (int i = threadIdx.x * 4; i < hidden; i += blockDim.x * 4) {
+    const float4 v = *reinterpret_cast<const float4*>(x + i);
+    float w[4];
+    load_bf16<4>(weight + i, w);
+    store4(out + i, v.x * r * w[0], v.y * r * w[1], v.z * r * w[2], v.w * r * w[3]);
+  }
+}
+
+__global__ void __launch_bounds__(kNormThreads)
+    add_rmsnorm_kernel(float* residual, const float* delta, const uint16_t* weight, float eps, uint16_t* out,
+                       int hidden) {
+  const size_t row = blockIdx.x;
+  rmsnorm_row(residual + row * hidden, delta ? delta + row * hidden : nullptr, weight, eps, out + row * hidden,
+              hidden);
+}
+
+// Rows picked by device ids (the rows whose logits are wanted); x is not modified.
+__global__ void __launch_bounds__(kNormThreads)
+    rmsnorm_rows_kernel(const float* x, const int32_t* row_ids, const uint16_t* weight, float eps, uint16_t* out,
+                        int hidden) {
+  rmsnorm_row(const_cast<float*>(x) + size_t(row_ids[blockIdx.x]) * hidden, nullptr, weight, eps,
+              out + size_t(blockIdx.x) * hidden, hidden);
+}
+
+}  // namespace ptk

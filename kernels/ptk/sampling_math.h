@@ -1,0 +1,42 @@
+// Sampling math shared by the kernels and the host tests: the counter-based random numbers and
+// the order-preserving float keys that the top-k / top-p thresholds are searched on.
+#pragma once
+#include <math.h>
+#include <stdint.h>
+
+#include "ptk/common.h"
+
+namespace ptk {
+
+// splitmix64's finalizer: a bijection of 64-bit words whose outputs pass BigCrush for counters.
+PTK_HD uint64_t mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// A uniform draw in (0, 1) for (seed, path, step, token): no state, so every path's stream is
+// reproducible on its own and independent of how the batch was formed.
+PTK_HD double uniform_open(uint64_t seed, uint32_t path, uint32_t step, uint32_t token) {
+  uint64_t h = mix64(seed ^ 0x9E3779B97F4A7C15ull);
+  h = mix64(h ^ ((uint64_t(path) << 32) | step));
+  h = mix64(h ^ token);
+  return (double(h >> 11) + 0.5) * (1.0 / 9007199254740992.0);  // 53 bits, never 0 or 1
+}
+
+// q ~ Exp(1): the token drawn is argmax(p / q), which picks token i with probability p_i / sum p.
+PTK_HD float exponential(uint64_t seed, uint32_t path, uint32_t step, uint32_t token) {
+  return float(-log(uniform_open(seed, path, step, token)));
+}
+
+// Maps a float to a uint32 with the same order (-inf smallest, +inf largest), so that thresholds
+// are found by bisection over 32 bits.
+PTK_HD uint32_t float_key(float x) {
+  union { float f; uint32_t u; } v;
+  v.f = x;
+  return (v.u & 0x80000000u) ? ~v.u : (v.u | 0x80000000u);
+}
+
+PTK_HD float silu(float x) { return x / (1.0f + expf(-x)); }
+
+}  // namespace ptk

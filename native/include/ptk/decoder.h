@@ -1,0 +1,80 @@
+/*
+ * ptk: the decoder's remaining device operations: token embedding, RMSNorm fused with the
+ * residual add, the SiLU gate, bias add, the decode-shape matmul (gemv) and token sampling.
+ *
+ * Types: weights and matmul inputs bf16; the residual stream and matmul outputs that feed a norm
+ * or the gate are f32. Device pointers must be 16-byte aligned; row widths multiples of 8. Every
+ * argument is checked on the host before anything is launched (see ptk.h's error model); device
+ * arrays (token ids, row ids) cannot be read there, so the kernels bound them instead. Launches
+ * allocate nothing and do not synchronize: they can be captured in a CUDA graph. Without CUDA in
+ * the build, valid calls return PTK_ERR_NO_CUDA.
+ */
+#ifndef PTK_DECODER_H
+#define PTK_DECODER_H
+
+#include <stdint.h>
+
+#include "ptk/export.h"
+#include "ptk/kv_layout.h"
+#include "ptk/ptk.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The most rows ptk_gemv takes (the number of parallel paths, P <= 16). */
+#define PTK_GEMV_MAX_ROWS 16
+
+/* out[t, :] = table[token_ids[t], :] as f32. table [vocab, hidden] bf16, token_ids [num_tokens]
+ * int32 on the device (an id outside [0, vocab) gives a zero row), out [num_tokens, hidden] f32. */
+PTK_API ptk_status ptk_embedding(const void* table, int vocab, int hidden, const int32_t* token_ids, int num_tokens,
+                                 float* out, void* stream);
+
+/* Per row: residual += delta (skipped when delta is null), then
+ * out = bf16(residual / sqrt(mean(residual^2) + eps) * weight). residual [rows, hidden] f32,
+ * delta [rows, hidden] f32 or null, weight [hidden] bf16, out [rows, hidden] bf16. */
+PTK_API ptk_status ptk_add_rmsnorm(float* residual, const float* delta, const void* weight, float eps, void* out,
+                                   int rows, int hidden, void* stream);
+
+/* The RMSNorm of selected rows: out[r] = norm(x[row_ids[r]]) * weight. row_ids [rows] int32 on
+ * the device, each in [0, rows of x) (the caller's contract: the kernel cannot check it). */
+PTK_API ptk_status ptk_rmsnorm_rows(const float* x, const int32_t* row_ids, const void* weight, float eps, void* out,
+                                    int rows, int hidden, void* stream);
+
+/* out[t, i] = bf16(silu(gate_up[t, i]) * gate_up[t, intermediate + i]). gate_up [rows,
+ * 2 intermediate] f32 (gate then up), out [rows, intermediate] bf16. */
+PTK_API ptk_status ptk_silu_mul(const float* gate_up, void* out, int rows, int intermediate, void* stream);
+
+/* out = bf16(y + bias) (bias broadcast over rows; null adds nothing). y [rows, n] f32, bias [n]
+ * bf16 or null, out [rows, n] bf16: what follows a cuBLAS projection with bias. */
+PTK_API ptk_status ptk_bias_to_bf16(const float* y, const void* bias, void* out, int rows, int n, void* stream);
+
+/* y[i, j] = sum_k x[i, k] weight[j, k] (+ bias[j]), accumulated in f32, for 1 <= m <= 16 rows.
+ * x [m, k] bf16, weight [n, k] bf16 (row-major as in the checkpoint: each row read once for all m
+ * rows), bias [n] bf16 or null, y [m, n] in y_dtype (f32 or bf16). k a multiple of 8. */
+PTK_API ptk_status ptk_gemv(const void* x, const void* weight, const void* bias, void* y, ptk_dtype y_dtype, int m,
+                            int n, int k, void* stream);
+
+typedef struct ptk_sampling_params {
+  float temperature; /* 0 = greedy (argmax, the lowest id on ties); else > 0 */
+  int top_k;         /* keep the k largest logits; 0 = off (>= vocab is off too) */
+  float top_p;       /* in (0, 1]: keep the most probable tokens holding mass top_p; 1 = off */
+  uint64_t seed;     /* with (path, step, token id) the only input of the random draw */
+} ptk_sampling_params;
+
+/* Draws one token per row of logits [rows, vocab] f32 into tokens [rows] int32 (device), in
+ * vLLM's order: temperature, top-k, top-p, then argmax(p / q) with q ~ Exp(1) drawn from a
+ * counter-based generator keyed by (seed, path_ids[r], steps[r], token id). path_ids and steps
+ * [rows] int32 are on the device, so a captured graph follows the step counter. */
+PTK_API ptk_status ptk_sample(const float* logits, int rows, int vocab, const ptk_sampling_params* params,
+                              const int32_t* path_ids, const int32_t* steps, int32_t* tokens, void* stream);
+
+/* The Exp(1) variate ptk_sample uses for (seed, path, step, token): for reproducing a draw on the
+ * host. */
+PTK_API float ptk_sample_exponential(uint64_t seed, int32_t path, int32_t step, int32_t token);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PTK_DECODER_H */

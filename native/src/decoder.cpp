@@ -1,0 +1,145 @@
+// The decoder operations' C ABI: every argument checked here, then one launch each.
+#include <cmath>
+
+#include "device_memory.h"
+#include "ptk/decoder.h"
+#include "ptk/sampling_math.h"
+#include "validate.h"
+#ifdef PTK_WITH_CUDA
+#include "ptk/decoder_launch.h"
+#endif
+
+namespace {
+
+// The status of a launch, or PTK_ERR_NO_CUDA in a host-only build.
+#ifdef PTK_WITH_CUDA
+#define PTK_LAUNCH(call, what) return ::ptk::cuda_status((call), what)
+#else
+#define PTK_LAUNCH(call, what) \
+  do {                         \
+    (void)stream;              \
+    return ::ptk::fail(PTK_ERR_NO_CUDA, "%s: this ptk library was built without CUDA", what); \
+  } while (0)
+#endif
+
+ptk_status check_width(const char* name, int value) {
+  PTK_REQUIRE(value > 0 && value % 8 == 0, "%s (%d) must be a positive multiple of 8", name, value);
+  return PTK_OK;
+}
+
+ptk_status check_rows(int rows) {
+  PTK_REQUIRE(rows > 0 && rows <= 1 << 24, "rows (%d) must be in [1, 16777216]", rows);
+  return PTK_OK;
+}
+
+ptk_status check_eps(float eps) {
+  PTK_REQUIRE(std::isfinite(eps) && eps > 0.0f, "eps (%g) must be finite and positive", double(eps));
+  return PTK_OK;
+}
+
+#define PTK_TRY(expr)                 \
+  do {                                \
+    ptk_status s_ = (expr);           \
+    if (s_ != PTK_OK) return s_;      \
+  } while (0)
+
+// A device pointer that may be null (an optional operand) but, when given, is 16-byte aligned.
+#define PTK_REQUIRE_OPTIONAL_DEVICE_PTR(ptr) \
+  PTK_REQUIRE((ptr) == nullptr || ::ptk::aligned16(ptr), "%s must be 16-byte aligned", #ptr)
+
+}  // namespace
+
+extern "C" {
+
+ptk_status ptk_embedding(const void* table, int vocab, int hidden, const int32_t* token_ids, int num_tokens,
+                         float* out, void* stream) {
+  PTK_REQUIRE_DEVICE_PTR(table);
+  PTK_REQUIRE_NOT_NULL(token_ids);
+  PTK_REQUIRE_DEVICE_PTR(out);
+  PTK_REQUIRE(vocab > 0, "vocab (%d) must be positive", vocab);
+  PTK_TRY(check_width("hidden", hidden));
+  PTK_REQUIRE(num_tokens > 0 && num_tokens <= 1 << 24, "num_tokens (%d) must be in [1, 16777216]", num_tokens);
+  PTK_LAUNCH(ptk::embedding_launch(table, vocab, hidden, token_ids, num_tokens, out, stream), "ptk_embedding");
+}
+
+ptk_status ptk_add_rmsnorm(float* residual, const float* delta, const void* weight, float eps, void* out, int rows,
+                           int hidden, void* stream) {
+  PTK_REQUIRE_DEVICE_PTR(residual);
+  PTK_REQUIRE_OPTIONAL_DEVICE_PTR(delta);
+  PTK_REQUIRE_DEVICE_PTR(weight);
+  PTK_REQUIRE_DEVICE_PTR(out);
+  PTK_TRY(check_eps(eps));
+  PTK_TRY(check_rows(rows));
+  PTK_TRY(check_width("hidden", hidden));
+  PTK_LAUNCH(ptk::add_rmsnorm_launch(residual, delta, weight, eps, out, rows, hidden, stream), "ptk_add_rmsnorm");
+}
+
+ptk_status ptk_rmsnorm_rows(const float* x, const int32_t* row_ids, const void* weight, float eps, void* out,
+                            int rows, int hidden, void* stream) {
+  PTK_REQUIRE_DEVICE_PTR(x);
+  PTK_REQUIRE_NOT_NULL(row_ids);
+  PTK_REQUIRE_DEVICE_PTR(weight);
+  PTK_REQUIRE_DEVICE_PTR(out);
+  PTK_TRY(check_eps(eps));
+  PTK_TRY(check_rows(rows));
+  PTK_TRY(check_width("hidden", hidden));
+  PTK_LAUNCH(ptk::rmsnorm_rows_launch(x, row_ids, weight, eps, out, rows, hidden, stream), "ptk_rmsnorm_rows");
+}
+
+ptk_status ptk_silu_mul(const float* gate_up, void* out, int rows, int intermediate, void* stream) {
+  PTK_REQUIRE_DEVICE_PTR(gate_up);
+  PTK_REQUIRE_DEVICE_PTR(out);
+  PTK_TRY(check_rows(rows));
+  PTK_TRY(check_width("intermediate", intermediate));
+  PTK_LAUNCH(ptk::silu_mul_launch(gate_up, out, rows, intermediate, stream), "ptk_silu_mul");
+}
+
+ptk_status ptk_bias_to_bf16(const float* y, const void* bias, void* out, int rows, int n, void* stream) {
+  PTK_REQUIRE_DEVICE_PTR(y);
+  PTK_REQUIRE_OPTIONAL_DEVICE_PTR(bias);
+  PTK_REQUIRE_DEVICE_PTR(out);
+  PTK_TRY(check_rows(rows));
+  PTK_TRY(check_width("n", n));
+  PTK_LAUNCH(ptk::bias_to_bf16_launch(y, bias, out, rows, n, stream), "ptk_bias_to_bf16");
+}
+
+ptk_status ptk_gemv(const void* x, const void* weight, const void* bias, void* y, ptk_dtype y_dtype, int m, int n,
+                    int k, void* stream) {
+  PTK_REQUIRE_DEVICE_PTR(x);
+  PTK_REQUIRE_DEVICE_PTR(weight);
+  PTK_REQUIRE_OPTIONAL_DEVICE_PTR(bias);
+  PTK_REQUIRE_DEVICE_PTR(y);
+  PTK_REQUIRE(y_dtype == PTK_DTYPE_F32 || y_dtype == PTK_DTYPE_BF16, "y_dtype (%d) must be PTK_DTYPE_F32 or PTK_DTYPE_BF16",
+              int(y_dtype));
+  PTK_REQUIRE(m >= 1 && m <= PTK_GEMV_MAX_ROWS, "m (%d) must be in [1, %d]; use a GEMM for more rows", m,
+              PTK_GEMV_MAX_ROWS);
+  PTK_REQUIRE(n > 0, "n (%d) must be positive", n);
+  PTK_TRY(check_width("k", k));
+  PTK_LAUNCH(ptk::gemv_launch(x, weight, bias, y, y_dtype == PTK_DTYPE_F32, m, n, k, stream), "ptk_gemv");
+}
+
+ptk_status ptk_sample(const float* logits, int rows, int vocab, const ptk_sampling_params* params,
+                      const int32_t* path_ids, const int32_t* steps, int32_t* tokens, void* stream) {
+  PTK_REQUIRE_NOT_NULL(logits);
+  PTK_REQUIRE_NOT_NULL(params);
+  PTK_REQUIRE_NOT_NULL(path_ids);
+  PTK_REQUIRE_NOT_NULL(steps);
+  PTK_REQUIRE_NOT_NULL(tokens);
+  PTK_TRY(check_rows(rows));
+  PTK_REQUIRE(vocab > 0, "vocab (%d) must be positive", vocab);
+  PTK_REQUIRE(std::isfinite(params->temperature) && params->temperature >= 0.0f,
+              "params->temperature (%g) must be finite and >= 0 (0 = greedy)", double(params->temperature));
+  PTK_REQUIRE(params->top_k >= 0, "params->top_k (%d) must be >= 0 (0 = off)", params->top_k);
+  PTK_REQUIRE(params->top_p > 0.0f && params->top_p <= 1.0f, "params->top_p (%g) must be in (0, 1] (1 = off)",
+              double(params->top_p));
+  PTK_LAUNCH(ptk::sample_launch(ptk::SampleLaunch{logits, rows, vocab, params->temperature, params->top_k,
+                                                  params->top_p, params->seed, path_ids, steps, tokens},
+                                stream),
+             "ptk_sample");
+}
+
+float ptk_sample_exponential(uint64_t seed, int32_t path, int32_t step, int32_t token) {
+  return ptk::exponential(seed, uint32_t(path), uint32_t(step), uint32_t(token));
+}
+
+}  // extern "C"
