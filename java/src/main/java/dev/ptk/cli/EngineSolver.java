@@ -26,6 +26,7 @@ import java.util.List;
  * with P x N tokens gets the YaRN factor of P x N); the backend is reopened only when that changes.
  */
 final class EngineSolver implements Solver, AutoCloseable {
+  private final String backendName;
   private final Checkpoint checkpoint;
   private final Tokenizer tokenizer;
   private final String yarn;
@@ -36,7 +37,8 @@ final class EngineSolver implements Solver, AutoCloseable {
   private ParaThinkerEngine engine;
 
   /** @param pages KV pool size, enough for the largest request of the evaluation */
-  EngineSolver(Checkpoint checkpoint, Tokenizer tokenizer, String yarn, int pages, PrintStream err) {
+  EngineSolver(String backendName, Checkpoint checkpoint, Tokenizer tokenizer, String yarn, int pages, PrintStream err) {
+    this.backendName = backendName;
     this.checkpoint = checkpoint;
     this.tokenizer = tokenizer;
     this.yarn = yarn;
@@ -57,7 +59,7 @@ final class EngineSolver implements Solver, AutoCloseable {
     RopeScaling want = Backends.yarn(yarn, checkpoint.config().ropeScaling(), GenerationOptions.releasedRopeScaling(maxTokensPerPath));
     if (engine == null || !want.equals(scaling)) {
       close();
-      backend = Backends.open(checkpoint, want, pages);
+      backend = Backends.open(backendName, checkpoint, want, pages);
       engine = ParaThinkerEngine.of(backend, tokenizer);
       scaling = want;
     }

@@ -29,7 +29,7 @@ final class EvalCommand implements Command {
         --max-tokens N             tokens per path, a multiple of 16 (default 16384)
         --seed S                   base seed (default 0)
         --yarn auto|off|F          RoPE: auto = YaRN factor budget/8192 when above 1 (default), as released
-        --backend cpu|cuda|auto    default auto (the CPU in this version)
+        --backend cpu|cuda|auto    default auto (CUDA when a device is present)
         --limit N                  only the first N problems
         --out DIR                  results.jsonl, summary.json, accuracy-latency.png (default eval-out);
                                    a rerun into DIR skips the runs already there
@@ -62,7 +62,7 @@ final class EvalCommand implements Command {
     }
     long seed = seed(options.string("--seed", "0"));
     String yarn = options.string("--yarn", "auto");
-    Backends.choose(options.string("--backend", "auto"));
+    String backend = Backends.choose(options.string("--backend", "auto"));
     int limit = options.integer("--limit", Integer.MAX_VALUE, 1, Integer.MAX_VALUE);
     Path outDir = Path.of(options.string("--out", "eval-out"));
     options.finish();
@@ -96,7 +96,7 @@ final class EvalCommand implements Command {
       int pathPages = (modes.equals(List.of(Mode.MAJORITY)) ? 1 : maxP) * PagePool.pagesFor(maxTokens, Backends.PAGE_SIZE);
       int pages = PagePool.pagesFor(longestPrompt, Backends.PAGE_SIZE) + pathPages
           + PagePool.pagesFor(GenerationOptions.DEFAULT_SUMMARY_MAX_TOKENS, Backends.PAGE_SIZE);
-      try (EngineSolver solver = new EngineSolver(checkpoint, tokenizer, yarn, pages, err)) {
+      try (EngineSolver solver = new EngineSolver(backend, checkpoint, tokenizer, yarn, pages, err)) {
         EvalRun.run(solver, model.toAbsolutePath().normalize().getFileName().toString(), problems, plan, outDir, out, err);
       }
     }

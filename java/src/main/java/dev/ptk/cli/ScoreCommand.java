@@ -25,7 +25,7 @@ final class ScoreCommand implements Command {
                                    n = the longest path)
         --yarn off|F               RoPE: off = config.json's (default), F = YaRN factor F (original length 9280)
         --kv-pages N               KV pool size in pages of 16 tokens (default: what the sequence needs)
-        --backend cpu|cuda|auto    default auto (the CPU in this version)
+        --backend cpu|cuda|auto    default auto (CUDA when a device is present)
       """;
 
   @Override
