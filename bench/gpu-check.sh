@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # One prepared run on a lent GPU machine (H100/H200): build, validate every kernel vector, run
 # compute-sanitizer (memcheck, racecheck) on the kernel tests, measure the card's copy bandwidth
-# and time every kernel (PyTorch SDPA beside paged decode when torch is there), write one JSON
+# and time every kernel (PyTorch SDPA beside paged decode when torch is there), run the decoder end
+# to end on the CUDA backend against the CPU backend and time full decode steps of the real 1.5B
+# shape (bench/gpu/e2e-check.sh, with the Java runtime of bench/prepare-carry.sh), write one JSON
 # under bench/results/ and print a short table. Needs: CUDA toolkit (nvcc, compute-sanitizer),
-# cmake >= 3.24, a C++ compiler; optional: python3 with torch. No network. About 5-8 minutes.
+# cmake >= 3.24, a C++ compiler; optional: python3 with torch. No network. About 8-10 minutes.
 #
+# Prepare here, then carry .carry:   mvn -q -o package && bench/prepare-carry.sh
 #   bench/gpu-check.sh [--quick]      (--quick: fewer benchmark shapes)
 # Logs and the JSON are also copied to $OUT when it is set.
 set -uo pipefail
@@ -109,6 +112,31 @@ else
   record benchmarks FAILED
 fi
 cat "$out/bench.txt"
+
+# --- the decoder end to end --------------------------------------------------------------------
+step "decoder end to end (CUDA backend against the CPU backend; decode steps of the 1.5B shape)"
+if [[ -x .carry/jre/bin/java ]]; then
+  e2e_quick=""
+  (( SECONDS > 420 )) && { echo "late ($SECONDS s): quick end-to-end set"; e2e_quick="--quick"; }
+  if OUT="$out/e2e" timeout 300 bash bench/gpu/e2e-check.sh $e2e_quick > "$out/e2e.txt" 2>&1; then
+    record "end to end" ok
+  else
+    record "end to end" FAILED
+  fi
+  cat "$out/e2e.txt"
+  # One result file: the decoder's figures go into the kernels' JSON.
+  if [[ -f $json && -s $out/e2e/bench-decode.json ]] && command -v python3 >/dev/null; then
+    python3 - "$json" "$out/e2e/bench-decode.json" <<'PY' && cp "$json" "$out/"
+import json, sys
+result = json.load(open(sys.argv[1]))
+result["decoder"] = json.load(open(sys.argv[2]))
+json.dump(result, open(sys.argv[1], "w"), indent=1)
+PY
+    [[ -f $out/e2e/decode-scaling.png ]] && cp "$out/e2e/decode-scaling.png" "${json%.json}-decode-scaling.png"
+  fi
+else
+  record "end to end" "FAILED (no .carry/jre: run bench/prepare-carry.sh here and carry .carry)"
+fi
 
 echo
 echo "== summary ($SECONDS s)"

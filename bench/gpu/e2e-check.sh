@@ -6,8 +6,10 @@
 #   2. a random checkpoint of the real 1.5B shape (`ptk init-random`), then `ptk bench-decode`:
 #      one decode step for P = 1, 2, 4, 8, 16 at contexts 1K, 4K, 16K, as JSON;
 #   3. the P-scaling drawn as a PNG when python3 has matplotlib.
-# Everything lands in $OUT (or build/e2e-check). Takes about 3-5 minutes.
+# Everything lands in $OUT (or build/e2e-check). Takes about 3-5 minutes; --quick: P = 1, 8, 16 at 4K.
 set -uo pipefail
+paths=1,2,4,8,16 contexts=1024,4096,16384
+[[ "${1:-}" == "--quick" ]] && { paths=1,8,16; contexts=4096; }
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 out=${OUT:-$root/build/e2e-check}
@@ -49,7 +51,7 @@ model=${TMPDIR:-/tmp}/ptk-random-1.5b
 if [[ ! -f $model/model.safetensors ]]; then
   timeout 300 ptk init-random --config model/parathinker-1.5b.config.json --out "$model" --seed 1 || failed=1
 fi
-if timeout 300 ptk bench-decode --model "$model" --backend cuda --paths 1,2,4,8,16 --contexts 1024,4096,16384 \
+if timeout 300 ptk bench-decode --model "$model" --backend cuda --paths "$paths" --contexts "$contexts" \
     --steps 20 > "$out/bench-decode.json" 2> "$out/bench-decode.log"; then
   cat "$out/bench-decode.json"
 else
