@@ -126,12 +126,8 @@ if [[ -x .carry/jre/bin/java ]]; then
   cat "$out/e2e.txt"
   # One result file: the decoder's figures go into the kernels' JSON.
   if [[ -f $json && -s $out/e2e/bench-decode.json ]] && command -v python3 >/dev/null; then
-    python3 - "$json" "$out/e2e/bench-decode.json" <<'PY' && cp "$json" "$out/"
-import json, sys
-result = json.load(open(sys.argv[1]))
-result["decoder"] = json.load(open(sys.argv[2]))
-json.dump(result, open(sys.argv[1], "w"), indent=1)
-PY
+    python3 bench/gpu/decoder_report.py "$json" "$out/e2e/bench-decode.json" model/parathinker-1.5b.config.json \
+      && cp "$json" "$out/"
     [[ -f $out/e2e/decode-scaling.png ]] && cp "$out/e2e/decode-scaling.png" "${json%.json}-decode-scaling.png"
   fi
 else
