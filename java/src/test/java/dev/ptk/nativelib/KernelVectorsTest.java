@@ -51,7 +51,10 @@ class KernelVectorsTest {
   // ---------------------------------------------------------------------------------------------
   // Host validation: any machine
 
-  /** merge has no plan: its arguments are device buffers only, so there is nothing to plan on the host. */
+  /**
+   * Every case's tables pass the plan calls' host validation, with limits that fit them exactly;
+   * the plan then reports the case's query rows. (merge has no plan: it takes device buffers only.)
+   */
   @TestFactory
   Stream<DynamicTest> planCallsAcceptEveryCase() {
     return perCase(KernelCase.manifestEntries().filter(e -> !e.get("kind").getAsString().equals("merge")),

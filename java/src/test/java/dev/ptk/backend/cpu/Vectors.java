@@ -19,7 +19,7 @@ import java.util.List;
 
 /** The reference vectors of test-vectors/ (manifest cases, their tensors) and the tolerance check. */
 public final class Vectors {
-  public static final Path DIR = Path.of("..", "test-vectors");
+  static final Path DIR = Path.of("..", "test-vectors");
 
   private Vectors() {}
 
@@ -56,14 +56,14 @@ public final class Vectors {
   }
 
   /** BF16 tensor as raw bits (the KV cache's storage). */
-  public static short[] bits(Tensor t) {
+  static short[] bits(Tensor t) {
     assertEquals(dev.ptk.model.DType.BF16, t.dtype(), t.name());
     short[] out = new short[Math.toIntExact(t.elementCount())];
     t.data().duplicate().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(0, out);
     return out;
   }
 
-  public static float[] widen(short[] bits) {
+  static float[] widen(short[] bits) {
     float[] out = new float[bits.length];
     for (int i = 0; i < bits.length; i++) out[i] = Tensor.bf16ToFloat(bits[i]);
     return out;
