@@ -18,13 +18,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The reference vectors of test-vectors/ (manifest cases, their tensors) and the tolerance check. */
-final class Vectors {
+public final class Vectors {
   static final Path DIR = Path.of("..", "test-vectors");
 
   private Vectors() {}
 
   /** Every manifest case of one kind; fails (never skips) when the vectors are missing. */
-  static List<JsonObject> cases(String kind) {
+  public static List<JsonObject> cases(String kind) {
     Path manifest = DIR.resolve("manifest.json");
     if (!Files.isRegularFile(manifest)) fail(manifest.toAbsolutePath() + " missing: run test-vectors/reference/generate.py");
     try {
@@ -39,19 +39,19 @@ final class Vectors {
     }
   }
 
-  static SafeTensors open(JsonObject c) {
+  public static SafeTensors open(JsonObject c) {
     return SafeTensors.open(DIR.resolve(c.get("file").getAsString()));
   }
 
-  static JsonObject scalars(JsonObject c) {
+  public static JsonObject scalars(JsonObject c) {
     return c.getAsJsonObject("scalars");
   }
 
-  static double rtol(JsonObject c) {
+  public static double rtol(JsonObject c) {
     return c.getAsJsonObject("tolerance").get("rtol").getAsDouble();
   }
 
-  static double atol(JsonObject c) {
+  public static double atol(JsonObject c) {
     return c.getAsJsonObject("tolerance").get("atol").getAsDouble();
   }
 
@@ -70,14 +70,15 @@ final class Vectors {
   }
 
   /** {@code |got - want| <= atol + rtol |want|} per element (NaN fails, equal infinities pass); prints the max error. */
-  static void assertClose(String what, float[] want, float[] got, double rtol, double atol) {
+  public static void assertClose(String what, float[] want, float[] got, double rtol, double atol) {
     assertEquals(want.length, got.length, what + ": length");
     double maxErr = 0;
     int worst = -1;
     for (int i = 0; i < want.length; i++) {
       if (Float.isInfinite(want[i]) && want[i] == got[i]) continue;
       double err = Math.abs((double) got[i] - want[i]);
-      boolean ok = err <= atol + rtol * Math.abs(want[i]);
+      // An infinite want passes only when equal (above): its bound would be infinite too.
+      boolean ok = !Float.isInfinite(want[i]) && err <= atol + rtol * Math.abs(want[i]);
       if (!ok || Double.isNaN(err)) {
         fail(what + ": element " + i + " got " + got[i] + ", want " + want[i] + " (rtol " + rtol + ", atol " + atol + ")");
       }
