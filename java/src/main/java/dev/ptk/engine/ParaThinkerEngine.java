@@ -98,7 +98,7 @@ public final class ParaThinkerEngine {
         paths.add(new PathOutput(i + 1, out.paths()[i], decoder.apply(out.paths()[i]), out.pathFinish()[i]));
       }
       return new GenerationResult(prompt.clone(), List.copyOf(paths), out.pathLength(), out.summary(),
-          decoder.apply(out.summary()), out.summaryFinish(), text, Answers.lastBoxed(text), out.timings(),
+          decoder.apply(out.summary()), out.summaryFinish(), text, Boxed.last(text), out.timings(),
           options.sampling().seed());
     }
   }

@@ -1,5 +1,6 @@
 package dev.ptk.eval;
 
+import dev.ptk.engine.Boxed;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -3,6 +3,8 @@ package dev.ptk.eval;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import dev.ptk.engine.Boxed;
+
 import dev.ptk.eval.AnswerExtractor.Extraction;
 import dev.ptk.eval.AnswerExtractor.Source;
 import java.util.List;

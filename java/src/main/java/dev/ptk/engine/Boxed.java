@@ -1,4 +1,4 @@
-package dev.ptk.eval;
+package dev.ptk.engine;
 
 /**
  * Finds the last boxed answer in model output: {@code \boxed{...}} or {@code \fbox{...}} with
