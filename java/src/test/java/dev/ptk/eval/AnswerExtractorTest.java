@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.ptk.engine.Boxed;
-
 import dev.ptk.eval.AnswerExtractor.Extraction;
 import dev.ptk.eval.AnswerExtractor.Source;
 import java.util.List;
