@@ -6,7 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.ptk.nativelib.global.ptk;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -114,6 +120,28 @@ class SamplerTest {
         assertEquals(expected, Sampler.sample(logits, params, path, step), params + " path " + path + " step " + step);
       }
     }
+  }
+
+  /** The cases ptk_sample is held to on the GPU (native/tests/test_sampling.cpp), drawn by numpy. */
+  @Test
+  void drawsTheTokensOfTheSharedCases() throws IOException {
+    JsonObject all = JsonParser.parseString(Files.readString(Path.of("../native/tests/data/sampling_cases.json")))
+        .getAsJsonObject();
+    int rows = 0;
+    for (JsonElement c : all.getAsJsonArray("cases")) {
+      JsonObject o = c.getAsJsonObject();
+      SamplingParams params = new SamplingParams(o.get("temperature").getAsDouble(), o.get("top_p").getAsDouble(),
+          o.get("top_k").getAsInt(), o.get("seed").getAsLong());
+      for (JsonElement r : o.getAsJsonArray("rows")) {
+        JsonObject row = r.getAsJsonObject();
+        float[] logits = new float[all.get("vocab").getAsInt()];
+        for (int i = 0; i < logits.length; i++) logits[i] = row.getAsJsonArray("logits").get(i).getAsFloat();
+        assertEquals(row.get("token").getAsInt(), Sampler.sample(logits, params, row.get("path").getAsInt(),
+            row.get("step").getAsInt()), params + " row " + rows);
+        rows++;
+      }
+    }
+    assertEquals(8 * 16, rows);
   }
 
   @Test
