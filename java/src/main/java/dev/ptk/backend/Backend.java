@@ -19,6 +19,13 @@ public interface Backend extends AutoCloseable {
   /** Runs the model; returns {@code logits[i]} (vocab floats) for {@code batch.logitRows()[i]}. */
   float[][] forward(ForwardBatch batch);
 
+  /**
+   * Runs the model and draws one token for each of {@code batch.logitRows()} by {@link Sampler}'s
+   * rule, row r keyed by {@code request.pathIds()[r]} and {@code request.steps()[r]}: what decoding
+   * uses, so that only token ids need leave the device.
+   */
+  int[] sample(ForwardBatch batch, SamplingRequest request);
+
   /** A short name for reports ("cpu", "cuda:0 NVIDIA H100"). */
   String describe();
 

@@ -4,6 +4,9 @@ import dev.ptk.backend.AttentionGroup;
 import dev.ptk.backend.Backend;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
+import dev.ptk.backend.SamplingParams;
+import dev.ptk.backend.SamplingRequest;
+import dev.ptk.engine.GenerationOptions;
 import dev.ptk.model.Checkpoint;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -14,7 +17,8 @@ import java.util.List;
 /**
  * {@code ptk bench-decode --model DIR [--backend B] [--paths 1,2,4,8,16] [--contexts 1024,4096,16384]
  * [--steps N]}: the wall time of one phase-1 decode step (P paths, one token each, over a shared
- * prompt of C tokens, logits back on the host), median of N steps after 3 warm-up steps, as one
+ * prompt of C tokens, one token per path drawn with the released settings, as the engine does:
+ * on the device for CUDA, only token ids back), median of N steps after 3 warm-up steps, as one
  * JSON object. The KV cache is not prefilled: attention reads whatever the pages hold, which costs
  * the same.
  */
@@ -48,11 +52,12 @@ final class BenchDecodeCommand implements Command {
       for (int c : contexts) {
         for (int p : paths) {
           ForwardBatch step = step(p, c, page, checkpoint.config().maxSegments());
+          SamplingRequest draw = released(p);
           double[] ms = new double[steps];
-          for (int i = 0; i < 3; i++) backend.forward(step);
+          for (int i = 0; i < 3; i++) backend.sample(step, draw);
           for (int i = 0; i < steps; i++) {
             long t0 = System.nanoTime();
-            backend.forward(step);
+            backend.sample(step, draw);
             ms[i] = (System.nanoTime() - t0) / 1e6;
           }
           Arrays.sort(ms);
@@ -65,6 +70,17 @@ final class BenchDecodeCommand implements Command {
           + ", \"results\": [\n  " + String.join(",\n  ", results) + "\n]}");
     }
     return 0;
+  }
+
+  /** The released sampling settings for paths 1..P at step 1. */
+  private static SamplingRequest released(int paths) {
+    int[] ids = new int[paths];
+    int[] steps = new int[paths];
+    for (int j = 0; j < paths; j++) {
+      ids[j] = j + 1;
+      steps[j] = 1;
+    }
+    return new SamplingRequest(new SamplingParams(GenerationOptions.DEFAULT_TEMPERATURE, 1, 0, 0), ids, steps);
   }
 
   /** P paths of one token each after a shared prompt of `context` tokens in pages 0.., paths' pages after it. */

@@ -6,7 +6,7 @@ import dev.ptk.engine.GenerationResult;
 import dev.ptk.engine.PagePool;
 import dev.ptk.engine.ParaThinkerEngine;
 import dev.ptk.engine.PathOutput;
-import dev.ptk.engine.SamplingParams;
+import dev.ptk.backend.SamplingParams;
 import dev.ptk.engine.SummaryPosition;
 import dev.ptk.engine.Termination;
 import dev.ptk.engine.Timings;

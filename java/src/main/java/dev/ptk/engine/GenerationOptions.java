@@ -1,5 +1,6 @@
 package dev.ptk.engine;
 
+import dev.ptk.backend.SamplingParams;
 import dev.ptk.model.ModelConfig;
 import dev.ptk.model.RopeScaling;
 

@@ -4,6 +4,7 @@ import dev.ptk.backend.AttentionGroup;
 import dev.ptk.backend.Backend;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
+import dev.ptk.backend.SamplingRequest;
 import dev.ptk.engine.ProgressListener.Phase;
 import dev.ptk.engine.ProgressListener.Progress;
 import java.util.ArrayList;
@@ -13,7 +14,9 @@ import java.util.List;
 /**
  * One request's state machine (spec §5.2-5.5). Page ownership follows the released engine: every
  * path holds a reference to the prompt's pages, the summary holds references to the prompt's and
- * every path's pages; closing the request drops whatever is still held.
+ * every path's pages; closing the request drops whatever is still held. The backend draws the
+ * tokens, each keyed by the seed, its path (1..P, the summary 0) and its index in that output, so
+ * a seed replays the same request on either backend.
  */
 final class Request implements AutoCloseable {
   record Outcome(int[][] paths, FinishReason[] pathFinish, int pathLength, int[] summary, FinishReason summaryFinish,
@@ -41,13 +44,15 @@ final class Request implements AutoCloseable {
     }
   }
 
+  /** The summary's path in the key of its random draws (thinking paths are 1..P). */
+  private static final int SUMMARY_PATH = 0;
+
   private final Backend backend;
   private final PagePool pool;
   private final ControlTokens control;
   private final int[] prompt;
   private final GenerationOptions options;
   private final ProgressListener listener;
-  private final Sampler sampler;
   private final int pageSize;
   private final int maxModelLength;
   private final List<int[]> held = new ArrayList<>();
@@ -64,7 +69,6 @@ final class Request implements AutoCloseable {
     this.prompt = prompt;
     this.options = options;
     this.listener = listener;
-    this.sampler = new Sampler(options.sampling());
     this.pageSize = backend.pageSize();
     this.maxModelLength = backend.config().maxPositionEmbeddings();
     this.promptKv = new PagedSequence(pool);
@@ -130,6 +134,8 @@ final class Request implements AutoCloseable {
       int[] segments = new int[m];
       int[] slots = new int[m];
       int[] rows = new int[m];
+      int[] pathIds = new int[m];
+      int[] steps = new int[m];
       List<AttentionGroup> groups = new ArrayList<>(m);
       for (int j = 0; j < m; j++) {
         Path p = active.get(j);
@@ -138,16 +144,19 @@ final class Request implements AutoCloseable {
         segments[j] = p.index;
         slots[j] = p.kv.append(1)[0];
         rows[j] = j;
+        pathIds[j] = p.index;
+        steps[j] = p.length; // the index of the token this step draws
         groups.add(new AttentionGroup(j, 1, promptOnly, p.kv.segment()));
       }
-      float[][] logits = backend.forward(new ForwardBatch(ids, positions, segments, slots, groups, rows));
+      int[] next = backend.sample(new ForwardBatch(ids, positions, segments, slots, groups, rows),
+          new SamplingRequest(options.sampling(), pathIds, steps));
       int finished = 0;
       for (Path p : active) checkStop(p);
       for (Path p : paths) if (p.finish != null) finished++;
       if (options.termination().isOver(finished, count)) return;
       for (int j = 0; j < m; j++) {
         Path p = active.get(j);
-        if (p.finish == null) p.tokens[p.length++] = p.padding ? control.pad() : rewrite(sampler.sample(logits[j]), p);
+        if (p.finish == null) p.tokens[p.length++] = p.padding ? control.pad() : rewrite(next[j], p);
       }
       report(Phase.THINKING, step, 0, start);
     }
@@ -200,9 +209,15 @@ final class Request implements AutoCloseable {
     for (int t = 0; ; ) {
       boolean forced = t + 1 < template.length;
       int[] slot = summaryKv.append(1);
-      float[][] logits = backend.forward(new ForwardBatch(new int[] {out[length - 1]}, new int[] {base + t}, new int[1],
-          slot, List.of(new AttentionGroup(0, 1, visible, summaryKv.segment())), forced ? new int[0] : new int[1]));
-      int next = forced ? template[t + 1] : sampler.sample(logits[0]);
+      ForwardBatch batch = new ForwardBatch(new int[] {out[length - 1]}, new int[] {base + t}, new int[1], slot,
+          List.of(new AttentionGroup(0, 1, visible, summaryKv.segment())), forced ? new int[0] : new int[1]);
+      int next;
+      if (forced) {
+        backend.forward(batch);
+        next = template[t + 1];
+      } else {
+        next = backend.sample(batch, new SamplingRequest(options.sampling(), new int[] {SUMMARY_PATH}, new int[] {length}))[0];
+      }
       if (control.isStop(next)) {
         out[length++] = control.summaryEnd();
         summaryFinish = FinishReason.STOP;

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ptk.backend.AttentionGroup;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
+import dev.ptk.backend.SamplingParams;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -121,6 +122,16 @@ class EngineStateMachineTest {
       }
       assertArrayEquals(Arrays.copyOf(r.summaryTokens(), t + 1), backend.read(g.own()));
     }
+    // Draw keys: the path (the summary is 0) and the index in its output of the token drawn.
+    assertEquals(8 + 3, backend.requests.size(), "a draw per lockstep step and per free summary step");
+    for (int k = 0; k < 8; k++) {
+      assertArrayEquals(new int[] {1, 2, 3}, backend.requests.get(k).pathIds());
+      assertArrayEquals(new int[] {k + 1, k + 1, k + 1}, backend.requests.get(k).steps());
+    }
+    for (int j = 0; j < 3; j++) {
+      assertArrayEquals(new int[] {0}, backend.requests.get(8 + j).pathIds());
+      assertArrayEquals(new int[] {TEMPLATE.length + j}, backend.requests.get(8 + j).steps());
+    }
   }
 
   @Test
@@ -146,6 +157,8 @@ class EngineStateMachineTest {
     assertEquals(12, r.pathLength());
     int[] batchSizes = backend.batches.subList(1, 13).stream().mapToInt(ForwardBatch::size).toArray();
     assertArrayEquals(new int[] {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1}, batchSizes);
+    assertArrayEquals(new int[] {2}, backend.requests.get(4).pathIds(), "a finished path leaves the draw keys too");
+    assertArrayEquals(new int[] {5}, backend.requests.get(4).steps(), "path 2 draws its token 5 whatever the batch");
     ForwardBatch firstSummary = summaryBatches(backend).get(0);
     assertArrayEquals(new int[] {2 * LP + 12}, firstSummary.positions());
     assertEquals(4, firstSummary.groups().get(0).visible().get(1).length());

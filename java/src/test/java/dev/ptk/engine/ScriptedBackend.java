@@ -7,6 +7,8 @@ import dev.ptk.backend.AttentionGroup;
 import dev.ptk.backend.Backend;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
+import dev.ptk.backend.Sampler;
+import dev.ptk.backend.SamplingRequest;
 import dev.ptk.model.ModelConfig;
 import dev.ptk.model.RopeScaling;
 import java.util.ArrayList;
@@ -17,8 +19,9 @@ import java.util.Map;
 /**
  * A backend without a model: its "KV cache" records which token was written to each slot, and its
  * logits put 1 on the token a script chooses (0 elsewhere), so a test decides what is sampled.
- * It checks the batch contract on every call (slots inside the own segment, groups covering the
- * batch) and keeps every batch for later assertions.
+ * Tokens are drawn from those logits by the shared {@link Sampler}. It checks the batch contract on
+ * every call (slots inside the own segment, groups covering the batch) and keeps every batch and
+ * sampling request for later assertions.
  */
 final class ScriptedBackend implements Backend {
   /** Chooses the token "sampled" after the token at {@code position} with segment id {@code segment}. */
@@ -33,6 +36,7 @@ final class ScriptedBackend implements Backend {
   private final Script script;
   private final Map<Integer, Integer> cache = new HashMap<>();
   final List<ForwardBatch> batches = new ArrayList<>();
+  final List<SamplingRequest> requests = new ArrayList<>();
 
   ScriptedBackend(int pageSize, int numPages, int maxSegments, Script script) {
     this.pageSize = pageSize;
@@ -82,6 +86,13 @@ final class ScriptedBackend implements Backend {
       logits[r][chosen] = 1;
     }
     return logits;
+  }
+
+  @Override
+  public int[] sample(ForwardBatch batch, SamplingRequest request) {
+    request.requireRowsOf(batch);
+    requests.add(request);
+    return Sampler.sample(forward(batch), request);
   }
 
   /** The tokens this backend's cache holds for a segment, in order. */

@@ -3,6 +3,8 @@ package dev.ptk.backend.cpu;
 import dev.ptk.backend.Backend;
 import dev.ptk.backend.BatchCheck;
 import dev.ptk.backend.ForwardBatch;
+import dev.ptk.backend.Sampler;
+import dev.ptk.backend.SamplingRequest;
 import dev.ptk.model.ModelConfig;
 import dev.ptk.model.Tensor;
 import dev.ptk.model.Weights;
@@ -130,6 +132,12 @@ public final class CpuBackend implements Backend {
       logits[r] = java.util.Arrays.copyOfRange(s.logits, r * v, (r + 1) * v);
     }
     return logits;
+  }
+
+  @Override
+  public int[] sample(ForwardBatch batch, SamplingRequest request) {
+    request.requireRowsOf(batch);
+    return Sampler.sample(forward(batch), request);
   }
 
   private static void add(float[] x, float[] y, int n) {

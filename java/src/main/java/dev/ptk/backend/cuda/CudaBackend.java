@@ -5,6 +5,8 @@ import static dev.ptk.nativelib.Native.check;
 import dev.ptk.backend.Backend;
 import dev.ptk.backend.BatchCheck;
 import dev.ptk.backend.ForwardBatch;
+import dev.ptk.backend.SamplingParams;
+import dev.ptk.backend.SamplingRequest;
 import dev.ptk.model.LayerWeights;
 import dev.ptk.model.ModelConfig;
 import dev.ptk.model.Tensor;
@@ -30,7 +32,8 @@ import org.bytedeco.javacpp.Pointer;
  *
  * <p>Decode steps (phase 1 at P paths, phase 2) are captured once per shape as a CUDA graph and
  * replayed: each step only re-plans (the plans write their device buffers in place) and uploads
- * its token ids. Not thread-safe: one forward at a time.
+ * its token ids. {@link #sample} then draws on the device and copies back one int per row, no
+ * logits. Not thread-safe: one forward at a time.
  */
 public final class CudaBackend implements Backend {
   public static final int DEFAULT_MAX_TOKENS = 4096;
@@ -53,8 +56,8 @@ public final class CudaBackend implements Backend {
   private ptk.ptk_rope_plan rope;
   private final ptk.ptk_attention_plan[] plans = new ptk.ptk_attention_plan[4];
   private Pointer embedding, finalNorm, lmHead;
-  private Pointer x, h, qkv, q, attn, lse, delta, wide, hLogit, logits, deviceMeta;
-  private IntPointer pinnedMeta;
+  private Pointer x, h, qkv, q, attn, lse, delta, wide, hLogit, logits, deviceMeta, sampleKeys, tokens;
+  private IntPointer pinnedMeta, pinnedSample;
   private FloatPointer pinnedLogits;
   private int pinnedMetaInts;
 
@@ -114,7 +117,8 @@ public final class CudaBackend implements Backend {
     long perToken = 4L * c.hiddenSize() + 2L * Math.max(c.hiddenSize(), c.intermediateSize()) + 2L * c.qkvWidth()
         + 2L * c.numHeads() * c.headDim() * 2 + 4L * c.numHeads() + 4L * c.hiddenSize() + 4L * wideWidth() + 8;
     long partialStates = 4L * 1024 * 64 * c.numKvHeads() * (c.headDim() + 1) * 4;
-    return perToken * maxTokens + (long) maxLogitRows * (4L * c.vocabSize() + 2L * c.hiddenSize()) + partialStates;
+    long perLogitRow = 4L * c.vocabSize() + 2L * c.hiddenSize() + 12;  // logits, normed row, path + step + token
+    return perToken * maxTokens + maxLogitRows * perLogitRow + partialStates;
   }
 
   private int wideWidth() {
@@ -169,9 +173,14 @@ public final class CudaBackend implements Backend {
     hLogit = memory.allocate(2L * maxLogitRows * c.hiddenSize());
     logits = memory.allocate(4L * maxLogitRows * c.vocabSize());
     deviceMeta = memory.allocate(4 * 2 * t);
+    sampleKeys = memory.allocate(4L * 2 * maxLogitRows);
+    tokens = memory.allocate(4L * maxLogitRows);
     Pointer p = new Pointer();
     check(ptk.ptk_malloc_host(p, 4L * maxLogitRows * c.vocabSize()));
     pinnedLogits = new FloatPointer(p).capacity((long) maxLogitRows * c.vocabSize());
+    p = new Pointer();
+    check(ptk.ptk_malloc_host(p, 4L * 2 * maxLogitRows));
+    pinnedSample = new IntPointer(p).capacity(2L * maxLogitRows);
   }
 
   private void createPlans() {
@@ -218,6 +227,33 @@ public final class CudaBackend implements Backend {
 
   @Override
   public float[][] forward(ForwardBatch batch) {
+    float[][] out = new float[batch.logitRows().length][];
+    run(batch, (first, count) -> copyLogits(out, first, count));
+    return out;
+  }
+
+  /**
+   * The model, then ptk_sample on the device logits; only the token ids come back. The sampling
+   * launch follows the graph replay rather than being captured in it: its parameters (seed,
+   * temperature, top-k, top-p) are launch arguments and differ between requests, while a graph is
+   * keyed by shape only.
+   */
+  @Override
+  public int[] sample(ForwardBatch batch, SamplingRequest request) {
+    request.requireRowsOf(batch);
+    int[] out = new int[batch.logitRows().length];
+    try (ptk.ptk_sampling_params params = samplingParams(request.params())) {
+      run(batch, (first, count) -> drawTokens(params, request, out, first, count));
+    }
+    return out;
+  }
+
+  /** Receives the logits of rows {@code [first, first + count)}, at the start of the device logits buffer. */
+  private interface LogitRows {
+    void ready(int first, int count);
+  }
+
+  private void run(ForwardBatch batch, LogitRows rowsReady) {
     BatchCheck.check(batch, config, numPages, pageSize);
     int n = batch.size();
     if (n > maxTokens) {
@@ -236,20 +272,18 @@ public final class CudaBackend implements Backend {
           at(meta.lastPageLenAt()), n, stream));
     }
     int rows = batch.logitRows().length;
-    float[][] out = new float[rows][];
     if (shape.decode()) {
       check(ptk.ptk_graph_launch(graph(shape, plan, meta), stream));
-      copyLogits(out, 0, rows);
+      if (rows > 0) rowsReady.ready(0, rows);
     } else {
       layers(n, plan);
       for (int first = 0; first < rows; first += maxLogitRows) {
         int count = Math.min(maxLogitRows, rows - first);
         head(meta.logitRowsAt() + first, count);
-        copyLogits(out, first, count);
+        rowsReady.ready(first, count);
       }
     }
     check(ptk.ptk_stream_synchronize(stream));
-    return out;
   }
 
   /** The step's graph, captured on first use of its shape: the layers and the head over every logit row. */
@@ -348,6 +382,24 @@ public final class CudaBackend implements Backend {
     pinnedLogits.position(0);
   }
 
+  /** The device's sampling parameters; greedy is temperature 0 there. */
+  private static ptk.ptk_sampling_params samplingParams(SamplingParams p) {
+    return new ptk.ptk_sampling_params().temperature(p.isGreedy() ? 0f : (float) p.temperature()).top_k(p.topK())
+        .top_p((float) p.topP()).seed(p.seed());
+  }
+
+  /** Uploads the rows' (path, step) keys, samples on the device and copies back the token ids alone. */
+  private void drawTokens(ptk.ptk_sampling_params params, SamplingRequest request, int[] out, int first, int count) {
+    pinnedSample.position(count).put(request.steps(), first, count);
+    pinnedSample.position(0).put(request.pathIds(), first, count);  // [path ids | steps], from position 0
+    check(ptk.ptk_copy_to_device(sampleKeys, pinnedSample, 8L * count, stream));
+    check(ptk.ptk_sample(new FloatPointer(logits), count, config.vocabSize(), params, new IntPointer(sampleKeys),
+        new IntPointer(sampleKeys).position(count), new IntPointer(tokens), stream));
+    check(ptk.ptk_copy_to_host(pinnedSample, tokens, 4L * count, stream));
+    check(ptk.ptk_stream_synchronize(stream));
+    pinnedSample.get(out, first, count);
+  }
+
   @Override
   public void close() {
     for (Pointer g : graphs.values()) ptk.ptk_graph_destroy(g);
@@ -362,8 +414,10 @@ public final class CudaBackend implements Backend {
     cublas = null;
     if (pinnedMeta != null) ptk.ptk_free_host(pinnedMeta);
     if (pinnedLogits != null) ptk.ptk_free_host(pinnedLogits);
+    if (pinnedSample != null) ptk.ptk_free_host(pinnedSample);
     pinnedMeta = null;
     pinnedLogits = null;
+    pinnedSample = null;
     pinnedMetaInts = 0;
     memory.close();
     if (stream != null) ptk.ptk_stream_destroy(stream);

@@ -1,0 +1,123 @@
+package dev.ptk.backend;
+
+import java.util.Arrays;
+
+/**
+ * Draws token ids from logits by the rule both backends share ({@code ptk_sample} on the device,
+ * this class on the host), vLLM's order:
+ *
+ * <ol>
+ *   <li>temperature {@code T} below 1e-5: greedy, the largest logit, the lowest id on ties;
+ *   <li>top-k: keep every logit {@code >=} the k-th largest;
+ *   <li>top-p: with weights {@code w_i = exp((z_i - zmax) / T)} over what top-k kept, remove the
+ *       smallest logits while the removed weight stays {@code <= (1 - p) * sum w}; the largest
+ *       logit is always kept;
+ *   <li>the draw: {@code argmax_i (z_i - zmax) / T - ln q_i} over the kept ids, i.e.
+ *       {@code argmax w_i / q_i}, with {@code q_i} = {@link SampleNoise#exponential}(seed, path,
+ *       step, i) ~ Exp(1), which picks id i with probability {@code w_i / sum w}; ties to the
+ *       lowest id.
+ * </ol>
+ *
+ * <p>Ties at a cut-off: tokens with equal logits are all kept or all removed, by top-k as by top-p
+ * (where a sort would split them by position). Logits are ordered as the device orders them, by
+ * their float32 bits ({@code -0} below {@code +0}). Arithmetic is float32 as on the device (1/T,
+ * scaled logits, scores); only the sums of weights round differently (the device adds in another
+ * order), which can move a top-p cut lying within rounding of a boundary.
+ */
+public final class Sampler {
+  private Sampler() {}
+
+  /** One token per row: row r drawn with key (pathIds[r], steps[r]). */
+  public static int[] sample(float[][] logits, SamplingRequest request) {
+    if (logits.length != request.steps().length) {
+      throw new IllegalArgumentException("sampling request: " + request.steps().length + " rows for " + logits.length
+          + " rows of logits");
+    }
+    int[] tokens = new int[logits.length];
+    for (int r = 0; r < tokens.length; r++) {
+      tokens[r] = sample(logits[r], request.params(), request.pathIds()[r], request.steps()[r]);
+    }
+    return tokens;
+  }
+
+  public static int sample(float[] logits, SamplingParams params, int path, int step) {
+    int top = argmax(logits);
+    if (params.isGreedy()) return top;
+    float s = 1f / (float) params.temperature();
+    float zmax = logits[top];
+    boolean[] kept = kept(logits, params);
+    int best = -1;
+    float bestScore = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < logits.length; i++) {
+      if (!kept[i]) continue;
+      float q = SampleNoise.exponential(params.seed(), path, step, i);
+      float score = s * (logits[i] - zmax) - (float) StrictMath.log(q);
+      if (score > bestScore || (best < 0 && score == bestScore)) {
+        best = i;
+        bestScore = score;
+      }
+    }
+    return best < 0 ? top : best; // only NaN scores leave nothing: the device falls back to argmax too
+  }
+
+  /** The lowest id among the largest logits. */
+  public static int argmax(float[] logits) {
+    int best = 0;
+    for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+    return best;
+  }
+
+  /** The ids top-k and top-p keep: those whose {@link #order} is above one cut. */
+  static boolean[] kept(float[] logits, SamplingParams params) {
+    int v = logits.length;
+    long cut = Integer.MIN_VALUE - 1L;
+    if (params.topK() > 0 && params.topK() < v) {
+      int[] sorted = new int[v];
+      for (int i = 0; i < v; i++) sorted[i] = order(logits[i]);
+      Arrays.sort(sorted);
+      cut = sorted[v - params.topK()] - 1L;
+    }
+    if ((float) params.topP() < 1) cut = topPCut(logits, params, cut);
+    boolean[] kept = new boolean[v];
+    for (int i = 0; i < v; i++) kept[i] = order(logits[i]) > cut;
+    return kept;
+  }
+
+  /** The cut after top-p over the ids above {@code cut}: whole groups of equal logits, never the largest. */
+  private static long topPCut(float[] logits, SamplingParams params, long cut) {
+    float s = 1f / (float) params.temperature();
+    float zmax = logits[argmax(logits)];
+    long[] byOrder = new long[logits.length]; // order in the high word, id in the low word: ascending logits
+    int n = 0;
+    for (int i = 0; i < logits.length; i++) {
+      if (order(logits[i]) > cut) byOrder[n++] = (long) order(logits[i]) << 32 | i;
+    }
+    Arrays.sort(byOrder, 0, n);
+    float[] weight = new float[n];
+    double total = 0;
+    for (int j = 0; j < n; j++) {
+      weight[j] = (float) Math.exp(s * (logits[(int) byOrder[j]] - zmax));
+      total += weight[j];
+    }
+    double limit = (1f - (float) params.topP()) * total;
+    double removed = 0;
+    long t = cut;
+    for (int j = 0; j < n; ) {
+      int key = (int) (byOrder[j] >> 32);
+      double group = 0;
+      int end = j;
+      for (; end < n && (int) (byOrder[end] >> 32) == key; end++) group += weight[end];
+      if (removed + group > limit) break;
+      removed += group;
+      t = key;
+      j = end;
+    }
+    return Math.min(t, order(zmax) - 1L);
+  }
+
+  /** An int that orders like the float's bits: the device's {@code float_key} minus 2^31. */
+  static int order(float x) {
+    int bits = Float.floatToRawIntBits(x);
+    return bits ^ ((bits >> 31) & 0x7fffffff);
+  }
+}

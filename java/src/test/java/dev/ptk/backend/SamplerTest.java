@@ -1,0 +1,200 @@
+package dev.ptk.backend;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.ptk.nativelib.global.ptk;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hand-computed cases of the sampling rule: temperature, top-k, top-p (equal logits kept or
+ * removed together), then {@code argmax p / q} with the counter-based {@code q}.
+ */
+class SamplerTest {
+  static final float[] PROBS = {0.1f, 0.2f, 0.3f, 0.4f};
+
+  static float[] logLogits(float[] probs) {
+    float[] l = new float[probs.length];
+    for (int i = 0; i < l.length; i++) l[i] = (float) Math.log(probs[i]);
+    return l;
+  }
+
+  /** Ids top-k/top-p keep. */
+  static int[] survivors(double topP, int topK, float[] logits) {
+    boolean[] kept = Sampler.kept(logits, new SamplingParams(1, topP, topK, 0));
+    return IntStream.range(0, logits.length).filter(i -> kept[i]).toArray();
+  }
+
+  @Test
+  void greedyTakesTheLowestIdAmongTies() {
+    SamplingParams greedy = SamplingParams.greedy();
+    assertEquals(1, Sampler.sample(new float[] {1, 3, 3, 2}, greedy, 1, 0));
+    assertEquals(0, Sampler.sample(new float[] {-1, -1}, greedy, 1, 0));
+    SamplingParams nearZero = new SamplingParams(0.9e-5, 1, 0, 7);
+    for (int step = 0; step < 100; step++) assertEquals(3, Sampler.sample(logLogits(PROBS), nearZero, 1, step), "T < 1e-5 is greedy");
+  }
+
+  @Test
+  void topKKeepsTheKLargestAndEveryTieAtTheThreshold() {
+    assertArrayEquals(new int[] {3, 4}, survivors(1, 2, new float[] {1, 2, 3, 4, 5}));
+    assertArrayEquals(new int[] {1, 2}, survivors(1, 1, new float[] {1, 3, 3, 2}), "both 3s, though k = 1");
+    assertArrayEquals(new int[] {0, 1, 2, 3}, survivors(1, 9, new float[] {1, 3, 3, 2}), "k past the vocabulary keeps all");
+    assertArrayEquals(new int[] {1}, survivors(1, 1, new float[] {-0f, 0f, -1}), "ordered by bits: -0 below +0");
+  }
+
+  @Test
+  void topPDropsTheLowMassTailAndKeepsTheTop() {
+    float[] l = logLogits(PROBS); // ascending cumulative 0.1, 0.3, 0.6, 1.0
+    assertArrayEquals(new int[] {1, 2, 3}, survivors(0.75, 0, l)); // drop cumulative <= 0.25
+    assertArrayEquals(new int[] {2, 3}, survivors(0.55, 0, l)); // drop cumulative <= 0.45
+    assertArrayEquals(new int[] {3}, survivors(0.35, 0, l)); // drop cumulative <= 0.65
+    assertArrayEquals(new int[] {3}, survivors(1e-9, 0, l), "the most likely token always survives");
+  }
+
+  @Test
+  void topPRemovesEqualLogitsTogetherOrNotAtAll() {
+    float[] l = logLogits(new float[] {0.1f, 0.1f, 0.3f, 0.5f}); // the two 0.1s weigh 0.2 together
+    // Limit 0.15: a sort would drop one 0.1 (cumulative 0.1); together they weigh 0.2 > 0.15, both stay.
+    assertArrayEquals(new int[] {0, 1, 2, 3}, survivors(0.85, 0, l));
+    // Limit 0.25: 0.2 <= 0.25 drops both; adding 0.3 would pass the limit.
+    assertArrayEquals(new int[] {2, 3}, survivors(0.75, 0, l));
+    // Equal top logits stay whole even at p = 1e-9, where (float) (1 - p) = 1 makes the limit the whole mass.
+    assertArrayEquals(new int[] {1, 2}, survivors(1e-9, 0, new float[] {1, 3, 3, 2}));
+  }
+
+  @Test
+  void topPAppliesToTheTopKRenormalizedDistribution() {
+    // After top-k 3: 0.2/0.9, 0.3/0.9, 0.4/0.9 -> cumulative 0.222, 0.556, 1; p = 0.75 drops 0.222 only.
+    // (On the original distribution p = 0.75 would keep ids 1, 2, 3.)
+    assertArrayEquals(new int[] {2, 3}, survivors(0.75, 3, logLogits(PROBS)));
+  }
+
+  @Test
+  void theDrawIsTheArgmaxOfPOverQ() {
+    // q = float(-ln u), u from splitmix64 over (seed 42, path 1, step s, token i), computed apart:
+    // step 3: q = 3.627057, 0.446770, 1.174518, 1.446180 -> p / q = 0.0276, 0.4477, 0.2554, 0.2766
+    // step 10: q = 2.931280, 0.225438, 1.339653, 1.088650 -> p / q = 0.0341, 0.8872, 0.2239, 0.3674
+    // step 2: q = 0.362747, 1.314945, 0.037423, 1.651137 -> p / q = 0.2757, 0.1521, 8.0165, 0.2423
+    float[] l = logLogits(PROBS);
+    SamplingParams t1 = new SamplingParams(1, 1, 0, 42);
+    assertEquals(1, Sampler.sample(l, t1, 1, 3));
+    assertEquals(1, Sampler.sample(l, t1, 1, 10));
+    assertEquals(2, Sampler.sample(l, t1, 1, 2));
+    SamplingParams top2 = new SamplingParams(1, 1, 2, 42);
+    assertEquals(3, Sampler.sample(l, top2, 1, 3), "top-k 2 leaves ids 2, 3: 0.2554 < 0.2766");
+    assertEquals(3, Sampler.sample(l, top2, 1, 10));
+  }
+
+  @Test
+  void everyDrawIsTheArgmaxOfPOverTheNativeQ() {
+    // p_i / q_i in double over the kept ids (listed by hand), with ptk_sample_exponential's q.
+    float[] l = logLogits(PROBS);
+    checkAgainstNative(new SamplingParams(1, 1, 0, 5), l, new double[] {0.1, 0.2, 0.3, 0.4});
+    checkAgainstNative(new SamplingParams(0.5, 1, 0, 6), l, new double[] {0.01, 0.04, 0.09, 0.16});
+    checkAgainstNative(new SamplingParams(1, 0.75, 3, 7), l, new double[] {0, 0, 0.3, 0.4});
+  }
+
+  static void checkAgainstNative(SamplingParams params, float[] logits, double[] weights) {
+    for (int path = 0; path < 4; path++) {
+      for (int step = 0; step < 500; step++) {
+        int expected = -1;
+        double best = 0;
+        for (int i = 0; i < weights.length; i++) {
+          double ratio = weights[i] / ptk.ptk_sample_exponential(params.seed(), path, step, i);
+          if (ratio > best) {
+            best = ratio;
+            expected = i;
+          }
+        }
+        assertEquals(expected, Sampler.sample(logits, params, path, step), params + " path " + path + " step " + step);
+      }
+    }
+  }
+
+  /** The cases ptk_sample is held to on the GPU (native/tests/test_sampling.cpp), drawn by numpy. */
+  @Test
+  void drawsTheTokensOfTheSharedCases() throws IOException {
+    JsonObject all = JsonParser.parseString(Files.readString(Path.of("../native/tests/data/sampling_cases.json")))
+        .getAsJsonObject();
+    int rows = 0;
+    for (JsonElement c : all.getAsJsonArray("cases")) {
+      JsonObject o = c.getAsJsonObject();
+      SamplingParams params = new SamplingParams(o.get("temperature").getAsDouble(), o.get("top_p").getAsDouble(),
+          o.get("top_k").getAsInt(), o.get("seed").getAsLong());
+      for (JsonElement r : o.getAsJsonArray("rows")) {
+        JsonObject row = r.getAsJsonObject();
+        float[] logits = new float[all.get("vocab").getAsInt()];
+        for (int i = 0; i < logits.length; i++) logits[i] = row.getAsJsonArray("logits").get(i).getAsFloat();
+        assertEquals(row.get("token").getAsInt(), Sampler.sample(logits, params, row.get("path").getAsInt(),
+            row.get("step").getAsInt()), params + " row " + rows);
+        rows++;
+      }
+    }
+    assertEquals(8 * 16, rows);
+  }
+
+  @Test
+  void aDrawDependsOnItsKeyAloneNotOnTheBatch() {
+    float[] l = {0, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f};
+    SamplingParams p = new SamplingParams(1, 1, 0, 42);
+    int[] alone = {Sampler.sample(l, p, 3, 17), Sampler.sample(l, p, 1, 5)};
+    int[] batched = Sampler.sample(new float[][] {l, l, l}, new SamplingRequest(p, new int[] {2, 1, 3}, new int[] {9, 5, 17}));
+    assertEquals(alone[0], batched[2]);
+    assertEquals(alone[1], batched[1]);
+    int[] a = draws(p, l, 1, 200);
+    assertArrayEquals(a, draws(p, l, 1, 200), "the same seed replays");
+    assertNotEquals(Arrays.toString(a), Arrays.toString(draws(new SamplingParams(1, 1, 0, 43), l, 1, 200)), "seed");
+    assertNotEquals(Arrays.toString(a), Arrays.toString(draws(p, l, 2, 200)), "paths draw apart");
+  }
+
+  @Test
+  void frequenciesMatchTheProbabilities() {
+    // T = 1: the probabilities themselves; T = 0.5: p^2 / sum p^2 = 1/30, 4/30, 9/30, 16/30;
+    // top-k 3 + top-p 0.75: ids 2, 3 with 3/7, 4/7.
+    assertFrequencies(new SamplingParams(1, 1, 0, 1), new double[] {0.1, 0.2, 0.3, 0.4});
+    assertFrequencies(new SamplingParams(0.5, 1, 0, 2), new double[] {1 / 30.0, 4 / 30.0, 9 / 30.0, 16 / 30.0});
+    assertFrequencies(new SamplingParams(1, 0.75, 3, 3), new double[] {0, 0, 3 / 7.0, 4 / 7.0});
+  }
+
+  @Test
+  void rejectsRowsThatDoNotMatch() {
+    SamplingParams p = new SamplingParams(1, 1, 0, 1);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Sampler.sample(new float[][] {{0, 1}}, new SamplingRequest(p, new int[] {1, 2}, new int[] {0, 0})));
+    assertTrue(e.getMessage().contains("2 rows for 1 rows of logits"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> new SamplingRequest(p, new int[] {1}, new int[] {0, 1}));
+    assertTrue(e.getMessage().contains("1 pathIds but 2 steps"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> new SamplingRequest(p, new int[] {-1}, new int[] {0}));
+    assertTrue(e.getMessage().contains("row 0"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> new SamplingParams(1, 1e-60, 0, 1));
+    assertTrue(e.getMessage().startsWith("topP"), e.getMessage());
+  }
+
+  static void assertFrequencies(SamplingParams params, double[] expected) {
+    int n = 40000;
+    int[] counts = new int[expected.length];
+    for (int t : draws(params, logLogits(PROBS), 1, n)) counts[t]++;
+    for (int i = 0; i < expected.length; i++) {
+      // 0.012 is at least 4.8 standard deviations of a frequency over 40000 draws.
+      assertEquals(expected[i], counts[i] / (double) n, 0.012, "token " + i + " with " + params);
+    }
+  }
+
+  /** Path {@code path}'s draws at steps 0..n-1. */
+  static int[] draws(SamplingParams params, float[] logits, int path, int n) {
+    int[] out = new int[n];
+    for (int step = 0; step < n; step++) out[step] = Sampler.sample(logits, params, path, step);
+    return out;
+  }
+}
