@@ -8,6 +8,11 @@ interface Command {
 
   String summary();
 
+  /** What {@code ptk NAME --help} prints. */
+  default String usage() {
+    return "ptk " + name() + ": " + summary() + "\n";
+  }
+
   /** Returns the exit code; throws {@link UsageException} for bad flags or inputs. */
   int run(Options options, PrintStream out, PrintStream err);
 }

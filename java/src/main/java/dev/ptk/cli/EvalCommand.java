@@ -46,11 +46,12 @@ final class EvalCommand implements Command {
   }
 
   @Override
+  public String usage() {
+    return USAGE;
+  }
+
+  @Override
   public int run(Options options, PrintStream out, PrintStream err) {
-    if (options.flag("--help")) {
-      out.print(USAGE);
-      return 0;
-    }
     Path model = GenerateCommand.modelDir(options);
     Path data = options.existingPath("--data");
     List<Integer> paths = pathCounts(options.string("--paths", "1,2,4,8"));

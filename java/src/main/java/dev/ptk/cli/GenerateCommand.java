@@ -53,11 +53,12 @@ final class GenerateCommand implements Command {
   }
 
   @Override
+  public String usage() {
+    return USAGE;
+  }
+
+  @Override
   public int run(Options options, PrintStream out, PrintStream err) {
-    if (options.flag("--help")) {
-      out.print(USAGE);
-      return 0;
-    }
     Path model = modelDir(options);
     String pathsText = options.required("--paths");
     int maxTokens = options.integer("--max-tokens", GenerationOptions.DEFAULT_MAX_TOKENS, 1, Integer.MAX_VALUE);

@@ -47,6 +47,10 @@ public final class Main {
       err.println("ptk: unknown command '" + args[0] + "' (commands: " + String.join(", ", COMMANDS.keySet()) + ")");
       return 2;
     }
+    if (Arrays.asList(args).contains("--help")) {
+      out.print(command.usage());
+      return 0;
+    }
     try {
       Options options = Options.parse(Arrays.copyOfRange(args, 1, args.length));
       return command.run(options, out, err);

@@ -14,7 +14,7 @@ import java.util.Set;
  * reads what it knows, then calls {@link #finish()} so that unknown options are reported.
  */
 final class Options {
-  private static final Set<String> FLAGS = Set.of("--verbose", "--chat", "--quiet", "--help");
+  private static final Set<String> FLAGS = Set.of("--verbose", "--chat", "--quiet");
   private final Map<String, String> values = new HashMap<>();
   private final Set<String> flags = new HashSet<>();
   private final List<String> positional = new ArrayList<>();

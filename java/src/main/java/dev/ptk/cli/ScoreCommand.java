@@ -39,11 +39,12 @@ final class ScoreCommand implements Command {
   }
 
   @Override
+  public String usage() {
+    return USAGE;
+  }
+
+  @Override
   public int run(Options options, PrintStream out, PrintStream err) {
-    if (options.flag("--help")) {
-      out.print(USAGE);
-      return 0;
-    }
     Path model = GenerateCommand.modelDir(options);
     Path inputFile = options.existingPath("--input");
     Path outFile = Path.of(options.required("--out"));
