@@ -28,6 +28,17 @@ inline int& ptk_test_failures() {
     }                                                                                     \
   } while (0)
 
+// `expr` must fail with PTK_ERR_INVALID_ARGUMENT and a message naming `name`.
+#define EXPECT_INVALID(expr, name)                                                         \
+  do {                                                                                     \
+    CHECK_STATUS(expr, PTK_ERR_INVALID_ARGUMENT);                                          \
+    if (std::strstr(ptk_last_error(), name) == nullptr) {                                  \
+      std::fprintf(stderr, "%s:%d: message \"%s\" does not name %s\n", __FILE__, __LINE__, \
+                   ptk_last_error(), name);                                                \
+      ++ptk_test_failures();                                                               \
+    }                                                                                      \
+  } while (0)
+
 inline int ptk_test_result(const char* name) {
   std::printf("%s: %s\n", name, ptk_test_failures() ? "FAILED" : "passed");
   return ptk_test_failures() ? 1 : 0;

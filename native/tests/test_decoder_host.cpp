@@ -11,15 +11,6 @@
 #include "ptk/runtime.h"
 #include "ptk/sampling_math.h"
 
-#define EXPECT_INVALID(expr, name)                                                         \
-  do {                                                                                     \
-    CHECK_STATUS(expr, PTK_ERR_INVALID_ARGUMENT);                                          \
-    if (std::strstr(ptk_last_error(), name) == nullptr) {                                  \
-      std::fprintf(stderr, "%s:%d: message \"%s\" does not name %s\n", __FILE__, __LINE__, \
-                   ptk_last_error(), name);                                                \
-      ++ptk_test_failures();                                                               \
-    }                                                                                      \
-  } while (0)
 
 namespace {
 
