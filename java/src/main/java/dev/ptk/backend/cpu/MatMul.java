@@ -1,5 +1,6 @@
 package dev.ptk.backend.cpu;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -66,11 +67,11 @@ final class MatMul implements WorkerPool.RangeTask {
       int k = Math.min(ROWS, rows - r0);
       for (int j = 0; j < ROWS; j++) {
         if (j < k) reader.read(r0 + j, w[j]);
-        else java.util.Arrays.fill(w[j], 0f); // the last block may be short
+        else Arrays.fill(w[j], 0f); // the last block may be short
       }
       int lanes = F.length();
       int block = ROWS * lanes;
-      java.util.Arrays.fill(acc, 0, tokens * block, 0f);
+      Arrays.fill(acc, 0, tokens * block, 0f);
       // chunks of the input width: the four row pieces and T activation pieces stay in L1
       int vectorized = F.loopBound(in);
       for (int c = 0; c < vectorized; c += CHUNK) {

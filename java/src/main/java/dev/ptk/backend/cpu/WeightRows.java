@@ -65,7 +65,7 @@ final class WeightRows {
     return bias == null ? 0f : bias[row];
   }
 
-  /** Views to read rows from, one per tensor; each worker keeps its own (buffers are not thread-safe). */
+  /** A row reader with its own buffer views and scratch: one per worker (buffers are not thread-safe). */
   Reader reader() {
     return new Reader();
   }

@@ -1,9 +1,12 @@
 package dev.ptk.backend.cpu;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
- * A fixed set of threads that split a range {@code [0, n)} into one contiguous share each (the
- * caller runs share 0). Nothing is allocated per call: the hot path runs a few hundred parallel
- * regions per decode step, so workers spin briefly before parking.
+ * A fixed set of threads (the caller is worker 0) that share a range {@code [0, n)}: each takes the
+ * next contiguous piece until none is left, so a worker slowed by another process takes fewer.
+ * Nothing is allocated per call: the hot path runs a few hundred parallel regions per decode step,
+ * so workers spin briefly before parking.
  */
 final class WorkerPool implements AutoCloseable {
   /** Work on {@code [from, to)} by worker {@code worker} (0 = the calling thread). */
@@ -12,6 +15,8 @@ final class WorkerPool implements AutoCloseable {
   }
 
   private static final int SPINS = 1 << 16;
+  /** Pieces per worker: small enough to balance, large enough to stream weight rows in long runs. */
+  private static final int PIECES = 8;
 
   private final int size;
   private final Thread[] threads;
@@ -21,6 +26,8 @@ final class WorkerPool implements AutoCloseable {
   private volatile boolean closed;
   private RangeTask task;
   private int count;
+  private int grain;
+  private final AtomicInteger next = new AtomicInteger();
   private volatile Throwable failure;
 
   WorkerPool(int size) {
@@ -48,6 +55,8 @@ final class WorkerPool implements AutoCloseable {
     }
     this.task = task;
     this.count = n;
+    this.grain = Math.max(1, n / (size * PIECES));
+    next.set(0);
     failure = null;
     synchronized (lock) {
       pending = size - 1;
@@ -63,8 +72,9 @@ final class WorkerPool implements AutoCloseable {
   }
 
   private void share(int worker) {
-    long n = count;
-    task.run(worker, (int) (n * worker / size), (int) (n * (worker + 1) / size));
+    for (int from = next.getAndAdd(grain); from < count; from = next.getAndAdd(grain)) {
+      task.run(worker, from, Math.min(count, from + grain));
+    }
   }
 
   private void loop(int worker) {
