@@ -14,7 +14,7 @@ final class MatMul implements WorkerPool.RangeTask {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final int ROWS = 4;
   /** Element pairs per piece of a row: 4 rows × 512 floats, plus T activation pieces, fit L1. */
-  private static final int PAIRS = 256;
+  private static final int PAIRS = 512;
 
   private final WorkerPool pool;
   private final WeightRows weights;
@@ -73,9 +73,10 @@ final class MatMul implements WorkerPool.RangeTask {
     for (int b = fromBlock; b < toBlock; b++) {
       int r0 = b * ROWS;
       int k = Math.min(ROWS, rows - r0);
+      reader.load(r0, k);
+      if (tokens == 1 && singleRow(reader, r0, k)) continue;
       Arrays.fill(acc, 0, tokens * block, 0f);
       Arrays.fill(tail, 0, tokens * ROWS, 0f);
-      reader.load(r0, k);
       // piece by piece, so that the rows' pieces and the activations' pieces stay in L1
       for (int c = 0; c < half; c += PAIRS) {
         int pairs = Math.min(PAIRS, half - c);
@@ -108,6 +109,18 @@ final class MatMul implements WorkerPool.RangeTask {
         }
       }
     }
+  }
+
+  /**
+   * One activation row: each weight row is used once, so bf16 rows are widened in registers and
+   * never stored (false, nothing done, when a row of the block is not bf16).
+   */
+  private boolean singleRow(WeightRows.Reader reader, int r0, int k) {
+    for (int j = 0; j < k; j++) {
+      if (!reader.isBf16(j)) return false;
+    }
+    for (int j = 0; j < k; j++) out[r0 + j] = reader.dotPacked(j, x, 0) + weights.bias(r0 + j);
+    return true;
   }
 
   /**

@@ -8,6 +8,7 @@ import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.ShortBuffer;
 import java.util.List;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -22,6 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class WeightRows {
   private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+  private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
   private final int in;
   private final int rows;
@@ -125,6 +127,32 @@ final class WeightRows {
         for (int k = j; k < j + n; k++) rowTensor[k] = t;
         j += n;
       }
+    }
+
+    boolean isBf16(int j) {
+      return bf16[rowTensor[j]] != null;
+    }
+
+    /**
+     * One activation row {@code x} (split order) times loaded bf16 row {@code j}, read from the
+     * packed pairs directly (widened in registers, never stored).
+     */
+    float dotPacked(int j, float[] x, int xOff) {
+      int half = in / 2;
+      int at = j * half;
+      FloatVector even = FloatVector.zero(F), odd = even;
+      int i = 0;
+      for (int bound = I.loopBound(half); i < bound; i += I.length()) {
+        IntVector w = IntVector.fromArray(I, packed, at + i);
+        even = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xOff + i), even);
+        odd = w.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xOff + half + i), odd);
+      }
+      float sum = even.add(odd).reduceLanes(VectorOperators.ADD);
+      for (; i < half; i++) {
+        sum += Float.intBitsToFloat(packed[at + i] << 16) * x[xOff + i]
+            + Float.intBitsToFloat(packed[at + i] & 0xFFFF0000) * x[xOff + half + i];
+      }
+      return sum;
     }
 
     /**
