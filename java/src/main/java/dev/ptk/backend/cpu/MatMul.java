@@ -13,7 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class MatMul implements WorkerPool.RangeTask {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final int ROWS = 4;
-  /** Element pairs per piece of a row: 4 rows × 512 floats, plus T activation pieces, fit L1. */
+  /** Element pairs per piece of a row: 4 row pieces (16 KiB) and 8 activation pieces (32 KiB) about fill L1. */
   private static final int PAIRS = 512;
 
   private final WorkerPool pool;
