@@ -68,11 +68,11 @@ public class CpuDecodeBenchmark {
     }
     int promptPages = PROMPT / PAGE, pathPages = PATH / PAGE;
     backend = new CpuBackend(config, weights, PAGE, promptPages + paths * pathPages);
-    step = decodeStep(paths, promptPages, pathPages);
+    step = decodeStep(paths, promptPages, pathPages, config.vocabSize());
   }
 
   /** The step that writes the last token of every path: path i holds pages after the prompt's. */
-  static ForwardBatch decodeStep(int paths, int promptPages, int pathPages) {
+  static ForwardBatch decodeStep(int paths, int promptPages, int pathPages, int vocab) {
     int[] promptIds = new int[promptPages];
     for (int i = 0; i < promptPages; i++) promptIds[i] = i;
     KvSegment prompt = new KvSegment(promptIds, PROMPT);
@@ -82,7 +82,7 @@ public class CpuDecodeBenchmark {
     for (int p = 0; p < paths; p++) {
       int[] pages = new int[pathPages];
       for (int i = 0; i < pathPages; i++) pages[i] = promptPages + p * pathPages + i;
-      tokens[p] = 1000 + p;
+      tokens[p] = (1000 + p) % vocab;
       positions[p] = PROMPT + PATH - 1;
       segments[p] = p + 1;
       slots[p] = pages[pathPages - 1] * PAGE + PAGE - 1;

@@ -9,6 +9,7 @@ import dev.ptk.model.ModelConfig;
 import dev.ptk.model.Tensor;
 import dev.ptk.model.Weights;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -129,7 +130,7 @@ public final class CpuBackend implements Backend {
     float[][] logits = new float[rows][];
     for (int r = 0; r < rows; r++) {
       int v = config.vocabSize();
-      logits[r] = java.util.Arrays.copyOfRange(s.logits, r * v, (r + 1) * v);
+      logits[r] = Arrays.copyOfRange(s.logits, r * v, (r + 1) * v);
     }
     return logits;
   }

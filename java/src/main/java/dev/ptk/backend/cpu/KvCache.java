@@ -34,10 +34,6 @@ final class KvCache {
     return v[layer];
   }
 
-  int slots() {
-    return numPages * pageSize;
-  }
-
   /** float32 to bf16 bits, round to nearest even on the top 16 bits (as PyTorch); NaN becomes 0x7FC0. */
   static short toBf16(float x) {
     if (Float.isNaN(x)) return (short) 0x7FC0;

@@ -1,5 +1,6 @@
 package dev.ptk.backend.cpu;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -12,13 +13,15 @@ import jdk.incubator.vector.VectorSpecies;
 final class MatMul implements WorkerPool.RangeTask {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
   private static final int ROWS = 4;
-  private static final int CHUNK = 512;
+  /** Element pairs per piece of a row: 4 row pieces (16 KiB) and 8 activation pieces (32 KiB) about fill L1. */
+  private static final int PAIRS = 512;
 
   private final WorkerPool pool;
   private final WeightRows weights;
   private final WeightRows.Reader[] readers;
   private final float[][][] rowScratch;
   private float[][] sums = new float[0][0];
+  private float[][] tails = new float[0][0];
 
   // the call in progress (set by apply, read by the workers)
   private float[] x;
@@ -30,8 +33,8 @@ final class MatMul implements WorkerPool.RangeTask {
     this.pool = pool;
     this.weights = weights;
     readers = new WeightRows.Reader[pool.size()];
-    rowScratch = new float[pool.size()][ROWS][weights.in()];
-    for (int i = 0; i < readers.length; i++) readers[i] = weights.reader();
+    rowScratch = new float[pool.size()][ROWS][2 * PAIRS];
+    for (int i = 0; i < readers.length; i++) readers[i] = weights.reader(ROWS);
   }
 
   WeightRows weights() {
@@ -47,7 +50,10 @@ final class MatMul implements WorkerPool.RangeTask {
     this.tokens = tokens;
     this.out = out;
     this.outStride = outStride;
-    if (sums.length == 0 || sums[0].length < tokens * ROWS * F.length()) sums = new float[pool.size()][tokens * ROWS * F.length()];
+    if (sums.length == 0 || tails[0].length < tokens * ROWS) {
+      sums = new float[pool.size()][tokens * ROWS * F.length()];
+      tails = new float[pool.size()][tokens * ROWS];
+    }
     int blocks = (weights.rows() + ROWS - 1) / ROWS;
     pool.run(blocks, this);
     this.x = null;
@@ -59,34 +65,62 @@ final class MatMul implements WorkerPool.RangeTask {
     WeightRows.Reader reader = readers[worker];
     float[][] w = rowScratch[worker];
     float[] acc = sums[worker];
+    float[] tail = tails[worker];
     int in = weights.in();
+    int half = in / 2;
     int rows = weights.rows();
+    int block = ROWS * F.length();
     for (int b = fromBlock; b < toBlock; b++) {
       int r0 = b * ROWS;
       int k = Math.min(ROWS, rows - r0);
-      for (int j = 0; j < ROWS; j++) {
-        if (j < k) reader.read(r0 + j, w[j]);
-        else java.util.Arrays.fill(w[j], 0f); // the last block may be short
-      }
-      int lanes = F.length();
-      int block = ROWS * lanes;
-      java.util.Arrays.fill(acc, 0, tokens * block, 0f);
-      // chunks of the input width: the four row pieces and T activation pieces stay in L1
-      int vectorized = F.loopBound(in);
-      for (int c = 0; c < vectorized; c += CHUNK) {
-        int len = Math.min(CHUNK, vectorized - c);
+      reader.load(r0, k);
+      if (tokens == 1 && singleRow(reader, r0, k)) continue;
+      Arrays.fill(acc, 0, tokens * block, 0f);
+      Arrays.fill(tail, 0, tokens * ROWS, 0f);
+      // piece by piece, so that the rows' pieces and the activations' pieces stay in L1
+      for (int c = 0; c < half; c += PAIRS) {
+        int pairs = Math.min(PAIRS, half - c);
+        for (int j = 0; j < ROWS; j++) {
+          if (j < k) reader.piece(j, c, pairs, w[j]);
+          else Arrays.fill(w[j], 0f); // the last block may be short
+        }
+        int vec = F.loopBound(pairs);
         int t = 0;
-        for (; t + 1 < tokens; t += 2) dot4x2(w, c, len, x, t * in + c, in, acc, t * block);
-        if (t < tokens) dot4(w, c, len, x, t * in + c, acc, t * block);
+        for (; t + 1 < tokens; t += 2) {
+          dot4x2(w, 0, vec, x, t * in + c, in, acc, t * block);
+          dot4x2(w, pairs, vec, x, t * in + half + c, in, acc, t * block);
+        }
+        if (t < tokens) {
+          dot4(w, 0, vec, x, t * in + c, acc, t * block);
+          dot4(w, pairs, vec, x, t * in + half + c, acc, t * block);
+        }
+        for (t = 0; t < tokens; t++) {
+          for (int j = 0; j < k; j++) {
+            for (int i = vec; i < pairs; i++) {
+              tail[t * ROWS + j] += w[j][i] * x[t * in + c + i] + w[j][pairs + i] * x[t * in + half + c + i];
+            }
+          }
+        }
       }
       for (int t = 0; t < tokens; t++) {
         for (int j = 0; j < k; j++) {
-          float sum = FloatVector.fromArray(F, acc, t * block + j * lanes).reduceLanes(VectorOperators.ADD);
-          for (int i = vectorized; i < in; i++) sum += w[j][i] * x[t * in + i];
-          out[t * outStride + r0 + j] = sum + weights.bias(r0 + j);
+          float sum = FloatVector.fromArray(F, acc, t * block + j * F.length()).reduceLanes(VectorOperators.ADD);
+          out[t * outStride + r0 + j] = sum + tail[t * ROWS + j] + weights.bias(r0 + j);
         }
       }
     }
+  }
+
+  /**
+   * One activation row: each weight row is used once, so bf16 rows are widened in registers and
+   * never stored (false, nothing done, when a row of the block is not bf16).
+   */
+  private boolean singleRow(WeightRows.Reader reader, int r0, int k) {
+    for (int j = 0; j < k; j++) {
+      if (!reader.isBf16(j)) return false;
+    }
+    for (int j = 0; j < k; j++) out[r0 + j] = reader.dotPacked(j, x, 0) + weights.bias(r0 + j);
+    return true;
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.ptk.backend.cpu;
 
 import dev.ptk.model.Tensor;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -100,7 +101,7 @@ final class SegmentAttention implements WorkerPool.RangeTask {
         m[i * group + g] = Float.NEGATIVE_INFINITY;
         l[i * group + g] = 0f;
         int off = oOffset(queries[i], kvHead * group + g);
-        java.util.Arrays.fill(out.o, off, off + d, 0f);
+        Arrays.fill(out.o, off, off + d, 0f);
       }
     }
     for (int p = 0; p * pageSize < seen; p++) {

@@ -1,9 +1,13 @@
 package dev.ptk.backend.cpu;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 /**
- * A fixed set of threads that split a range {@code [0, n)} into one contiguous share each (the
- * caller runs share 0). Nothing is allocated per call: the hot path runs a few hundred parallel
- * regions per decode step, so workers spin briefly before parking.
+ * A fixed set of threads (the caller is worker 0) that share a range {@code [0, n)}: each takes the
+ * next contiguous piece until none is left, so a worker slowed by another process takes fewer.
+ * Nothing is allocated per call. The hot path runs a few hundred parallel regions per decode step,
+ * so a waiting thread first spins, then yields its core (another process may need it to run the
+ * very thread being waited for), and an idle worker finally parks.
  */
 final class WorkerPool implements AutoCloseable {
   /** Work on {@code [from, to)} by worker {@code worker} (0 = the calling thread). */
@@ -11,7 +15,10 @@ final class WorkerPool implements AutoCloseable {
     void run(int worker, int from, int to);
   }
 
-  private static final int SPINS = 1 << 16;
+  private static final int SPINS = 1 << 10;
+  private static final int YIELDS = 1 << 12;
+  /** Pieces per worker: small enough to balance, large enough to stream weight rows in long runs. */
+  private static final int PIECES = 8;
 
   private final int size;
   private final Thread[] threads;
@@ -21,6 +28,8 @@ final class WorkerPool implements AutoCloseable {
   private volatile boolean closed;
   private RangeTask task;
   private int count;
+  private int grain;
+  private final AtomicInteger next = new AtomicInteger();
   private volatile Throwable failure;
 
   WorkerPool(int size) {
@@ -48,6 +57,8 @@ final class WorkerPool implements AutoCloseable {
     }
     this.task = task;
     this.count = n;
+    this.grain = Math.max(1, n / (size * PIECES));
+    next.set(0);
     failure = null;
     synchronized (lock) {
       pending = size - 1;
@@ -55,22 +66,28 @@ final class WorkerPool implements AutoCloseable {
       lock.notifyAll();
     }
     share(0);
-    while (pending != 0) Thread.onSpinWait();
+    for (int i = 0; pending != 0; i++) pause(i);
     this.task = null;
     Throwable f = failure;
     if (f instanceof RuntimeException e) throw e;
     if (f instanceof Error e) throw e;
   }
 
+  private static void pause(int round) {
+    if (round < SPINS) Thread.onSpinWait();
+    else Thread.yield();
+  }
+
   private void share(int worker) {
-    long n = count;
-    task.run(worker, (int) (n * worker / size), (int) (n * (worker + 1) / size));
+    for (int from = next.getAndAdd(grain); from < count; from = next.getAndAdd(grain)) {
+      task.run(worker, from, Math.min(count, from + grain));
+    }
   }
 
   private void loop(int worker) {
     int seen = 0;
     while (true) {
-      for (int i = 0; i < SPINS && generation == seen && !closed; i++) Thread.onSpinWait();
+      for (int i = 0; i < SPINS + YIELDS && generation == seen && !closed; i++) pause(i);
       synchronized (lock) {
         while (generation == seen && !closed) {
           try {

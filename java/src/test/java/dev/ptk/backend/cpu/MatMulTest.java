@@ -29,6 +29,16 @@ class MatMulTest {
   }
 
   @Test
+  void bf16SingleActivationRow() {
+    check(DType.BF16, new int[] {5, 6}, 50, 1, true);
+  }
+
+  @Test
+  void f32SingleActivationRow() {
+    check(DType.F32, new int[] {6}, 36, 1, true);
+  }
+
+  @Test
   void f16Weights() {
     check(DType.F16, new int[] {9}, 34, 5, false);
   }

@@ -28,7 +28,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The model-level {@code score} cases through {@link CpuBackend#forward} on the tiny checkpoint:
  * prompt, P paths and summary with their positions, segment ids and attention rules, in one
- * forward and one token per forward; both must give the reference logits of every token.
+ * forward, one token per forward, and as the engine steps (paths in lockstep); each must give the
+ * reference logits of every token.
  */
 class ScoreVectorsTest {
   static final int PAGE = 16;
@@ -64,6 +65,60 @@ class ScoreVectorsTest {
       }
       check(name + " token by token", c, which, logits);
     }
+  }
+
+  /** As the engine runs: the prompt in one forward, then one token of every unfinished path per forward, then the summary. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("scoreCases")
+  void pathsInLockstep(String name, JsonObject c, String which) throws IOException {
+    Sequence seq = Sequence.of(c, which);
+    try (CpuBackend backend = backend(c)) {
+      float[][] logits = new float[seq.tokens.length][];
+      int paths = seq.ranges.size() - 2;
+      forward(backend, seq, List.of(0), 0, logits);
+      for (int k = 0; ; k++) {
+        List<Integer> step = new ArrayList<>();
+        for (int p = 1; p <= paths; p++) {
+          if (k < seq.ranges.get(p)[1]) step.add(seq.ranges.get(p)[0] + k);
+        }
+        if (step.isEmpty()) break;
+        forward(backend, seq, step, -1, logits);
+      }
+      forward(backend, seq, List.of(seq.ranges.get(paths + 1)[0]), paths + 1, logits);
+      check(name + " lockstep", c, which, logits);
+    }
+  }
+
+  /**
+   * One forward: the whole segment {@code part} when {@code part >= 0} (starting at {@code tokens.get(0)}),
+   * else the single tokens listed, each as its own group.
+   */
+  private static void forward(CpuBackend backend, Sequence seq, List<Integer> tokens, int part, float[][] logits) {
+    int[] ids;
+    List<AttentionGroup> groups = new ArrayList<>();
+    if (part >= 0) {
+      int first = seq.ranges.get(part)[0], n = seq.ranges.get(part)[1];
+      ids = new int[n];
+      for (int i = 0; i < n; i++) ids[i] = first + i;
+      groups.add(new AttentionGroup(0, n, seq.visible(part), seq.segmentsInOrder.get(part)));
+    } else {
+      ids = tokens.stream().mapToInt(Integer::intValue).toArray();
+      for (int i = 0; i < ids.length; i++) {
+        AttentionGroup g = seq.groupOf(ids[i]);
+        groups.add(new AttentionGroup(i, 1, g.visible(), g.own()));
+      }
+    }
+    int n = ids.length;
+    int[] tok = new int[n], pos = new int[n], seg = new int[n], slot = new int[n], rows = new int[n];
+    for (int i = 0; i < n; i++) {
+      tok[i] = seq.tokens[ids[i]];
+      pos[i] = seq.positions[ids[i]];
+      seg[i] = seq.segments[ids[i]];
+      slot[i] = seq.slots[ids[i]];
+      rows[i] = i;
+    }
+    float[][] out = backend.forward(new ForwardBatch(tok, pos, seg, slot, groups, rows));
+    for (int i = 0; i < n; i++) logits[ids[i]] = out[i];
   }
 
   private static CpuBackend backend(JsonObject c) {
