@@ -99,7 +99,9 @@ public final class CpuDecodeReport {
     Files.createDirectories(dir);
     Path file = dir.resolve("cpu-decode-" + LocalDate.now() + ".json");
     Files.writeString(file, new GsonBuilder().setPrettyPrinting().create().toJson(out) + "\n");
-    System.out.println("wrote " + file);
+    System.setProperty("java.awt.headless", "true");
+    DecodeScalingChart.write(out, DecodeScalingChart.png(file));
+    System.out.println("wrote " + file + " and " + DecodeScalingChart.png(file));
   }
 
   /** Every weight matrix once (q, k, v, o, gate, up, down per layer, and lm_head), bf16. */
