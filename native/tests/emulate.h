@@ -42,14 +42,22 @@ inline void attend_slots(const Dense& p, int q, int h, const std::vector<int64_t
   *lse = sum > 0 ? m + std::log(sum) : -INFINITY;
 }
 
-// o [num_queries, hq, dim], lse [num_queries, hq].
+// o [num_queries, hq, dim], lse [num_queries, hq]. rows_per_item: the variant's rows (the kernel's
+// shared Q tile), which no item may exceed.
 inline void emulate_plan(const Dense& p, const std::vector<int32_t>& pages, const ptk::WorkPlan& plan, int num_queries,
-                         double scale, std::vector<double>* o, std::vector<double>* lse) {
+                         int rows_per_item, double scale, std::vector<double>* o, std::vector<double>* lse) {
   const int hq = p.group * p.kv_heads;
   std::vector<double> part_o(size_t(plan.partial_rows) * p.dim), part_lse(plan.partial_rows);
   std::vector<int> written(plan.partial_rows, 0);
   for (const ptk::WorkItem& it : plan.items) {
     CHECK(it.kv_begin < it.kv_end);
+    // What the kernels assume of an item and do not check: its rows fit the shared Q tile, its
+    // queries exist, its keys fit one chunk and its pages lie in the plan's page list.
+    CHECK(it.q_count >= 1 && it.q_count * p.group <= rows_per_item);
+    CHECK(it.q_begin >= 0 && it.q_begin + it.q_count <= num_queries);
+    CHECK(it.kv_begin >= 0 && it.kv_end - it.kv_begin <= plan.chunk_tokens);
+    CHECK(it.page_offset >= 0 &&
+          int64_t(it.page_offset) + (it.kv_end + p.page_size - 1) / p.page_size <= int64_t(pages.size()));
     const int rows = it.q_count * p.group;
     for (int kvh = 0; kvh < p.kv_heads; ++kvh)
       for (int r = 0; r < rows; ++r) {

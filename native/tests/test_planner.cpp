@@ -29,9 +29,9 @@ struct Problem {
 };
 
 // Runs the plan the way the kernels do and compares with the direct definition.
-double run_plan(const Problem& p, const ptk::WorkPlan& plan) {
+double run_plan(const Problem& p, const ptk::WorkPlan& plan, ptk::Variant v) {
   std::vector<double> o, lse;
-  emulate_plan(p.dense(), p.pages, plan, p.num_queries, 1.0, &o, &lse);
+  emulate_plan(p.dense(), p.pages, plan, p.num_queries, ptk::variant_shape(v).rows, 1.0, &o, &lse);
   const int hq = p.group * p.kv_heads;
   double worst = 0;
   for (int q = 0; q < p.num_queries; ++q)
@@ -107,7 +107,7 @@ void decode(int group, int kv_heads, int page_size, std::vector<int> lens, int t
   std::string err;
   CHECK(ptk::plan_work(spans, p.num_queries, shape_of(p, ptk::Variant::kNarrow, target), &plan, &err));
   CHECK(plan.chunk_tokens % ptk::variant_shape(ptk::Variant::kNarrow).tile_tokens == 0);
-  CHECK(run_plan(p, plan) < 1e-12);
+  CHECK(run_plan(p, plan, ptk::Variant::kNarrow) < 1e-12);
 }
 
 // Requests with own pages (their queries the last qo tokens, causal) after a shared prefix.
@@ -131,7 +131,7 @@ void prefill(int group, int page_size, int prefix, std::vector<int> own, std::ve
     ptk::WorkPlan plan;
     std::string err;
     CHECK(ptk::plan_work(spans, nq, shape_of(p, v, target), &plan, &err));
-    CHECK(run_plan(p, plan) < 1e-12);
+    CHECK(run_plan(p, plan, v) < 1e-12);
   }
 }
 

@@ -141,7 +141,7 @@ void emulate(const Case& c, const std::vector<ptk::Span>& spans, const std::vect
   ptk::WorkPlan plan;
   std::string err;
   CHECK(ptk::plan_work(spans, nq, shape, &plan, &err));
-  emulate_plan(dense, pages, plan, nq, c.scalar("sm_scale"), o, lse);
+  emulate_plan(dense, pages, plan, nq, vs.rows, c.scalar("sm_scale"), o, lse);
 }
 
 // The page tables of a case, per kind, in the form the C ABI takes them.
