@@ -259,6 +259,10 @@ public final class CudaBackend implements Backend {
     if (n > maxTokens) {
       throw new IllegalArgumentException("tokens: a batch of " + n + " tokens exceeds this CUDA backend's " + maxTokens);
     }
+    if (batch.logitRows().length > maxTokens) {  // the device metadata holds n + rows <= 2 maxTokens ints
+      throw new IllegalArgumentException("logitRows: " + batch.logitRows().length + " rows exceed this CUDA backend's "
+          + maxTokens);
+    }
     StepShape shape = StepShape.of(batch);
     StepMetadata meta = StepMetadata.pack(batch, shape, pageSize);
     ptk.ptk_attention_plan plan = plans[(shape.kind() == StepShape.Kind.SUMMARY ? 2 : 0) + (shape.decode() ? 1 : 0)];
