@@ -423,8 +423,11 @@ public final class CudaBackend implements Backend {
     pinnedLogits = null;
     pinnedSample = null;
     pinnedMetaInts = 0;
-    memory.close();
-    if (stream != null) ptk.ptk_stream_destroy(stream);
-    stream = null;
+    try {
+      memory.close();
+    } finally {  // a failed cudaFree must not leak the stream
+      if (stream != null) ptk.ptk_stream_destroy(stream);
+      stream = null;
+    }
   }
 }
