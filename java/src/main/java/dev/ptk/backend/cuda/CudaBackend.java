@@ -301,12 +301,19 @@ public final class CudaBackend implements Backend {
     Pointer g = graphs.get(key);
     if (g != null) return g;
     check(ptk.ptk_graph_begin_capture(stream));
+    boolean captured = false;
     try {
       layers(shape.tokens(), plan);
       if (shape.logitRows() > 0) head(meta.logitRowsAt(), shape.logitRows());
+      captured = true;
     } finally {
       g = new Pointer();
-      check(ptk.ptk_graph_end_capture(stream, g));  // ends the capture even when a launch failed
+      int status = ptk.ptk_graph_end_capture(stream, g);  // ends the capture even when a launch failed
+      if (captured) {
+        check(status);
+      } else {
+        ptk.ptk_graph_destroy(g);  // a partial graph; the launch's own error propagates, not this one's
+      }
     }
     graphs.put(key, g);
     return g;
