@@ -94,7 +94,10 @@ __global__ void __launch_bounds__(kSampleThreads) sample_kernel(const SamplePara
   for (int i = threadIdx.x; i < p.vocab; i += blockDim.x) {
     const uint32_t key = float_key(z[i]);
     if (key < lo || (has_cut && key <= cut)) continue;
-    const float score = s * (z[i] - zmax) - logf(exponential(p.seed, path, step, uint32_t(i)));
+    // As the Java Sampler rounds: s (z - zmax) rounded on its own (no FMA contraction with the
+    // subtraction), ln q in double then rounded to float (logf is not correctly rounded).
+    const float lnq = float(log(double(exponential(p.seed, path, step, uint32_t(i)))));
+    const float score = __fmul_rn(s, z[i] - zmax) - lnq;
     d = better(d, ArgMax{score, i});
   }
   d = block_argmax(d, best);

@@ -24,7 +24,12 @@ final class Cublas implements AutoCloseable {
   Cublas(Pointer stream) {
     check(cublas.cublasCreate_v2(handle), "cublasCreate");
     open = true;
-    check(cublas.cublasSetStream_v2(handle, new CUstream_st(stream)), "cublasSetStream");
+    try {
+      check(cublas.cublasSetStream_v2(handle, new CUstream_st(stream)), "cublasSetStream");
+    } catch (RuntimeException e) {
+      close();  // the caller never sees this object: free the handle here
+      throw e;
+    }
   }
 
   /**

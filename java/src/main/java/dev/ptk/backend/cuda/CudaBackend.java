@@ -259,6 +259,10 @@ public final class CudaBackend implements Backend {
     if (n > maxTokens) {
       throw new IllegalArgumentException("tokens: a batch of " + n + " tokens exceeds this CUDA backend's " + maxTokens);
     }
+    if (batch.logitRows().length > maxTokens) {  // the device metadata holds n + rows <= 2 maxTokens ints
+      throw new IllegalArgumentException("logitRows: " + batch.logitRows().length + " rows exceed this CUDA backend's "
+          + maxTokens);
+    }
     StepShape shape = StepShape.of(batch);
     StepMetadata meta = StepMetadata.pack(batch, shape, pageSize);
     ptk.ptk_attention_plan plan = plans[(shape.kind() == StepShape.Kind.SUMMARY ? 2 : 0) + (shape.decode() ? 1 : 0)];
@@ -297,12 +301,19 @@ public final class CudaBackend implements Backend {
     Pointer g = graphs.get(key);
     if (g != null) return g;
     check(ptk.ptk_graph_begin_capture(stream));
+    boolean captured = false;
     try {
       layers(shape.tokens(), plan);
       if (shape.logitRows() > 0) head(meta.logitRowsAt(), shape.logitRows());
+      captured = true;
     } finally {
       g = new Pointer();
-      check(ptk.ptk_graph_end_capture(stream, g));  // ends the capture even when a launch failed
+      int status = ptk.ptk_graph_end_capture(stream, g);  // ends the capture even when a launch failed
+      if (captured) {
+        check(status);
+      } else {
+        ptk.ptk_graph_destroy(g);  // a partial graph; the launch's own error propagates, not this one's
+      }
     }
     graphs.put(key, g);
     return g;
@@ -419,8 +430,11 @@ public final class CudaBackend implements Backend {
     pinnedLogits = null;
     pinnedSample = null;
     pinnedMetaInts = 0;
-    memory.close();
-    if (stream != null) ptk.ptk_stream_destroy(stream);
-    stream = null;
+    try {
+      memory.close();
+    } finally {  // a failed cudaFree must not leak the stream
+      if (stream != null) ptk.ptk_stream_destroy(stream);
+      stream = null;
+    }
   }
 }

@@ -86,6 +86,24 @@ class StepMetadataTest {
   }
 
   @Test
+  void moreLogitRowsThanAGemvTakesAreNotADecodeShape() {
+    // A decode graph runs the head once over all its rows through ptk_gemv (<= 16 rows, and the
+    // logits buffer holds at least that many): repeated rows beyond 16 go the eager, chunked way.
+    List<KvSegment> prompt = List.of(PROMPT);
+    int[] rows17 = new int[17];
+    ForwardBatch phase1 = new ForwardBatch(new int[] {11, 12}, new int[] {7, 10}, new int[] {1, 2}, new int[] {21, 40},
+        List.of(new AttentionGroup(0, 1, prompt, PATH1), new AttentionGroup(1, 1, prompt, PATH2)), rows17);
+    assertEquals(new StepShape(StepShape.Kind.PREFILL, 2, 17, false), StepShape.of(phase1));
+    KvSegment summary = new KvSegment(new int[] {12}, 1);
+    ForwardBatch phase2 = new ForwardBatch(new int[] {99}, new int[] {20}, new int[] {0}, new int[] {48},
+        List.of(new AttentionGroup(0, 1, List.of(PROMPT, PATH1), summary)), rows17);
+    assertEquals(new StepShape(StepShape.Kind.SUMMARY, 1, 17, false), StepShape.of(phase2));
+    ForwardBatch sixteen = new ForwardBatch(new int[] {99}, new int[] {20}, new int[] {0}, new int[] {48},
+        List.of(new AttentionGroup(0, 1, List.of(PROMPT, PATH1), summary)), new int[16]);
+    assertEquals(new StepShape(StepShape.Kind.SUMMARY, 1, 16, true), StepShape.of(sixteen));
+  }
+
+  @Test
   void unsupportedGroupLayoutsAreRefusedByName() {
     ForwardBatch outOfOrder = new ForwardBatch(new int[2], new int[2], new int[2], new int[2],
         List.of(new AttentionGroup(1, 1, List.of(), PATH1), new AttentionGroup(0, 1, List.of(), PATH2)), new int[0]);
