@@ -17,17 +17,18 @@ mkdir -p "$out"
 export LD_LIBRARY_PATH="${CUDA_HOME:-/usr/local/cuda}/lib64:${LD_LIBRARY_PATH:-}"
 java=.carry/jre/bin/java
 [[ -x $java ]] || { echo "e2e-check: $java missing: run bench/prepare-carry.sh and carry .carry" >&2; exit 1; }
-ptk() { "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m -cp ".carry/lib/*" dev.ptk.cli.Main "$@"; }
+# An array, not a function: `timeout` runs programs, not shell functions.
+ptk=("$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m -cp ".carry/lib/*" dev.ptk.cli.Main)
 failed=0
 
 echo "== environment"
-ptk info 2>&1 | tee "$out/info.txt"
+"${ptk[@]}" info 2>&1 | tee "$out/info.txt"
 
 echo "== score: cuda against cpu on the tiny checkpoint"
 for case in score_p1 score_p3_equal score_p3_unequal; do
   input=test-vectors/model/$case.json
   for backend in cpu cuda; do
-    if ! timeout 120 ptk score --model test-vectors/tiny-model --input "$input" --backend "$backend" \
+    if ! timeout 120 "${ptk[@]}" score --model test-vectors/tiny-model --input "$input" --backend "$backend" \
         --out "$out/$case.$backend.npy" > "$out/$case.$backend.log" 2>&1; then
       echo "$case $backend: FAILED"; tail -5 "$out/$case.$backend.log"; failed=1
     fi
@@ -49,9 +50,9 @@ done
 echo "== bench-decode on a random 1.5B checkpoint"
 model=${TMPDIR:-/tmp}/ptk-random-1.5b
 if [[ ! -f $model/model.safetensors ]]; then
-  timeout 300 ptk init-random --config model/parathinker-1.5b.config.json --out "$model" --seed 1 || failed=1
+  timeout 300 "${ptk[@]}" init-random --config model/parathinker-1.5b.config.json --out "$model" --seed 1 || failed=1
 fi
-if timeout 300 ptk bench-decode --model "$model" --backend cuda --paths "$paths" --contexts "$contexts" \
+if timeout 300 "${ptk[@]}" bench-decode --model "$model" --backend cuda --paths "$paths" --contexts "$contexts" \
     --steps 20 > "$out/bench-decode.json" 2> "$out/bench-decode.log"; then
   cat "$out/bench-decode.json"
 else
