@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares .carry/ for a GPU machine that has no Java: a trimmed Java runtime (jlink) in .carry/jre
-# and the ptk jar with the dependencies `ptk score` and `ptk bench-decode` need in .carry/lib.
-# The DJL tokenizer (its jar bundles a large native library) is left out: neither command tokenizes.
+# and the ptk jar with its runtime dependencies in .carry/lib. The DJL tokenizer jar bundles native
+# libraries for every platform; only linux-x86_64's is kept.
 # Kept under 64 MiB so that it travels with the working tree. Run after `mvn -q -o package`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,15 @@ cp "$jar" .carry/lib/
 for dep in javacpp cuda gson commons-io api jna slf4j-api; do
   cp java/target/lib/"$dep"-[0-9]*.jar .carry/lib/
 done
+python3 - java/target/lib/tokenizers-[0-9]*.jar .carry/lib/tokenizers.jar <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as src, zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as dst:
+    for item in src.infolist():
+        other_platform = item.filename.startswith("native/lib/") and item.filename.count("/") > 2 \
+            and "/linux-x86_64/" not in item.filename
+        if not other_platform:
+            dst.writestr(item, src.read(item.filename))
+PY
 size=$(du -sm .carry | cut -f1)
 echo "prepare-carry: .carry is ${size} MiB ($(ls .carry/lib | wc -l) jars)"
 (( size < 64 )) || { echo "prepare-carry: over the 64 MiB carry limit" >&2; exit 1; }

@@ -2,7 +2,9 @@
 # End-to-end check of the CUDA backend on a lent GPU machine, with the Java runtime and jars that
 # bench/prepare-carry.sh put in .carry/ (carry ".carry" with the run):
 #   1. `ptk score` on the tiny checkpoint with --backend cuda and --backend cpu; the logits compared
-#      (max abs/rel difference, numpy) for each scored vector case;
+#      (max abs/rel difference, numpy) for each scored vector case; then greedy `ptk generate` of
+#      each flow vector's question on both backends: the same tokens are expected (the CPU backend
+#      reproduces the reference flows exactly; see FlowVectorTest);
 #   2. a random checkpoint of the real 1.5B shape (`ptk init-random`), then `ptk bench-decode`:
 #      one decode step for P = 1, 2, 4, 8, 16 at contexts 1K, 4K, 16K, as JSON;
 #   3. the P-scaling drawn as a PNG when python3 has matplotlib.
@@ -44,6 +46,23 @@ ok = cpu.shape == gpu.shape and np.all(np.isfinite(gpu)) and np.all(d <= tol)
 print(f"{sys.argv[3]}: shape {gpu.shape}, max abs diff {d.max():.4g}, argmax agreement {same_argmax:.3f}: {'ok' if ok else 'MISMATCH'}")
 sys.exit(0 if ok else 1)
 PY
+  fi
+done
+
+echo "== greedy generate: cuda against cpu on the flow vectors' questions"
+for flow in flow_p3 flow_p2; do
+  mapfile -t args < <(python3 -c "import json, sys; f = json.load(open(sys.argv[1]))
+print(f['question']); print(f['P']); print(f['engine']['max_tokens'])" "test-vectors/model/$flow.json")
+  question=${args[0]} paths=${args[1]} max_tokens=${args[2]}
+  for backend in cpu cuda; do
+    timeout 120 "${ptk[@]}" generate --model test-vectors/tiny-model --paths "$paths" --max-tokens "$max_tokens" \
+      --temperature 0 --quiet --backend "$backend" "$question" > "$out/$flow.$backend.txt" 2> "$out/$flow.$backend.log" \
+      || { echo "$flow $backend: FAILED"; tail -5 "$out/$flow.$backend.log"; failed=1; }
+  done
+  if cmp -s "$out/$flow.cpu.txt" "$out/$flow.cuda.txt"; then
+    echo "$flow: same tokens on cuda and cpu: ok"
+  else
+    echo "$flow: cuda and cpu DIFFER:"; diff -a "$out/$flow.cpu.txt" "$out/$flow.cuda.txt" | head -8; failed=1
   fi
 done
 
