@@ -17,6 +17,11 @@ root=$(pwd)
 out=${OUT:-$root/build/e2e-check}
 mkdir -p "$out"
 export LD_LIBRARY_PATH="${CUDA_HOME:-/usr/local/cuda}/lib64:${LD_LIBRARY_PATH:-}"
+# cuBLAS (prefill GEMMs) may live only in the Python environment's wheels (nvidia-cublas).
+if ! ldconfig -p 2>/dev/null | grep -q libcublas.so && [[ ! -e ${CUDA_HOME:-/usr/local/cuda}/lib64/libcublas.so ]]; then
+  wheel_lib=$(python3 -c "import nvidia.cublas, os; print(os.path.join(list(nvidia.cublas.__path__)[0], 'lib'))" 2>/dev/null) \
+    && export LD_LIBRARY_PATH="$wheel_lib:$LD_LIBRARY_PATH"
+fi
 java=.carry/jre/bin/java
 [[ -x $java ]] || { echo "e2e-check: $java missing: run bench/prepare-carry.sh and carry .carry" >&2; exit 1; }
 # An array, not a function: `timeout` runs programs, not shell functions.
