@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "ptk/ptk.h"
+
 inline int& ptk_test_failures() {
   static int failures = 0;
   return failures;
@@ -38,6 +40,12 @@ inline int& ptk_test_failures() {
       ++ptk_test_failures();                                                               \
     }                                                                                      \
   } while (0)
+
+// Whether the GPU half of a test can run: a CUDA build and at least one device.
+inline bool ptk_test_has_device() {
+  int devices = 0;
+  return ptk_built_with_cuda() && ptk_device_count(&devices) == PTK_OK && devices > 0;
+}
 
 inline int ptk_test_result(const char* name) {
   std::printf("%s: %s\n", name, ptk_test_failures() ? "FAILED" : "passed");

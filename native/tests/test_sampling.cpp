@@ -65,9 +65,7 @@ int main() {
   const std::vector<Json>& cases = all["cases"].array;
   CHECK(!cases.empty());
 
-  int devices = 0;
-  ptk_device_count(&devices);
-  if (!ptk_built_with_cuda() || devices == 0) {
+  if (!ptk_test_has_device()) {
     if (ptk_test_failures()) return ptk_test_result("test_sampling");
     std::printf("no CUDA device: ptk_sample was NOT run on the %zu sampling cases (skipped)\n", cases.size());
     return 77;

@@ -482,9 +482,7 @@ int main(int argc, char** argv) {
   }
 
   if (!device) return ptk_test_result("test_vectors host");
-  int devices = 0;
-  ptk_device_count(&devices);
-  if (!ptk_built_with_cuda() || devices == 0) {
+  if (!ptk_test_has_device()) {
     if (ptk_test_failures()) return ptk_test_result("test_vectors");
     std::printf("no CUDA device: the %zu kernel vectors were NOT run on a GPU (skipped)\n", cases.size());
     return 77;
