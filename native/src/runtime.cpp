@@ -1,4 +1,4 @@
-// Device memory, copies, streams and graphs for the Java decoder, as ptk statuses.
+// Device memory, copies, streams, graphs and events for the Java decoder, as ptk statuses.
 #include "device_memory.h"
 #include "ptk/runtime.h"
 
@@ -121,6 +121,35 @@ ptk_status ptk_graph_destroy(void* graph) {
   return ptk::cuda_status(cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph)), "cudaGraphExecDestroy");
 }
 
+ptk_status ptk_event_create(void** event) {
+  PTK_REQUIRE_NOT_NULL(event);
+  cudaEvent_t e = nullptr;
+  const ptk_status status = ptk::cuda_status(cudaEventCreate(&e), "cudaEventCreate");
+  *event = e;
+  return status;
+}
+
+ptk_status ptk_event_record(void* event, void* stream) {
+  PTK_REQUIRE_NOT_NULL(event);
+  return ptk::cuda_status(cudaEventRecord(static_cast<cudaEvent_t>(event), as_stream(stream)), "cudaEventRecord");
+}
+
+ptk_status ptk_event_elapsed_ms(void* start, void* end, float* ms) {
+  PTK_REQUIRE_NOT_NULL(start);
+  PTK_REQUIRE_NOT_NULL(end);
+  PTK_REQUIRE_NOT_NULL(ms);
+  *ms = 0.f;
+  const ptk_status s = ptk::cuda_status(cudaEventSynchronize(static_cast<cudaEvent_t>(end)), "cudaEventSynchronize");
+  if (s != PTK_OK) return s;
+  return ptk::cuda_status(cudaEventElapsedTime(ms, static_cast<cudaEvent_t>(start), static_cast<cudaEvent_t>(end)),
+                          "cudaEventElapsedTime");
+}
+
+ptk_status ptk_event_destroy(void* event) {
+  if (event == nullptr) return ptk::ok();
+  return ptk::cuda_status(cudaEventDestroy(static_cast<cudaEvent_t>(event)), "cudaEventDestroy");
+}
+
 #else
 
 namespace {
@@ -157,6 +186,16 @@ ptk_status ptk_graph_end_capture(void*, void** graph) {
 }
 ptk_status ptk_graph_launch(void*, void*) { return no_cuda("ptk_graph_launch"); }
 ptk_status ptk_graph_destroy(void* graph) { return graph ? no_cuda("ptk_graph_destroy") : ptk::ok(); }
+ptk_status ptk_event_create(void** event) {
+  if (event) *event = nullptr;
+  return no_cuda("ptk_event_create");
+}
+ptk_status ptk_event_record(void*, void*) { return no_cuda("ptk_event_record"); }
+ptk_status ptk_event_elapsed_ms(void*, void*, float* ms) {
+  if (ms) *ms = 0.f;
+  return no_cuda("ptk_event_elapsed_ms");
+}
+ptk_status ptk_event_destroy(void* event) { return event ? no_cuda("ptk_event_destroy") : ptk::ok(); }
 
 #endif
 

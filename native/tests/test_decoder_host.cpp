@@ -102,6 +102,11 @@ void runtime_arguments() {
     EXPECT_INVALID(ptk_mem_info(nullptr, nullptr), "free_bytes");
     EXPECT_INVALID(ptk_graph_end_capture(D, nullptr), "graph");
     EXPECT_INVALID(ptk_graph_launch(nullptr, nullptr), "graph");
+    EXPECT_INVALID(ptk_event_create(nullptr), "event");
+    EXPECT_INVALID(ptk_event_record(nullptr, nullptr), "event");
+    float ms = -1.f;
+    EXPECT_INVALID(ptk_event_elapsed_ms(nullptr, D, &ms), "start");
+    EXPECT_INVALID(ptk_event_elapsed_ms(D, D, nullptr), "ms");
   } else {  // a host-only build refuses every runtime call that would need a device
     CHECK_STATUS(ptk_malloc(nullptr, 16), PTK_ERR_NO_CUDA);
     CHECK_STATUS(ptk_graph_launch(nullptr, nullptr), PTK_ERR_NO_CUDA);
@@ -110,6 +115,7 @@ void runtime_arguments() {
   CHECK_STATUS(ptk_free(nullptr), PTK_OK);
   CHECK_STATUS(ptk_graph_destroy(nullptr), PTK_OK);
   CHECK_STATUS(ptk_stream_destroy(nullptr), PTK_OK);
+  CHECK_STATUS(ptk_event_destroy(nullptr), PTK_OK);
 }
 
 void random_numbers() {

@@ -1,7 +1,8 @@
 /*
  * ptk: the device runtime the Java decoder needs, so that it drives one CUDA runtime through one
- * library: device memory, copies, streams, free memory, and CUDA graphs of a stream's work.
- * Pointers are device addresses as integers-in-pointers; streams and graphs are opaque. Without
+ * library: device memory, copies, streams, free memory, CUDA graphs of a stream's work, and timing
+ * events. Pointers are device addresses as integers-in-pointers; streams, graphs and events are
+ * opaque. Without
  * CUDA in the build every function returns PTK_ERR_NO_CUDA.
  */
 #ifndef PTK_RUNTIME_H
@@ -51,6 +52,13 @@ PTK_API ptk_status ptk_graph_end_capture(void* stream, void** graph);
 PTK_API ptk_status ptk_graph_launch(void* graph, void* stream);
 /* Destroys an instantiated graph (null is allowed). */
 PTK_API ptk_status ptk_graph_destroy(void* graph);
+
+/* Timing events: *event records a point of a stream's work; ptk_event_elapsed_ms waits for `end`
+ * and writes the milliseconds between the two recorded points. */
+PTK_API ptk_status ptk_event_create(void** event);
+PTK_API ptk_status ptk_event_record(void* event, void* stream);
+PTK_API ptk_status ptk_event_elapsed_ms(void* start, void* end, float* ms);
+PTK_API ptk_status ptk_event_destroy(void* event);
 
 #ifdef __cplusplus
 }

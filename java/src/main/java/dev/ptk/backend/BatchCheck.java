@@ -55,7 +55,13 @@ public final class BatchCheck {
     for (int t = 0; t < n; t++) {
       if (!covered[t]) throw new IllegalArgumentException("groups: token " + t + " is in no group");
     }
-    for (int i = 0; i < b.logitRows().length; i++) inRange("logitRows", i, b.logitRows()[i], n);
+    boolean[] wanted = new boolean[n];
+    for (int i = 0; i < b.logitRows().length; i++) {
+      int r = b.logitRows()[i];
+      inRange("logitRows", i, r, n);
+      if (wanted[r]) throw new IllegalArgumentException("logitRows[" + i + "] = " + r + " is asked for twice");
+      wanted[r] = true;
+    }
   }
 
   private static void segment(String name, KvSegment s, int numPages, int pageSize) {

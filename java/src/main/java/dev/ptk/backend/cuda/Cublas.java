@@ -14,18 +14,23 @@ import org.bytedeco.cuda.global.cublas;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 
-/** Prefill-shape matmuls (more than 16 rows) through cuBLAS, on the backend's stream. */
+/** Matmuls through cuBLAS (bf16 in, f32 out, tensor cores), on the backend's stream. */
 final class Cublas implements AutoCloseable {
   private final cublasContext handle = new cublasContext();
   private final FloatPointer one = new FloatPointer(1.0f);
   private final FloatPointer zero = new FloatPointer(0.0f);
   private boolean open;
 
-  Cublas(Pointer stream) {
+  /** Bytes of the workspace cuBLAS gets from the caller: NVIDIA's recommendation for Hopper, ample elsewhere. */
+  static final long WORKSPACE_BYTES = 32L << 20;
+
+  /** A handle on {@code stream} with its own workspace, so that a captured graph never makes cuBLAS allocate. */
+  Cublas(Pointer stream, Pointer workspace) {
     check(cublas.cublasCreate_v2(handle), "cublasCreate");
     open = true;
     try {
       check(cublas.cublasSetStream_v2(handle, new CUstream_st(stream)), "cublasSetStream");
+      check(cublas.cublasSetWorkspace_v2(handle, workspace, WORKSPACE_BYTES), "cublasSetWorkspace");  // after SetStream, which resets it
     } catch (RuntimeException e) {
       close();  // the caller never sees this object: free the handle here
       throw e;

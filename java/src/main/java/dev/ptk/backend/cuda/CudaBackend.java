@@ -3,6 +3,7 @@ package dev.ptk.backend.cuda;
 import static dev.ptk.nativelib.Native.check;
 
 import dev.ptk.backend.Backend;
+import dev.ptk.backend.BatchChunks;
 import dev.ptk.backend.BatchCheck;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.SamplingParams;
@@ -27,8 +28,9 @@ import org.bytedeco.javacpp.Pointer;
  * The model on one GPU through libptk: bf16 weights uploaded once, a bf16 paged KV cache sized from
  * free device memory, an f32 residual stream. Per layer: fused add + RMSNorm, QKV projection (with
  * bias), thought embedding + RoPE + KV append, paged attention, output projection, add + RMSNorm,
- * gate/up projection, SiLU gate, down projection. Projections of at most 16 rows use ptk_gemv,
- * larger ones cuBLAS.
+ * gate/up projection, SiLU gate, down projection. Projections of more than 16 rows run on cuBLAS;
+ * at 1..16 rows, ptk_gemv or cuBLAS, whichever was faster on this card at start-up
+ * ({@link #matmulChoice()}). A batch of more than {@code maxTokens} tokens runs in chunks.
  *
  * <p>Decode steps (phase 1 at P paths, phase 2) are captured once per shape as a CUDA graph and
  * replayed: each step only re-plans (the plans write their device buffers in place) and uploads
@@ -53,6 +55,7 @@ public final class CudaBackend implements Backend {
   private final Map<String, Pointer> graphs = new HashMap<>();
   private Pointer stream;
   private Cublas cublas;
+  private MatmulChoice matmuls;
   private ptk.ptk_rope_plan rope;
   private final ptk.ptk_attention_plan[] plans = new ptk.ptk_attention_plan[4];
   private Pointer embedding, finalNorm, lmHead;
@@ -92,7 +95,8 @@ public final class CudaBackend implements Backend {
       upload(weights);
       allocateActivations();
       createPlans();
-      cublas = new Cublas(stream);
+      cublas = new Cublas(stream, memory.allocate(Cublas.WORKSPACE_BYTES));
+      matmuls = MatmulChoice.measure(projections(), StepShape.MAX_DECODE_TOKENS, this::micros);
     } catch (RuntimeException | Error e) {
       close();
       throw e;
@@ -118,7 +122,7 @@ public final class CudaBackend implements Backend {
         + 2L * c.numHeads() * c.headDim() * 2 + 4L * c.numHeads() + 4L * c.hiddenSize() + 4L * wideWidth() + 8;
     long partialStates = 4L * 1024 * 64 * c.numKvHeads() * (c.headDim() + 1) * 4;
     long perLogitRow = 4L * c.vocabSize() + 2L * c.hiddenSize() + 12;  // logits, normed row, path + step + token
-    return perToken * maxTokens + maxLogitRows * perLogitRow + partialStates;
+    return perToken * maxTokens + maxLogitRows * perLogitRow + partialStates + Cublas.WORKSPACE_BYTES;
   }
 
   private int wideWidth() {
@@ -228,7 +232,11 @@ public final class CudaBackend implements Backend {
   @Override
   public float[][] forward(ForwardBatch batch) {
     float[][] out = new float[batch.logitRows().length][];
-    run(batch, (first, count) -> copyLogits(out, first, count));
+    for (BatchChunks.Chunk chunk : chunks(batch)) {
+      float[][] part = new float[chunk.rows().length][];
+      run(chunk.batch(), (first, count) -> copyLogits(part, first, count));
+      for (int i = 0; i < part.length; i++) out[chunk.rows()[i]] = part[i];
+    }
     return out;
   }
 
@@ -243,9 +251,20 @@ public final class CudaBackend implements Backend {
     request.requireRowsOf(batch);
     int[] out = new int[batch.logitRows().length];
     try (ptk.ptk_sampling_params params = samplingParams(request.params())) {
-      run(batch, (first, count) -> drawTokens(params, request, out, first, count));
+      for (BatchChunks.Chunk chunk : chunks(batch)) {
+        SamplingRequest keys = chunk.select(request);
+        int[] part = new int[chunk.rows().length];
+        run(chunk.batch(), (first, count) -> drawTokens(params, keys, part, first, count));
+        for (int i = 0; i < part.length; i++) out[chunk.rows()[i]] = part[i];
+      }
     }
     return out;
+  }
+
+  /** The batch, checked whole, in parts of at most maxTokens tokens (a long prompt is prefilled in chunks). */
+  private List<BatchChunks.Chunk> chunks(ForwardBatch batch) {
+    BatchCheck.check(batch, config, numPages, pageSize);
+    return BatchChunks.split(batch, maxTokens, pageSize);
   }
 
   /** Receives the logits of rows {@code [first, first + count)}, at the start of the device logits buffer. */
@@ -254,15 +273,7 @@ public final class CudaBackend implements Backend {
   }
 
   private void run(ForwardBatch batch, LogitRows rowsReady) {
-    BatchCheck.check(batch, config, numPages, pageSize);
-    int n = batch.size();
-    if (n > maxTokens) {
-      throw new IllegalArgumentException("tokens: a batch of " + n + " tokens exceeds this CUDA backend's " + maxTokens);
-    }
-    if (batch.logitRows().length > maxTokens) {  // the device metadata holds n + rows <= 2 maxTokens ints
-      throw new IllegalArgumentException("logitRows: " + batch.logitRows().length + " rows exceed this CUDA backend's "
-          + maxTokens);
-    }
+    int n = batch.size();  // <= maxTokens, and so are the rows (distinct tokens): metadata holds n + rows <= 2 maxTokens ints
     StepShape shape = StepShape.of(batch);
     StepMetadata meta = StepMetadata.pack(batch, shape, pageSize);
     ptk.ptk_attention_plan plan = plans[(shape.kind() == StepShape.Kind.SUMMARY ? 2 : 0) + (shape.decode() ? 1 : 0)];
@@ -349,9 +360,14 @@ public final class CudaBackend implements Backend {
     matmul(hLogit, lmHead, null, logits, false, count, config.vocabSize(), hidden);
   }
 
-  /** y = x w^T (+ bias): gemv for decode shapes, cuBLAS (f32, then bias and bf16 rounding) beyond. */
+  /** y = x w^T (+ bias), by the implementation chosen for its shape. */
   private void matmul(Pointer in, Pointer w, Pointer bias, Pointer out, boolean outBf16, int m, int n, int k) {
-    if (m <= ptk.PTK_GEMV_MAX_ROWS) {
+    matmul(matmuls.gemv(m, n, k), in, w, bias, out, outBf16, m, n, k);
+  }
+
+  /** y = x w^T (+ bias) through ptk_gemv (at most 16 rows), or cuBLAS in f32 then bias and bf16 rounding. */
+  private void matmul(boolean gemv, Pointer in, Pointer w, Pointer bias, Pointer out, boolean outBf16, int m, int n, int k) {
+    if (gemv) {
       check(ptk.ptk_gemv(in, w, bias, out, outBf16 ? ptk.PTK_DTYPE_BF16 : ptk.PTK_DTYPE_F32, m, n, k, stream));
     } else if (outBf16) {
       cublas.matmul(in, w, wide, m, n, k);
@@ -359,6 +375,51 @@ public final class CudaBackend implements Backend {
     } else {
       cublas.matmul(in, w, out, m, n, k);
     }
+  }
+
+  /** The model's projections, as {@link #layers} and {@link #head} run them. */
+  private List<MatmulChoice.Projection> projections() {
+    ModelConfig c = config;
+    int hidden = c.hiddenSize();
+    return List.of(new MatmulChoice.Projection("qkv", c.qkvWidth(), hidden),
+        new MatmulChoice.Projection("o", hidden, c.numHeads() * c.headDim()),
+        new MatmulChoice.Projection("gate_up", 2 * c.intermediateSize(), hidden),
+        new MatmulChoice.Projection("down", hidden, c.intermediateSize()),
+        new MatmulChoice.Projection("lm_head", c.vocabSize(), hidden));
+  }
+
+  /** One call of a projection at {@code m} rows, on layer 0's weights and the buffers layers() uses: CUDA-event time. */
+  private double micros(MatmulChoice.Projection p, int m, boolean gemv) {
+    final int warmUp = 3, calls = 20;
+    Layer l = layers.get(0);
+    Runnable call = switch (p.name()) {
+      case "qkv" -> () -> matmul(gemv, h, l.qkv, l.qkvBias, qkv, true, m, p.n(), p.k());
+      case "o" -> () -> matmul(gemv, attn, l.o, null, delta, false, m, p.n(), p.k());
+      case "gate_up" -> () -> matmul(gemv, h, l.gateUp, null, wide, false, m, p.n(), p.k());
+      case "down" -> () -> matmul(gemv, h, l.down, null, delta, false, m, p.n(), p.k());
+      case "lm_head" -> () -> matmul(gemv, hLogit, lmHead, null, logits, false, m, p.n(), p.k());
+      default -> throw new IllegalArgumentException("no projection " + p.name());
+    };
+    Pointer start = new Pointer(), end = new Pointer();
+    try {
+      check(ptk.ptk_event_create(start));
+      check(ptk.ptk_event_create(end));
+      for (int i = 0; i < warmUp; i++) call.run();
+      check(ptk.ptk_event_record(start, stream));
+      for (int i = 0; i < calls; i++) call.run();
+      check(ptk.ptk_event_record(end, stream));
+      float[] ms = new float[1];
+      check(ptk.ptk_event_elapsed_ms(start, end, ms));
+      return ms[0] * 1000.0 / calls;
+    } finally {
+      ptk.ptk_event_destroy(start);
+      ptk.ptk_event_destroy(end);
+    }
+  }
+
+  /** The decode-shape projections timed at start-up, and which implementation each runs. */
+  public MatmulChoice matmulChoice() {
+    return matmuls;
   }
 
   /** The step's metadata into the pinned buffer; its device part (token and logit row ids) up in one copy. */

@@ -11,10 +11,10 @@ import java.util.List;
  * <p>{@link Kind#PREFILL}: every group sees the same shared prefix (none, or one segment such as the
  * prompt) and its own segment causally — prompt prefill and phase 1. {@link Kind#SUMMARY}: one group
  * that sees several segments (the prompt and every path) and its own causally. A PREFILL step with
- * one token per group and a prefix (phase 1 at P paths) and a SUMMARY step with one token (phase 2)
- * are decode steps: they replay a CUDA graph captured once per (kind, tokens, logit rows). A decode
- * step wants at most {@link #MAX_DECODE_TOKENS} logit rows (rows may repeat): its graph runs the
- * head once over all of them, through ptk_gemv, into buffers sized for at least that many.
+ * one token per group (phase 1 at P paths over their prompt, or independent sequences over their
+ * own pages) and a SUMMARY step with one token (phase 2) are decode steps: they replay a CUDA graph
+ * captured once per (kind, tokens, logit rows). Its graph runs the head once over every logit row
+ * (at most {@link #MAX_DECODE_TOKENS}, distinct), through ptk_gemv.
  *
  * @param tokens the batch's token count
  * @param logitRows how many logit rows are wanted
@@ -41,10 +41,10 @@ public record StepShape(Kind kind, int tokens, int logitRows, boolean decode) {
     List<KvSegment> prefix = groups.get(0).visible();
     boolean shared = prefix.size() <= 1 && groups.stream().allMatch(g -> sameSegments(g.visible(), prefix));
     if (shared) {
-      boolean decode = !prefix.isEmpty() && n == groups.size() && n <= MAX_DECODE_TOKENS && rows <= MAX_DECODE_TOKENS;
+      boolean decode = n == groups.size() && n <= MAX_DECODE_TOKENS;
       return new StepShape(Kind.PREFILL, n, rows, decode);
     }
-    if (groups.size() == 1) return new StepShape(Kind.SUMMARY, n, rows, n == 1 && rows <= MAX_DECODE_TOKENS);
+    if (groups.size() == 1) return new StepShape(Kind.SUMMARY, n, rows, n == 1);
     throw new IllegalArgumentException("groups: " + groups.size() + " groups with different visible segments; the CUDA "
         + "backend runs one shared prefix for all groups, or one group over several segments");
   }

@@ -122,6 +122,11 @@ class BadArgumentsTest {
   }
 
   @Test
+  void logitRowAskedForTwice() {
+    refused("logitRows[1] = 2 is asked for twice", p -> p.logitRows = new int[] {2, 2});
+  }
+
+  @Test
   void tokenOutsideTheVocabulary() {
     refused("tokens", p -> p.tokens = new int[] {1, backend.config().vocabSize(), 3});
   }

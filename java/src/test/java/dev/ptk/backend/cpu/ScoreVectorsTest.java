@@ -2,12 +2,14 @@ package dev.ptk.backend.cpu;
 
 import static dev.ptk.backend.cpu.Vectors.assertClose;
 import static dev.ptk.backend.cpu.Vectors.scalars;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.ptk.backend.AttentionGroup;
+import dev.ptk.backend.BatchChunks;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
 import dev.ptk.model.Checkpoint;
@@ -64,6 +66,28 @@ class ScoreVectorsTest {
         logits[t] = backend.forward(b)[0];
       }
       check(name + " token by token", c, which, logits);
+    }
+  }
+
+  /** The one-forward batch cut by {@link BatchChunks} into parts of 7 tokens, so that every segment is cut somewhere. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("scoreCases")
+  void allTokensInChunks(String name, JsonObject c, String which) throws IOException {
+    Sequence seq = Sequence.of(c, which);
+    try (CpuBackend backend = backend(c)) {
+      int[] all = new int[seq.tokens.length];
+      for (int i = 0; i < all.length; i++) all[i] = all.length - 1 - i;  // rows in reverse: the chunks map them back
+      ForwardBatch whole = new ForwardBatch(seq.tokens, seq.positions, seq.segments, seq.slots, seq.groups(), all);
+      List<BatchChunks.Chunk> chunks = BatchChunks.split(whole, 7, PAGE);
+      assertEquals((all.length + 6) / 7, chunks.size());
+      float[][] reversed = new float[all.length][];
+      for (BatchChunks.Chunk chunk : chunks) {
+        float[][] part = backend.forward(chunk.batch());
+        for (int i = 0; i < part.length; i++) reversed[chunk.rows()[i]] = part[i];
+      }
+      float[][] logits = new float[all.length][];
+      for (int i = 0; i < all.length; i++) logits[all[i]] = reversed[i];
+      check(name + " in chunks", c, which, logits);
     }
   }
 

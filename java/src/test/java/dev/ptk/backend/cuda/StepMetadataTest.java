@@ -86,21 +86,19 @@ class StepMetadataTest {
   }
 
   @Test
-  void moreLogitRowsThanAGemvTakesAreNotADecodeShape() {
-    // A decode graph runs the head once over all its rows through ptk_gemv (<= 16 rows, and the
-    // logits buffer holds at least that many): repeated rows beyond 16 go the eager, chunked way.
-    List<KvSegment> prompt = List.of(PROMPT);
-    int[] rows17 = new int[17];
-    ForwardBatch phase1 = new ForwardBatch(new int[] {11, 12}, new int[] {7, 10}, new int[] {1, 2}, new int[] {21, 40},
-        List.of(new AttentionGroup(0, 1, prompt, PATH1), new AttentionGroup(1, 1, prompt, PATH2)), rows17);
-    assertEquals(new StepShape(StepShape.Kind.PREFILL, 2, 17, false), StepShape.of(phase1));
-    KvSegment summary = new KvSegment(new int[] {12}, 1);
-    ForwardBatch phase2 = new ForwardBatch(new int[] {99}, new int[] {20}, new int[] {0}, new int[] {48},
-        List.of(new AttentionGroup(0, 1, List.of(PROMPT, PATH1), summary)), rows17);
-    assertEquals(new StepShape(StepShape.Kind.SUMMARY, 1, 17, false), StepShape.of(phase2));
-    ForwardBatch sixteen = new ForwardBatch(new int[] {99}, new int[] {20}, new int[] {0}, new int[] {48},
-        List.of(new AttentionGroup(0, 1, List.of(PROMPT, PATH1), summary)), new int[16]);
-    assertEquals(new StepShape(StepShape.Kind.SUMMARY, 1, 16, true), StepShape.of(sixteen));
+  void independentSequencesOverTheirOwnPagesAreADecodeShape() {
+    // P sequences, each with its own prompt in its own pages: no shared prefix, one token per group.
+    ForwardBatch b = new ForwardBatch(new int[] {11, 12}, new int[] {6, 5}, new int[2], new int[] {29, 40},
+        List.of(new AttentionGroup(0, 1, List.of(), new KvSegment(new int[] {7, 3}, 7)), new AttentionGroup(1, 1, List.of(), PATH2)),
+        new int[] {1, 0});
+    StepShape shape = StepShape.of(b);
+    assertEquals(new StepShape(StepShape.Kind.PREFILL, 2, 2, true), shape);
+    StepMetadata m = StepMetadata.pack(b, shape, PAGE);
+    assertEquals(0, m.prefixLen());
+    assertArrayEquals(new int[] {1, 0}, slice(m, m.logitRowsAt(), 2));
+    assertArrayEquals(new int[] {0, 2, 4}, slice(m, m.indptrAt(), 3));
+    assertArrayEquals(new int[] {7, 3, 9, 10}, slice(m, m.indicesAt(), 4));
+    assertArrayEquals(new int[] {3, 1}, slice(m, m.lastPageLenAt(), 2));
   }
 
   @Test

@@ -1,0 +1,50 @@
+package dev.ptk.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ptk.backend.cuda.MatmulChoice.Projection;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The per-shape choice between ptk_gemv and cuBLAS follows the timings it was given. */
+class MatmulChoiceTest {
+  private static final Projection QKV = new Projection("qkv", 2048, 1536);
+  private static final Projection LM_HEAD = new Projection("lm_head", 151936, 1536);
+
+  /** gemv's time grows with the rows, cuBLAS's does not: qkv crosses over after 6 rows, lm_head after 10. */
+  private static double fake(Projection p, int rows, boolean gemv) {
+    int crossover = p == QKV ? 6 : 10;
+    return gemv ? 10.0 * rows : 10.0 * crossover + 5;
+  }
+
+  @Test
+  void eachShapeRunsItsFasterImplementation() {
+    List<String> asked = new ArrayList<>();
+    MatmulChoice choice = MatmulChoice.measure(List.of(QKV, LM_HEAD), 16, (p, rows, gemv) -> {
+      asked.add(p.name() + "/" + rows + "/" + gemv);
+      return fake(p, rows, gemv);
+    });
+    assertEquals(2 * 16 * 2, asked.size());  // both implementations, every row count, every projection
+    for (int m = 1; m <= 16; m++) {
+      assertEquals(m <= 6, choice.gemv(m, QKV.n(), QKV.k()), "qkv at " + m + " rows");
+      assertEquals(m <= 10, choice.gemv(m, LM_HEAD.n(), LM_HEAD.k()), "lm_head at " + m + " rows");
+    }
+    MatmulChoice.Timing t = choice.timings().get(0);
+    assertEquals(QKV, t.projection());
+    assertEquals(1, t.rows());
+    assertEquals(10.0, t.gemvMicros());
+    assertEquals(65.0, t.cublasMicros());
+    assertTrue(t.gemv());
+  }
+
+  @Test
+  void beyondTheMeasuredRowsAndForUnknownShapesItIsCublas() {
+    MatmulChoice choice = MatmulChoice.measure(List.of(QKV), 16, (p, rows, gemv) -> gemv ? 1 : 2);
+    assertTrue(choice.gemv(16, QKV.n(), QKV.k()));
+    assertFalse(choice.gemv(17, QKV.n(), QKV.k()));
+    assertFalse(choice.gemv(1, QKV.k(), QKV.n()));
+  }
+}
