@@ -127,7 +127,7 @@ if [[ -x .carry/jre/bin/java ]]; then
   # One result file: the decoder's figures go into the kernels' JSON.
   if [[ -f $json && -s $out/e2e/bench-decode.json ]] && command -v python3 >/dev/null; then
     python3 bench/gpu/decoder_report.py "$json" "$out/e2e/bench-decode.json" model/parathinker-1.5b.config.json \
-      && cp "$json" "$out/"
+      "$out/e2e/bench-request.json" && cp "$json" "$out/"
     [[ -f $out/e2e/decode-scaling.png ]] && cp "$out/e2e/decode-scaling.png" "${json%.json}-decode-scaling.png"
   fi
 else

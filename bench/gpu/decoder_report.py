@@ -1,13 +1,16 @@
 """Folds the decoder's decode-step timings (ptk bench-decode) into the GPU check's JSON and prints
 them against their floor: (weights + KV bytes read per step) / the copy bandwidth measured in the
-same run. Also measures the card's bf16 matmul rate when torch is there, the compute ceiling.
+same run, and the start-up timings of ptk_gemv against cuBLAS per projection. Also measures the card's bf16 matmul rate when torch is there, the compute ceiling.
 
-  python3 bench/gpu/decoder_report.py RESULT.json BENCH_DECODE.json CONFIG.json
+and the whole-request comparison of ptk bench-request when its JSON is given.
+
+  python3 bench/gpu/decoder_report.py RESULT.json BENCH_DECODE.json CONFIG.json [BENCH_REQUEST.json]
 """
 import json
 import sys
 
 result_file, decode_file, config_file = sys.argv[1:4]
+request_file = sys.argv[4] if len(sys.argv) > 4 else None
 result = json.load(open(result_file))
 decode = json.load(open(decode_file))
 cfg = json.load(open(config_file))
@@ -35,6 +38,20 @@ for r in decode["results"]:
     print(f"{r['paths']:>3} {r['context']:>8} {r['median_ms']:>9.3f} {floor_ms:>9.3f} {r['ratio_to_floor']:>8.2f} "
           f"{r.get('time_vs_one_path', float('nan')):>7.2f} {r.get('speedup_vs_independent_paths', float('nan')):>13.2f}")
 
+# ptk_gemv against cuBLAS at the decode shapes, as the CUDA backend timed them at start-up.
+by_projection = {}
+for t in decode.get("matmul", []):
+    by_projection.setdefault(t["projection"], []).append(t)
+if by_projection:
+    print(f"{'projection':>10} {'n x k':>13} {'gemv rows':>10} " + " ".join(f"{'cuBLAS/gemv m=' + str(m):>15}" for m in (1, 8, 16)))
+for name, ts in by_projection.items():
+    ts.sort(key=lambda t: t["rows"])
+    gemv_rows = [t["rows"] for t in ts if t["runs"] == "gemv"]
+    ratios = {t["rows"]: t["cublas_us"] / t["gemv_us"] for t in ts if t["gemv_us"] > 0}
+    span = f"{min(gemv_rows)}..{max(gemv_rows)}" if gemv_rows else "none"
+    print(f"{name:>10} {str(ts[0]['n']) + 'x' + str(ts[0]['k']):>13} {span:>10} "
+          + " ".join(f"{ratios.get(m, float('nan')):>15.2f}" for m in (1, 8, 16)))
+
 try:
     import torch
 
@@ -54,6 +71,20 @@ try:
 except Exception as e:  # no torch or no GPU: the figure is simply absent
     print(f"bf16 matmul rate not measured: {e}")
 
+request = None
+if request_file:
+    try:
+        request = json.load(open(request_file))
+    except (OSError, ValueError) as e:
+        print(f"bench-request result not read: {e}")
+if request:
+    print(f"whole request, P = {request['paths']}, prompt {request['prompt_tokens']}, {request['max_tokens']} tokens per path: "
+          f"{request['median_speedup']:.2f}x the throughput of {request['paths']} independent sequences (median)")
+    if "device_free_change_bytes" in request:
+        print(f"device free memory from the first to the last request: {request['device_free_change_bytes'] / 2**20:+.1f} MiB")
+
 result["decoder"] = decode
+if request:
+    result["decoder"]["request"] = request
 result["decoder"]["weight_bytes"] = weight_bytes
 json.dump(result, open(result_file, "w"), indent=1)

@@ -7,7 +7,9 @@
 #      reproduces the reference flows exactly; see FlowVectorTest);
 #   2. a random checkpoint of the real 1.5B shape (`ptk init-random`), then `ptk bench-decode`:
 #      one decode step for P = 1, 2, 4, 8, 16 at contexts 1K, 4K, 16K, as JSON;
-#   3. the P-scaling drawn as a PNG when python3 has matplotlib.
+#   3. `ptk bench-request` on that checkpoint: whole P = 8 requests against the same number of
+#      tokens from 8 independent sequences, with device memory after each request;
+#   4. the P-scaling drawn as a PNG when python3 has matplotlib.
 # Everything lands in $OUT (or build/e2e-check). Takes about 3-5 minutes; --quick: P = 1, 8, 16 at 4K.
 set -uo pipefail
 paths=1,2,4,8,16 contexts=1024,4096,16384
@@ -72,15 +74,26 @@ print(f['question']); print(f['P']); print(f['engine']['max_tokens'])" "test-vec
 done
 
 echo "== bench-decode on a random 1.5B checkpoint"
+# The tiny tokenizer gives bench-request its control tokens (ids < 448, inside the 1.5B vocabulary).
 model=${TMPDIR:-/tmp}/ptk-random-1.5b
-if [[ ! -f $model/model.safetensors ]]; then
-  timeout 300 "${ptk[@]}" init-random --config model/parathinker-1.5b.config.json --out "$model" --seed 1 || failed=1
+if [[ ! -f $model/model.safetensors || ! -f $model/tokenizer.json ]]; then
+  rm -rf "$model"
+  timeout 300 "${ptk[@]}" init-random --config model/parathinker-1.5b.config.json --out "$model" --seed 1 \
+    --tokenizer test-vectors/tiny-model/tokenizer.json || failed=1
 fi
 if timeout 300 "${ptk[@]}" bench-decode --model "$model" --backend cuda --paths "$paths" --contexts "$contexts" \
     --steps 20 > "$out/bench-decode.json" 2> "$out/bench-decode.log"; then
   cat "$out/bench-decode.json"
 else
   echo "bench-decode: FAILED"; tail -20 "$out/bench-decode.log"; failed=1
+fi
+
+echo "== bench-request: P = 8 requests against 8 independent sequences, memory across requests"
+if timeout 240 "${ptk[@]}" bench-request --model "$model" --backend cuda --paths 8 --prompt-tokens 1024 --max-tokens 512 \
+    --requests 3 --quiet > "$out/bench-request.json" 2> "$out/bench-request.log"; then
+  grep '^bench-request' "$out/bench-request.log"
+else
+  echo "bench-request: FAILED"; tail -20 "$out/bench-request.log"; failed=1
 fi
 
 if [[ -s $out/bench-decode.json ]] && python3 -c "import matplotlib" 2>/dev/null; then

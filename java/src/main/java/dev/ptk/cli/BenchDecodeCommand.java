@@ -6,6 +6,8 @@ import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
 import dev.ptk.backend.SamplingParams;
 import dev.ptk.backend.SamplingRequest;
+import dev.ptk.backend.cuda.CudaBackend;
+import dev.ptk.backend.cuda.MatmulChoice;
 import dev.ptk.engine.GenerationOptions;
 import dev.ptk.model.Checkpoint;
 import java.io.PrintStream;
@@ -19,8 +21,8 @@ import java.util.List;
  * [--steps N]}: the wall time of one phase-1 decode step (P paths, one token each, over a shared
  * prompt of C tokens, one token per path drawn with the released settings, as the engine does:
  * on the device for CUDA, only token ids back), median of N steps after 3 warm-up steps, as one
- * JSON object. The KV cache is not prefilled: attention reads whatever the pages hold, which costs
- * the same.
+ * JSON object; on CUDA with the start-up timings of ptk_gemv against cuBLAS ("matmul"). The KV
+ * cache is not prefilled: attention reads whatever the pages hold, which costs the same.
  */
 final class BenchDecodeCommand implements Command {
   @Override
@@ -67,9 +69,25 @@ final class BenchDecodeCommand implements Command {
         }
       }
       out.println("{\"backend\": \"" + backend.describe().replace("\"", "'") + "\", \"steps\": " + steps
-          + ", \"results\": [\n  " + String.join(",\n  ", results) + "\n]}");
+          + ", \"results\": [\n  " + String.join(",\n  ", results) + "\n]" + matmuls(backend, err) + "}");
     }
     return 0;
+  }
+
+  /** The CUDA backend's start-up timings of ptk_gemv against cuBLAS per projection and row count, as a JSON member. */
+  private static String matmuls(Backend backend, PrintStream err) {
+    if (!(backend instanceof CudaBackend cuda)) return "";
+    List<String> rows = new ArrayList<>();
+    for (MatmulChoice.Timing t : cuda.matmulChoice().timings()) {
+      rows.add(String.format("{\"projection\": \"%s\", \"n\": %d, \"k\": %d, \"rows\": %d, \"gemv_us\": %.2f, "
+          + "\"cublas_us\": %.2f, \"runs\": \"%s\"}", t.projection().name(), t.projection().n(), t.projection().k(),
+          t.rows(), t.gemvMicros(), t.cublasMicros(), t.gemv() ? "gemv" : "cublas"));
+      if (t.rows() == 1 || t.rows() == 8 || t.rows() == 16) {
+        err.printf("bench-decode: %-8s m=%-2d gemv %8.2f us, cuBLAS %8.2f us%n", t.projection().name(), t.rows(),
+            t.gemvMicros(), t.cublasMicros());
+      }
+    }
+    return ",\n\"matmul\": [\n  " + String.join(",\n  ", rows) + "\n]";
   }
 
   /** The released sampling settings for paths 1..P at step 1. */

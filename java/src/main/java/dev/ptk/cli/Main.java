@@ -20,6 +20,7 @@ public final class Main {
     register(new TokenizeCommand());
     register(new InitRandomCommand());
     register(new BenchDecodeCommand());
+    register(new BenchRequestCommand());
   }
 
   private Main() {}

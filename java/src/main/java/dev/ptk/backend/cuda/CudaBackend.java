@@ -23,6 +23,7 @@ import java.util.Map;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.SizeTPointer;
 
 /**
  * The model on one GPU through libptk: bf16 weights uploaded once, a bf16 paged KV cache sized from
@@ -414,6 +415,14 @@ public final class CudaBackend implements Backend {
     } finally {
       ptk.ptk_event_destroy(start);
       ptk.ptk_event_destroy(end);
+    }
+  }
+
+  /** The device's free memory now (what a run of requests must not shrink). */
+  public long deviceFreeBytes() {
+    try (SizeTPointer free = new SizeTPointer(1); SizeTPointer total = new SizeTPointer(1)) {
+      check(ptk.ptk_mem_info(free, total));
+      return free.get();
     }
   }
 

@@ -1,0 +1,161 @@
+package dev.ptk.cli;
+
+import dev.ptk.backend.Backend;
+import dev.ptk.backend.SamplingParams;
+import dev.ptk.backend.cuda.CudaBackend;
+import dev.ptk.engine.ControlTokens;
+import dev.ptk.engine.GenerationOptions;
+import dev.ptk.engine.GenerationResult;
+import dev.ptk.engine.IndependentResult;
+import dev.ptk.engine.PagePool;
+import dev.ptk.engine.ParaThinkerEngine;
+import dev.ptk.engine.ProgressListener;
+import dev.ptk.engine.SummaryPosition;
+import dev.ptk.engine.Termination;
+import dev.ptk.model.Checkpoint;
+import dev.ptk.model.ParaThinkerPrompt;
+import dev.ptk.model.Tokenizer;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * {@code ptk bench-request}: whole ParaThinker requests (prompt once, P paths over it, summary)
+ * against the same number of tokens from P independent sequences of the same prompt (each with
+ * its own prompt copy) on the same backend, repeated; as JSON, with the KV pool and device memory
+ * after each request, so that a run of requests shows it does not grow.
+ */
+final class BenchRequestCommand implements Command {
+  private static final String USAGE = """
+      usage: ptk bench-request --model DIR [options]
+        --model DIR              checkpoint with tokenizer.json (its control tokens; any weights)
+        --backend cpu|cuda|auto  default auto
+        --paths P                default 8
+        --prompt-tokens N        a random prompt of N tokens, a multiple of 16 (default 1024)
+        --max-tokens N           tokens per path, a multiple of 16 (default 512); paths run until
+                                 all have stopped or reached it (termination all)
+        --requests R             requests, each followed by its baseline, after one untimed
+                                 warm-up pair (default 3)
+        --seed S                 prompt and sampling seed (default 1); sampling at temperature 0.5
+        --quiet                  no progress line
+      """;
+
+  @Override
+  public String name() {
+    return "bench-request";
+  }
+
+  @Override
+  public String summary() {
+    return "time whole requests against P independent sequences, and memory across requests, as JSON";
+  }
+
+  @Override
+  public String usage() {
+    return USAGE;
+  }
+
+  @Override
+  public int run(Options options, PrintStream out, PrintStream err) {
+    var model = GenerateCommand.modelDir(options);
+    String backendName = Backends.choose(options.string("--backend", "auto"));
+    int paths = options.integer("--paths", 8, 1, 64);
+    int promptTokens = pageMultiple(options.integer("--prompt-tokens", 1024, 1, Integer.MAX_VALUE), "--prompt-tokens");
+    int maxTokens = pageMultiple(options.integer("--max-tokens", 512, 1, Integer.MAX_VALUE), "--max-tokens");
+    int requests = options.integer("--requests", 3, 1, 10_000);
+    long seed = options.integer("--seed", 1, Integer.MIN_VALUE, Integer.MAX_VALUE);
+    boolean quiet = options.flag("--quiet");
+    options.finish();
+    if (!options.positional().isEmpty()) throw new UsageException("bench-request takes no positional arguments");
+
+    GenerationOptions request = new GenerationOptions(paths, maxTokens, new SamplingParams(GenerationOptions.DEFAULT_TEMPERATURE, 1, 0, seed),
+        Termination.ALL, SummaryPosition.ENGINE, GenerationOptions.DEFAULT_SUMMARY_MAX_TOKENS);
+    int page = Backends.PAGE_SIZE;
+    int summaryPages = PagePool.pagesFor(request.summaryMaxTokens(), page);
+    // The baseline holds P prompt copies and ceil(N / P) <= maxTokens + summary tokens each.
+    int pages = paths * (PagePool.pagesFor(promptTokens, page) + PagePool.pagesFor(maxTokens, page) + summaryPages + 1);
+    try (Checkpoint checkpoint = GenerateCommand.openCheckpoint(model);
+        Tokenizer tokenizer = GenerateCommand.openTokenizer(checkpoint);
+        Backend backend = Backends.open(backendName, checkpoint, GenerationOptions.releasedRopeScaling(maxTokens), pages)) {
+      ControlTokens control = ControlTokens.from(tokenizer.special(), ParaThinkerPrompt.summaryIds(tokenizer));
+      ParaThinkerEngine engine = new ParaThinkerEngine(backend, control, ids -> "");  // texts are not timed
+      int[] prompt = randomPrompt(promptTokens, checkpoint.config().vocabSize(), control, seed);
+      try {
+        engine.validate(prompt, request);
+      } catch (IllegalArgumentException e) {
+        throw new UsageException(e.getMessage());
+      }
+      List<String> rows = new ArrayList<>();
+      double[] speedups = new double[requests];
+      long firstFree = -1, lastFree = -1;
+      err.println("bench-request: warm-up (JIT, CUDA graphs of each step shape)");
+      engine.generate(prompt, request, ProgressListener.NONE);
+      engine.generateIndependent(prompt, paths, maxTokens, request.sampling(), ProgressListener.NONE);
+      for (int i = 0; i < requests; i++) {
+        ProgressLine progress = new ProgressLine(err, !quiet);
+        GenerationResult r;
+        IndependentResult base;
+        try {
+          r = engine.generate(prompt, request, progress);
+          int tokens = r.timings().pathTokens() + r.timings().summaryTokens();
+          base = engine.generateIndependent(prompt, paths, (tokens + paths - 1) / paths, request.sampling(), progress);
+        } finally {
+          progress.end();
+        }
+        long parathinkerNanos = r.timings().totalNanos(), baseNanos = base.timings().totalNanos();
+        int tokens = r.timings().pathTokens() + r.timings().summaryTokens();
+        double speedup = (tokens / (double) parathinkerNanos) / (base.timings().pathTokens() / (double) baseNanos);
+        speedups[i] = speedup;
+        long free = backend instanceof CudaBackend cuda ? cuda.deviceFreeBytes() : -1;
+        if (i == 0) firstFree = free;
+        lastFree = free;
+        int poolFree = engine.freeKvPages();
+        rows.add(String.format("{\"request\": %d, \"parathinker_ms\": %.2f, \"prefill_ms\": %.2f, \"thinking_ms\": %.2f, "
+                + "\"summary_ms\": %.2f, \"path_tokens\": %d, \"summary_tokens\": %d, \"independent_ms\": %.2f, "
+                + "\"independent_prefill_ms\": %.2f, \"independent_tokens\": %d, \"speedup\": %.3f, "
+                + "\"pool_free_pages\": %d%s}",
+            i, parathinkerNanos / 1e6, r.timings().prefillNanos() / 1e6, r.timings().thinkingNanos() / 1e6,
+            r.timings().summaryNanos() / 1e6, r.timings().pathTokens(), r.timings().summaryTokens(), baseNanos / 1e6,
+            base.timings().prefillNanos() / 1e6, base.timings().pathTokens(), speedup, poolFree, free >= 0 ? ", \"device_free_bytes\": " + free : ""));
+        err.printf("bench-request %d/%d: ParaThinker %d tokens in %.1f ms, %d independent sequences %d tokens in %.1f ms: "
+                + "%.2fx the throughput; KV pool %d/%d pages free%s%n", i + 1, requests, tokens, parathinkerNanos / 1e6, paths,
+            base.timings().pathTokens(), baseNanos / 1e6, speedup, poolFree, backend.numPages(),
+            free >= 0 ? String.format(", device %.2f GiB free", free / (double) (1L << 30)) : "");
+      }
+      double[] sorted = speedups.clone();
+      Arrays.sort(sorted);
+      out.println("{\"backend\": \"" + backend.describe().replace("\"", "'") + "\", \"paths\": " + paths
+          + ", \"prompt_tokens\": " + promptTokens + ", \"max_tokens\": " + maxTokens + ", \"kv_pages\": " + backend.numPages()
+          + ", \"median_speedup\": " + String.format("%.3f", sorted[requests / 2])
+          + (firstFree >= 0 ? ", \"device_free_change_bytes\": " + (lastFree - firstFree) : "")
+          + ", \"requests\": [\n  " + String.join(",\n  ", rows) + "\n]}");
+    }
+    return 0;
+  }
+
+  /** Token ids drawn uniformly from the vocabulary, control tokens excluded (they would steer the flow). */
+  private static int[] randomPrompt(int length, int vocab, ControlTokens control, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    int[] ids = new int[length];
+    for (int i = 0; i < length; i++) {
+      int id;
+      do {
+        id = random.nextInt(vocab);
+      } while (isControl(id, control));
+      ids[i] = id;
+    }
+    return ids;
+  }
+
+  private static boolean isControl(int id, ControlTokens c) {
+    return c.isStop(id) || c.isReplacedByThink(id) || id == c.think() || id == c.pad()
+        || Arrays.stream(c.pathEnds()).anyMatch(e -> e == id);
+  }
+
+  private static int pageMultiple(int n, String flag) {
+    if (n % Backends.PAGE_SIZE != 0) throw new UsageException(flag + " must be a multiple of " + Backends.PAGE_SIZE + ", got " + n);
+    return n;
+  }
+}

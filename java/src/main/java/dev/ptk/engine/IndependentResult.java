@@ -1,0 +1,9 @@
+package dev.ptk.engine;
+
+/**
+ * Independent sequences of one prompt (see {@link ParaThinkerEngine#generateIndependent}).
+ *
+ * @param tokens each sequence's tokens
+ * @param timings the prefill of every prompt copy, then the decoding ({@code pathTokens}: all sequences' tokens)
+ */
+public record IndependentResult(int[][] tokens, Timings timings) {}

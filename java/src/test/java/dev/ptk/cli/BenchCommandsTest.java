@@ -1,0 +1,63 @@
+package dev.ptk.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.ptk.cli.ModelCommandsTest.Result;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** {@code ptk bench-decode} and {@code ptk bench-request} on the tiny checkpoint, CPU backend. */
+class BenchCommandsTest {
+  static final String TINY = Path.of("..", "test-vectors", "tiny-model").toString();
+
+  @Test
+  void benchDecodeTimesEachShape() {
+    Result r = ModelCommandsTest.ptk("bench-decode", "--model", TINY, "--backend", "cpu", "--paths", "1,3", "--contexts", "32",
+        "--steps", "2");
+    assertEquals(0, r.code(), r.err());
+    JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+    assertTrue(o.get("backend").getAsString().startsWith("cpu"), o.toString());
+    assertEquals(2, o.getAsJsonArray("results").size());
+    for (JsonElement e : o.getAsJsonArray("results")) {
+      JsonObject x = e.getAsJsonObject();
+      assertEquals(32, x.get("context").getAsInt());
+      assertTrue(x.get("min_ms").getAsDouble() > 0 && x.get("min_ms").getAsDouble() <= x.get("median_ms").getAsDouble(), x.toString());
+    }
+    assertFalse(o.has("matmul"), "gemv/cuBLAS timings are the CUDA backend's");
+  }
+
+  @Test
+  void benchRequestComparesWithIndependentSequencesAndFreesEveryPage() {
+    Result r = ModelCommandsTest.ptk("bench-request", "--model", TINY, "--backend", "cpu", "--paths", "3", "--prompt-tokens", "64",
+        "--max-tokens", "32", "--requests", "3", "--quiet");
+    assertEquals(0, r.code(), r.err());
+    JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+    assertEquals(3, o.get("paths").getAsInt());
+    int pages = o.get("kv_pages").getAsInt();
+    assertEquals(3, o.getAsJsonArray("requests").size());
+    for (JsonElement e : o.getAsJsonArray("requests")) {
+      JsonObject x = e.getAsJsonObject();
+      int tokens = x.get("path_tokens").getAsInt() + x.get("summary_tokens").getAsInt();
+      assertTrue(x.get("path_tokens").getAsInt() >= 3 && x.get("path_tokens").getAsInt() <= 3 * 32, x.toString());
+      int baseline = x.get("independent_tokens").getAsInt();
+      assertTrue(baseline >= tokens && baseline < tokens + 3, "ceil(N / P) tokens per sequence: " + x);
+      assertEquals(pages, x.get("pool_free_pages").getAsInt(), "every page is free after request " + x.get("request"));
+      double speedup = x.get("speedup").getAsDouble();
+      double expected = (tokens / x.get("parathinker_ms").getAsDouble()) / (baseline / x.get("independent_ms").getAsDouble());
+      assertEquals(expected, speedup, 0.01 * expected + 1e-3);
+    }
+    assertEquals(3, r.err().lines().filter(l -> l.startsWith("bench-request ")).count(), r.err());
+  }
+
+  @Test
+  void benchRequestRejectsBadFlagsWithOneLine() {
+    Result r = ModelCommandsTest.ptk("bench-request", "--model", TINY, "--backend", "cpu", "--prompt-tokens", "30");
+    assertEquals(2, r.code());
+    assertEquals("ptk bench-request: --prompt-tokens must be a multiple of 16, got 30", r.err().strip());
+  }
+}
