@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One prepared run on a lent GPU machine (H100/H200): build, validate every kernel vector, run
-# compute-sanitizer (memcheck, racecheck) on the kernel tests, measure the card's copy bandwidth
+# compute-sanitizer (memcheck, racecheck) on the kernel tests and memcheck on the decoder ops, measure the card's copy bandwidth
 # and time every kernel (PyTorch SDPA beside paged decode when torch is there), run the decoder end
 # to end on the CUDA backend against the CPU backend and time full decode steps of the real 1.5B
 # shape (bench/gpu/e2e-check.sh, with the Java runtime of bench/prepare-carry.sh), write one JSON
@@ -64,7 +64,13 @@ export PTK_TEST_VECTORS="${PTK_TEST_VECTORS:-$root/test-vectors}"
 timeout 120 ctest --test-dir "$build" --output-on-failure > "$out/ctest.log" 2>&1
 rc=$?
 tail -15 "$out/ctest.log"
-[[ $rc == 0 ]] && record ctest ok || record ctest FAILED
+if [[ $rc != 0 ]]; then
+  record ctest FAILED
+elif grep -q "(Skipped)" "$out/ctest.log"; then
+  record ctest "FAILED (tests skipped on a GPU machine: $(grep -o '[a-z_]* (Skipped)' "$out/ctest.log" | tr '\n' ' '))"
+else
+  record ctest ok
+fi
 vectors="$build/native/tests/test_vectors"
 "$vectors" > "$out/vectors.txt" 2>&1
 rc=$?
@@ -80,6 +86,13 @@ for tool in memcheck racecheck; do
   fi
   grep -E "ERROR SUMMARY|RACECHECK SUMMARY|Error|Hazard" "$out/sanitizer-$tool.txt" | head -10
 done
+ops="$build/native/tests/test_decoder_ops"
+if timeout 60 compute-sanitizer --tool memcheck --error-exitcode 1 "$ops" > "$out/sanitizer-ops.txt" 2>&1; then
+  record "memcheck decoder ops" ok
+else
+  record "memcheck decoder ops" FAILED
+fi
+grep -E "ERROR SUMMARY|Error" "$out/sanitizer-ops.txt" | head -5
 
 # --- timings ----------------------------------------------------------------------------------
 step "benchmarks"

@@ -1,0 +1,253 @@
+// The decoder's device operations on a GPU against double-precision host formulas on the same
+// bf16 inputs: embedding, add + RMSNorm, RMSNorm of selected rows, SiLU gate, bias to bf16, and
+// ptk_gemv at every row count 1..16 with and without bias, f32 and bf16 out; then ptk_gemv
+// captured in a CUDA graph and replayed on new input, and the timing events. Without a device it
+// skips (77). Tolerances: f32 results 1e-4 relative to the row's scale; bf16 results one bf16
+// rounding (2^-8 relative) plus the f32 part.
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "check.h"
+#include "ptk/common.h"
+#include "ptk/decoder.h"
+#include "ptk/runtime.h"
+
+namespace {
+
+std::mt19937 rng(2024);
+
+std::vector<uint16_t> random_bf16(size_t n, float scale) {
+  std::normal_distribution<float> d(0.f, scale);
+  std::vector<uint16_t> v(n);
+  for (auto& x : v) x = ptk::float_to_bf16(d(rng));
+  return v;
+}
+
+std::vector<float> random_f32(size_t n, float scale) {
+  std::normal_distribution<float> d(0.f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+double bf(uint16_t b) { return double(ptk::bf16_to_float(b)); }
+
+// A device copy of a host vector (or `n` uninitialized elements), freed at scope exit.
+template <typename T>
+struct Device {
+  void* ptr = nullptr;
+  size_t n = 0;
+  explicit Device(size_t count) : n(count) { CHECK_STATUS(ptk_malloc(&ptr, n * sizeof(T)), PTK_OK); }
+  explicit Device(const std::vector<T>& host) : Device(host.size()) { put(host); }
+  ~Device() { ptk_free(ptr); }
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+  void put(const std::vector<T>& host) {  // complete on return, for work on any stream
+    CHECK_STATUS(ptk_copy_to_device(ptr, host.data(), n * sizeof(T), nullptr), PTK_OK);
+    CHECK_STATUS(ptk_stream_synchronize(nullptr), PTK_OK);
+  }
+  std::vector<T> get() const {
+    std::vector<T> host(n);
+    CHECK_STATUS(ptk_copy_to_host(host.data(), ptr, n * sizeof(T), nullptr), PTK_OK);
+    CHECK_STATUS(ptk_stream_synchronize(nullptr), PTK_OK);
+    return host;
+  }
+  T* p() const { return static_cast<T*>(ptr); }
+};
+
+int mismatches = 0;
+
+// |got - want| <= tol; reports the first few mismatches of a test by name and index.
+void expect_near(const char* what, size_t i, double got, double want, double tol) {
+  if (std::fabs(got - want) <= tol) return;
+  if (++mismatches <= 8) std::fprintf(stderr, "%s[%zu]: got %.6g, want %.6g (tol %.3g)\n", what, i, got, want, tol);
+  ++ptk_test_failures();
+}
+
+void embedding() {
+  const int vocab = 37, hidden = 64;
+  auto table = random_bf16(size_t(vocab) * hidden, 1.f);
+  std::vector<int32_t> ids = {5, 0, 36, -1, 37, 5};  // the out-of-range ids give zero rows
+  Device<uint16_t> d_table(table);
+  Device<int32_t> d_ids(ids);
+  Device<float> d_out(ids.size() * hidden);
+  CHECK_STATUS(ptk_embedding(d_table.ptr, vocab, hidden, d_ids.p(), int(ids.size()), d_out.p(), nullptr), PTK_OK);
+  auto out = d_out.get();
+  for (size_t t = 0; t < ids.size(); ++t) {
+    const bool valid = ids[t] >= 0 && ids[t] < vocab;
+    for (int c = 0; c < hidden; ++c) {
+      expect_near("embedding", t * hidden + c, out[t * hidden + c], valid ? bf(table[size_t(ids[t]) * hidden + c]) : 0.0, 0);
+    }
+  }
+}
+
+// bf16(x / rms(x) * w) for one row, in double.
+std::vector<double> rmsnorm(const std::vector<double>& x, const std::vector<uint16_t>& w, double eps) {
+  double ss = 0;
+  for (double v : x) ss += v * v;
+  const double inv = 1.0 / std::sqrt(ss / double(x.size()) + eps);
+  std::vector<double> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) out[i] = x[i] * inv * bf(w[i]);
+  return out;
+}
+
+void norms() {
+  const int rows = 5, hidden = 1536;
+  const float eps = 1e-6f;
+  auto residual = random_f32(size_t(rows) * hidden, 2.f);
+  auto delta = random_f32(size_t(rows) * hidden, 0.5f);
+  auto weight = random_bf16(hidden, 1.f);
+  Device<float> d_res(residual), d_delta(delta);
+  Device<uint16_t> d_w(weight), d_out(size_t(rows) * hidden);
+  CHECK_STATUS(ptk_add_rmsnorm(d_res.p(), d_delta.p(), d_w.ptr, eps, d_out.ptr, rows, hidden, nullptr), PTK_OK);
+  auto res = d_res.get();
+  auto out = d_out.get();
+  for (int r = 0; r < rows; ++r) {
+    std::vector<double> x(hidden);
+    for (int c = 0; c < hidden; ++c) {
+      const size_t i = size_t(r) * hidden + c;
+      x[size_t(c)] = double(residual[i]) + double(delta[i]);
+      expect_near("add_rmsnorm residual", i, res[i], x[size_t(c)], 1e-6 * std::fabs(x[size_t(c)]));
+    }
+    auto want = rmsnorm(x, weight, eps);
+    for (int c = 0; c < hidden; ++c) {
+      const size_t i = size_t(r) * hidden + c;
+      expect_near("add_rmsnorm out", i, bf(out[i]), want[size_t(c)], std::fabs(want[size_t(c)]) / 128 + 1e-5);
+    }
+  }
+
+  // The selected rows of the updated residual, in the order asked.
+  std::vector<int32_t> row_ids = {4, 0, 4};
+  Device<int32_t> d_rows(row_ids);
+  Device<uint16_t> d_sel(row_ids.size() * hidden);
+  CHECK_STATUS(ptk_rmsnorm_rows(d_res.p(), d_rows.p(), d_w.ptr, eps, d_sel.ptr, int(row_ids.size()), hidden, nullptr),
+               PTK_OK);
+  auto sel = d_sel.get();
+  for (size_t r = 0; r < row_ids.size(); ++r) {
+    std::vector<double> x(res.begin() + row_ids[r] * hidden, res.begin() + (row_ids[r] + 1) * hidden);
+    auto want = rmsnorm(x, weight, eps);
+    for (int c = 0; c < hidden; ++c) {
+      expect_near("rmsnorm_rows", r * hidden + c, bf(sel[r * hidden + c]), want[size_t(c)], std::fabs(want[size_t(c)]) / 128 + 1e-5);
+    }
+  }
+}
+
+void activation_and_bias() {
+  const int rows = 3, inter = 8960, n = 2048;
+  auto gate_up = random_f32(size_t(rows) * 2 * inter, 3.f);
+  Device<float> d_gu(gate_up);
+  Device<uint16_t> d_out(size_t(rows) * inter);
+  CHECK_STATUS(ptk_silu_mul(d_gu.p(), d_out.ptr, rows, inter, nullptr), PTK_OK);
+  auto out = d_out.get();
+  for (int r = 0; r < rows; ++r) {
+    for (int i = 0; i < inter; ++i) {
+      const double g = gate_up[size_t(r) * 2 * inter + i], u = gate_up[size_t(r) * 2 * inter + inter + i];
+      const double want = g / (1 + std::exp(-g)) * u;
+      expect_near("silu_mul", size_t(r) * inter + i, bf(out[size_t(r) * inter + i]), want, std::fabs(want) / 128 + 1e-5);
+    }
+  }
+
+  auto y = random_f32(size_t(rows) * n, 4.f);
+  auto bias = random_bf16(n, 1.f);
+  Device<float> d_y(y);
+  Device<uint16_t> d_bias(bias), d_biased(size_t(rows) * n);
+  CHECK_STATUS(ptk_bias_to_bf16(d_y.p(), d_bias.ptr, d_biased.ptr, rows, n, nullptr), PTK_OK);
+  auto biased = d_biased.get();
+  for (size_t i = 0; i < biased.size(); ++i) {
+    const double want = double(y[i]) + bf(bias[i % size_t(n)]);
+    expect_near("bias_to_bf16", i, bf(biased[i]), want, std::fabs(want) / 256 + 1e-6);
+  }
+}
+
+// y = x w^T (+ b) in double, for rows 0..m-1.
+std::vector<double> matmul(const std::vector<uint16_t>& x, const std::vector<uint16_t>& w, const std::vector<uint16_t>* b,
+                           int m, int n, int k) {
+  std::vector<double> y(size_t(m) * n);
+  for (int i = 0; i < m; ++i) {
+    for (int j = 0; j < n; ++j) {
+      double s = b ? bf((*b)[size_t(j)]) : 0.0;
+      for (int c = 0; c < k; ++c) s += bf(x[size_t(i) * k + c]) * bf(w[size_t(j) * k + c]);
+      y[size_t(i) * n + j] = s;
+    }
+  }
+  return y;
+}
+
+// Every row count at an odd n and a k that is not a multiple of the kernels' tiles, with bias
+// into bf16 (the QKV projection) and without into f32 (the others).
+void gemv() {
+  const int n = 333, k = 1544;
+  auto x = random_bf16(size_t(PTK_GEMV_MAX_ROWS) * k, 1.f);
+  auto w = random_bf16(size_t(n) * k, 0.05f);
+  auto b = random_bf16(n, 0.5f);
+  Device<uint16_t> d_x(x), d_w(w), d_b(b), d_y16(size_t(PTK_GEMV_MAX_ROWS) * n);
+  Device<float> d_y32(size_t(PTK_GEMV_MAX_ROWS) * n);
+  auto want_all = matmul(x, w, nullptr, PTK_GEMV_MAX_ROWS, n, k);
+  for (int m = 1; m <= PTK_GEMV_MAX_ROWS; ++m) {
+    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y32.ptr, PTK_DTYPE_F32, m, n, k, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, d_b.ptr, d_y16.ptr, PTK_DTYPE_BF16, m, n, k, nullptr), PTK_OK);
+    auto y32 = d_y32.get();
+    auto y16 = d_y16.get();
+    for (size_t i = 0; i < size_t(m) * n; ++i) {
+      const double want = want_all[i];
+      const double scale = 1e-4 * std::sqrt(double(k)) * 0.05;  // the dot product's typical magnitude, times 1e-4
+      expect_near(m == 1 ? "gemv f32 m=1" : "gemv f32", i, y32[i], want, scale + 1e-5 * std::fabs(want));
+      const double biased = want + bf(b[i % size_t(n)]);
+      expect_near(m == 1 ? "gemv bf16 m=1" : "gemv bf16", i, bf(y16[i]), biased, std::fabs(biased) / 128 + scale);
+    }
+  }
+}
+
+// Captured once, replayed on new input: the graph reads the buffers, not the values at capture.
+// The events time a replay.
+void gemv_in_a_graph() {
+  const int m = 8, n = 256, k = 512;
+  auto w = random_bf16(size_t(n) * k, 0.05f);
+  Device<uint16_t> d_x(size_t(m) * k), d_w(w);
+  Device<float> d_y(size_t(m) * n);
+  void* stream = nullptr;
+  CHECK_STATUS(ptk_stream_create(&stream), PTK_OK);
+  CHECK_STATUS(ptk_graph_begin_capture(stream), PTK_OK);
+  CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y.ptr, PTK_DTYPE_F32, m, n, k, stream), PTK_OK);
+  void* graph = nullptr;
+  CHECK_STATUS(ptk_graph_end_capture(stream, &graph), PTK_OK);
+  void *start = nullptr, *end = nullptr;
+  CHECK_STATUS(ptk_event_create(&start), PTK_OK);
+  CHECK_STATUS(ptk_event_create(&end), PTK_OK);
+  for (int round = 0; round < 2; ++round) {
+    auto x = random_bf16(size_t(m) * k, 1.f);
+    d_x.put(x);
+    CHECK_STATUS(ptk_event_record(start, stream), PTK_OK);
+    CHECK_STATUS(ptk_graph_launch(graph, stream), PTK_OK);
+    CHECK_STATUS(ptk_event_record(end, stream), PTK_OK);
+    float ms = -1.f;
+    CHECK_STATUS(ptk_event_elapsed_ms(start, end, &ms), PTK_OK);
+    CHECK(ms > 0.f && ms < 1000.f);
+    CHECK_STATUS(ptk_stream_synchronize(stream), PTK_OK);
+    auto y = d_y.get();
+    auto want = matmul(x, w, nullptr, m, n, k);
+    for (size_t i = 0; i < y.size(); ++i) expect_near("graph replay", i, y[i], want[i], 1e-4 + 1e-5 * std::fabs(want[i]));
+  }
+  ptk_event_destroy(start);
+  ptk_event_destroy(end);
+  ptk_graph_destroy(graph);
+  ptk_stream_destroy(stream);
+}
+
+}  // namespace
+
+int main() {
+  if (!ptk_test_has_device()) {
+    std::printf("test_decoder_ops: skipped: no CUDA device (the decoder's device operations need a GPU)\n");
+    return 77;
+  }
+  embedding();
+  norms();
+  activation_and_bias();
+  gemv();
+  gemv_in_a_graph();
+  return ptk_test_result("test_decoder_ops");
+}
