@@ -89,8 +89,8 @@ else
 fi
 
 echo "== bench-request: P = 8 requests against 8 independent sequences, memory across requests"
-if timeout 240 "${ptk[@]}" bench-request --model "$model" --backend cuda --paths 8 --prompt-tokens 1024 --max-tokens 512 \
-    --requests 3 --quiet > "$out/bench-request.json" 2> "$out/bench-request.log"; then
+if timeout 240 "${ptk[@]}" bench-request --model "$model" --backend cuda --paths 8 --prompt-tokens 1024 --max-tokens 1024 \
+    --requests 2 --quiet > "$out/bench-request.json" 2> "$out/bench-request.log"; then
   grep '^bench-request' "$out/bench-request.log"
 else
   echo "bench-request: FAILED"; tail -20 "$out/bench-request.log"; failed=1

@@ -15,14 +15,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 
 /**
  * {@code ptk bench-decode --model DIR [--backend B] [--paths 1,2,4,8,16] [--contexts 1024,4096,16384]
  * [--steps N]}: the wall time of one phase-1 decode step (P paths, one token each, over a shared
  * prompt of C tokens, one token per path drawn with the released settings, as the engine does:
  * on the device for CUDA, only token ids back), median of N steps after 3 warm-up steps, as one
- * JSON object; on CUDA with the start-up timings of ptk_gemv against cuBLAS ("matmul"). The KV
- * cache is not prefilled: attention reads whatever the pages hold, which costs the same.
+ * JSON object; on CUDA with the start-up timings of ptk_gemv against cuBLAS ("matmul"). The
+ * longest context's prompt is prefilled once, from random tokens, and every context reads a prefix
+ * of it.
  */
 final class BenchDecodeCommand implements Command {
   @Override
@@ -51,6 +53,7 @@ final class BenchDecodeCommand implements Command {
     List<String> results = new ArrayList<>();
     try (Checkpoint checkpoint = GenerateCommand.openCheckpoint(model);
         Backend backend = Backends.open(backendName, checkpoint, checkpoint.config().ropeScaling(), pages)) {
+      prefill(backend, maxContext, page, err);
       for (int c : contexts) {
         for (int p : paths) {
           ForwardBatch step = step(p, c, page, checkpoint.config().maxSegments());
@@ -88,6 +91,25 @@ final class BenchDecodeCommand implements Command {
       }
     }
     return ",\n\"matmul\": [\n  " + String.join(",\n  ", rows) + "\n]";
+  }
+
+  /**
+   * Random prompt tokens through the model into pages 0.. (every context's prompt is a prefix of
+   * them), so that attention reads real K/V rather than zeros, which can time faster.
+   */
+  private static void prefill(Backend backend, int tokens, int page, PrintStream err) {
+    err.println("bench-decode: prefilling a random prompt of " + tokens + " tokens");
+    SplittableRandom random = new SplittableRandom(tokens);
+    int[] ids = new int[tokens], positions = new int[tokens], slots = new int[tokens];
+    int[] pages = new int[(tokens + page - 1) / page];
+    for (int i = 0; i < pages.length; i++) pages[i] = i;
+    for (int t = 0; t < tokens; t++) {
+      ids[t] = random.nextInt(backend.config().vocabSize());
+      positions[t] = t;
+      slots[t] = t;  // page t / page, offset t % page
+    }
+    backend.forward(new ForwardBatch(ids, positions, new int[tokens], slots,
+        List.of(new AttentionGroup(0, tokens, List.of(), new KvSegment(pages, tokens))), new int[0]));
   }
 
   /** The released sampling settings for paths 1..P at step 1. */
