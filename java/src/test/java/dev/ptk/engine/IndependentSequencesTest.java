@@ -23,12 +23,22 @@ import org.junit.jupiter.api.Test;
 class IndependentSequencesTest {
   private static final int TOKENS = 24;
 
+  /** What a test runs with: an engine on the tiny checkpoint with a pool of {@code pages}, and an engine prompt. */
+  private interface Body {
+    void run(ParaThinkerEngine engine, CpuBackend backend, int[] prompt);
+  }
+
+  private static void withEngine(int pages, Body body) {
+    try (Tokenizer tokenizer = Tokenizer.load(TinyVectors.file("tiny-model"));
+        CpuBackend backend = TinyVectors.backend(RopeScaling.NONE, pages)) {
+      body.run(ParaThinkerEngine.of(backend, tokenizer), backend,
+          ParaThinkerPrompt.engineIds(tokenizer, "What is 7 times 6?", backend.pageSize()));
+    }
+  }
+
   @Test
   void greedySequencesFollowTheArgmaxOfTheirOwnLogits() {
-    try (Tokenizer tokenizer = Tokenizer.load(TinyVectors.file("tiny-model"));
-        CpuBackend backend = TinyVectors.backend(RopeScaling.NONE, 64)) {
-      ParaThinkerEngine engine = ParaThinkerEngine.of(backend, tokenizer);
-      int[] prompt = ParaThinkerPrompt.engineIds(tokenizer, "What is 7 times 6?", backend.pageSize());
+    withEngine(64, (engine, backend, prompt) -> {
       IndependentResult r = engine.generateIndependent(prompt, 3, TOKENS, SamplingParams.greedy(), ProgressListener.NONE);
       assertEquals(3, r.tokens().length);
       assertEquals(3 * TOKENS, r.timings().pathTokens());
@@ -43,29 +53,23 @@ class IndependentSequencesTest {
       for (int k = 0; k < TOKENS; k++) {
         assertEquals(argmax(logits[prompt.length - 1 + k]), seq[k], "token " + k);
       }
-    }
+    });
   }
 
   @Test
   void sampledSequencesDifferAndReplayFromTheSeed() {
-    try (Tokenizer tokenizer = Tokenizer.load(TinyVectors.file("tiny-model"));
-        CpuBackend backend = TinyVectors.backend(RopeScaling.NONE, 64)) {
-      ParaThinkerEngine engine = ParaThinkerEngine.of(backend, tokenizer);
-      int[] prompt = ParaThinkerPrompt.engineIds(tokenizer, "What is 7 times 6?", backend.pageSize());
+    withEngine(64, (engine, backend, prompt) -> {
       SamplingParams hot = new SamplingParams(1.0, 1.0, 0, 42);
       int[][] a = engine.generateIndependent(prompt, 4, TOKENS, hot, ProgressListener.NONE).tokens();
       int[][] b = engine.generateIndependent(prompt, 4, TOKENS, hot, ProgressListener.NONE).tokens();
       assertTrue(Arrays.deepEquals(a, b), "the same seed replays every sequence");
       assertNotEquals(Arrays.toString(a[0]), Arrays.toString(a[1]), "sequences draw with their own keys");
-    }
+    });
   }
 
   @Test
   void requestsThatCannotFitAreRefusedByName() {
-    try (Tokenizer tokenizer = Tokenizer.load(TinyVectors.file("tiny-model"));
-        CpuBackend backend = TinyVectors.backend(RopeScaling.NONE, 8)) {
-      ParaThinkerEngine engine = ParaThinkerEngine.of(backend, tokenizer);
-      int[] prompt = ParaThinkerPrompt.engineIds(tokenizer, "What is 7 times 6?", backend.pageSize());
+    withEngine(8, (engine, backend, prompt) -> {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> engine.generateIndependent(prompt, 8, TOKENS, SamplingParams.greedy(), ProgressListener.NONE));
       assertTrue(e.getMessage().contains("KV pages, the pool has 8"), e.getMessage());
@@ -73,7 +77,7 @@ class IndependentSequencesTest {
           () -> engine.generateIndependent(prompt, 0, TOKENS, SamplingParams.greedy(), ProgressListener.NONE));
       assertEquals("sequences must be at least 1, got 0", e.getMessage());
       assertEquals(8, engine.pool().freePages());
-    }
+    });
   }
 
   private static int argmax(float[] row) {
