@@ -68,8 +68,9 @@ public final class Main {
 
   static String usage() {
     StringBuilder sb = new StringBuilder("usage: ptk COMMAND [options]\n\ncommands:\n");
+    int width = COMMANDS.keySet().stream().mapToInt(String::length).max().orElse(0);
     for (Command c : COMMANDS.values()) {
-      sb.append(String.format("  %-12s %s%n", c.name(), c.summary()));
+      sb.append(String.format("  %-" + width + "s  %s%n", c.name(), c.summary()));
     }
     sb.append("\nevery command accepts --verbose (stack traces on errors)\n");
     return sb.toString();
