@@ -47,6 +47,12 @@ final class Backends {
     }
   }
 
+  /** A token count given by {@code flag}, which must fill whole KV pages. */
+  static int pageMultiple(int tokens, String flag) {
+    if (tokens % PAGE_SIZE != 0) throw new UsageException(flag + " must be a multiple of " + PAGE_SIZE + ", got " + tokens);
+    return tokens;
+  }
+
   /** The chosen backend with {@code numPages} KV pages; on CUDA, an error names what does not fit. */
   static Backend open(String backend, Checkpoint checkpoint, RopeScaling scaling, int numPages) {
     ModelConfig config = checkpoint.config().withRopeScaling(scaling);

@@ -62,8 +62,8 @@ final class BenchRequestCommand implements Command {
     var model = GenerateCommand.modelDir(options);
     String backendName = Backends.choose(options.string("--backend", "auto"));
     int paths = options.integer("--paths", 8, 1, 64);
-    int promptTokens = pageMultiple(options.integer("--prompt-tokens", 1024, 1, Integer.MAX_VALUE), "--prompt-tokens");
-    int maxTokens = pageMultiple(options.integer("--max-tokens", 512, 1, Integer.MAX_VALUE), "--max-tokens");
+    int promptTokens = Backends.pageMultiple(options.integer("--prompt-tokens", 1024, 1, Integer.MAX_VALUE), "--prompt-tokens");
+    int maxTokens = Backends.pageMultiple(options.integer("--max-tokens", 512, 1, Integer.MAX_VALUE), "--max-tokens");
     int requests = options.integer("--requests", 3, 1, 10_000);
     long seed = options.integer("--seed", 1, Integer.MIN_VALUE, Integer.MAX_VALUE);
     boolean quiet = options.flag("--quiet");
@@ -97,15 +97,15 @@ final class BenchRequestCommand implements Command {
         ProgressLine progress = new ProgressLine(err, !quiet);
         GenerationResult r;
         IndependentResult base;
+        int tokens;
         try {
           r = engine.generate(prompt, request, progress);
-          int tokens = r.timings().pathTokens() + r.timings().summaryTokens();
+          tokens = r.timings().pathTokens() + r.timings().summaryTokens();
           base = engine.generateIndependent(prompt, paths, (tokens + paths - 1) / paths, request.sampling(), progress);
         } finally {
           progress.end();
         }
         long parathinkerNanos = r.timings().totalNanos(), baseNanos = base.timings().totalNanos();
-        int tokens = r.timings().pathTokens() + r.timings().summaryTokens();
         double speedup = (tokens / (double) parathinkerNanos) / (base.timings().pathTokens() / (double) baseNanos);
         speedups[i] = speedup;
         long free = backend instanceof CudaBackend cuda ? cuda.deviceFreeBytes() : -1;
@@ -124,11 +124,10 @@ final class BenchRequestCommand implements Command {
             base.timings().pathTokens(), baseNanos / 1e6, speedup, poolFree, backend.numPages(),
             free >= 0 ? String.format(", device %.2f GiB free", free / (double) (1L << 30)) : "");
       }
-      double[] sorted = speedups.clone();
-      Arrays.sort(sorted);
+      Arrays.sort(speedups);
       out.println("{\"backend\": \"" + backend.describe().replace("\"", "'") + "\", \"paths\": " + paths
           + ", \"prompt_tokens\": " + promptTokens + ", \"max_tokens\": " + maxTokens + ", \"kv_pages\": " + backend.numPages()
-          + ", \"median_speedup\": " + String.format("%.3f", sorted[requests / 2])
+          + ", \"median_speedup\": " + String.format("%.3f", speedups[requests / 2])
           + (firstFree >= 0 ? ", \"device_free_change_bytes\": " + (lastFree - firstFree) : "")
           + ", \"requests\": [\n  " + String.join(",\n  ", rows) + "\n]}");
     }
@@ -149,13 +148,8 @@ final class BenchRequestCommand implements Command {
     return ids;
   }
 
+  /** Path ends are among the stops, path starts among the tokens replaced by {@code <think>}. */
   private static boolean isControl(int id, ControlTokens c) {
-    return c.isStop(id) || c.isReplacedByThink(id) || id == c.think() || id == c.pad()
-        || Arrays.stream(c.pathEnds()).anyMatch(e -> e == id);
-  }
-
-  private static int pageMultiple(int n, String flag) {
-    if (n % Backends.PAGE_SIZE != 0) throw new UsageException(flag + " must be a multiple of " + Backends.PAGE_SIZE + ", got " + n);
-    return n;
+    return c.isStop(id) || c.isReplacedByThink(id) || id == c.think() || id == c.pad();
   }
 }

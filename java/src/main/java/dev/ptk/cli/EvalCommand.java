@@ -57,10 +57,8 @@ final class EvalCommand implements Command {
     List<Integer> paths = pathCounts(options.string("--paths", "1,2,4,8"));
     List<Mode> modes = modes(options.string("--mode", "parathinker"));
     int samples = options.integer("--samples", 1, 1, 1_000_000);
-    int maxTokens = options.integer("--max-tokens", GenerationOptions.DEFAULT_MAX_TOKENS, 1, Integer.MAX_VALUE);
-    if (maxTokens % Backends.PAGE_SIZE != 0) {
-      throw new UsageException("--max-tokens must be a multiple of " + Backends.PAGE_SIZE + ", got " + maxTokens);
-    }
+    int maxTokens = Backends.pageMultiple(
+        options.integer("--max-tokens", GenerationOptions.DEFAULT_MAX_TOKENS, 1, Integer.MAX_VALUE), "--max-tokens");
     long seed = seed(options.string("--seed", "0"));
     String yarn = options.string("--yarn", "auto");
     String backend = Backends.choose(options.string("--backend", "auto"));

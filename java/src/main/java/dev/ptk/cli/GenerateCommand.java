@@ -61,10 +61,8 @@ final class GenerateCommand implements Command {
   public int run(Options options, PrintStream out, PrintStream err) {
     Path model = modelDir(options);
     String pathsText = options.required("--paths");
-    int maxTokens = options.integer("--max-tokens", GenerationOptions.DEFAULT_MAX_TOKENS, 1, Integer.MAX_VALUE);
-    if (maxTokens % Backends.PAGE_SIZE != 0) {
-      throw new UsageException("--max-tokens must be a multiple of " + Backends.PAGE_SIZE + ", got " + maxTokens);
-    }
+    int maxTokens = Backends.pageMultiple(
+        options.integer("--max-tokens", GenerationOptions.DEFAULT_MAX_TOKENS, 1, Integer.MAX_VALUE), "--max-tokens");
     double temperature = options.real("--temperature", GenerationOptions.DEFAULT_TEMPERATURE, 0, 1e4);
     double topP = options.real("--top-p", 1.0, 0, 1.0);
     if (topP == 0) throw new UsageException("--top-p must be in (0, 1], got 0");

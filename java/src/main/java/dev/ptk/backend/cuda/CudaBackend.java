@@ -55,7 +55,7 @@ public final class CudaBackend implements Backend {
   private final String name;
   private final DeviceMemory memory = new DeviceMemory();
   private final List<Layer> layers = new ArrayList<>();
-  private final Map<String, Pointer> graphs = new HashMap<>();
+  private final Map<GraphKey, Pointer> graphs = new HashMap<>();
   private Pointer stream;
   private Cublas cublas;
   private MatmulChoice matmuls;
@@ -66,6 +66,9 @@ public final class CudaBackend implements Backend {
   private IntPointer pinnedMeta, pinnedSample;
   private FloatPointer pinnedLogits;
   private int pinnedMetaInts;
+
+  /** A captured step: its shape and the attention kernel variant its plan chose. */
+  private record GraphKey(StepShape shape, int variant) {}
 
   private record Layer(Pointer inputNorm, Pointer qkv, Pointer qkvBias, Pointer thought, Pointer o, Pointer postNorm,
       Pointer gateUp, Pointer down, Pointer k, Pointer v) {}
@@ -102,7 +105,7 @@ public final class CudaBackend implements Backend {
       fillRandomBf16(h, (long) StepShape.MAX_DECODE_TOKENS * Math.max(config.hiddenSize(), config.intermediateSize()));
       fillRandomBf16(attn, (long) StepShape.MAX_DECODE_TOKENS * config.numHeads() * config.headDim());
       fillRandomBf16(hLogit, (long) StepShape.MAX_DECODE_TOKENS * config.hiddenSize());
-      matmuls = MatmulChoice.measure(projections(), StepShape.MAX_DECODE_TOKENS, this::micros);
+      matmuls = timeMatmuls();
     } catch (RuntimeException | Error e) {
       close();
       throw e;
@@ -304,7 +307,9 @@ public final class CudaBackend implements Backend {
         rowsReady.ready(first, count);
       }
     }
-    check(ptk.ptk_stream_synchronize(stream));
+    // The row callbacks synchronize; a step without rows waits here, so that the next step may
+    // rewrite the pinned metadata this one's copies read.
+    if (rows == 0) check(ptk.ptk_stream_synchronize(stream));
   }
 
   /** The step's graph, captured on first use of its shape: the layers and the head over every logit row. */
@@ -314,7 +319,7 @@ public final class CudaBackend implements Backend {
       check(ptk.ptk_attention_plan_info_get(plan, info));
       variant = info.variant();
     }
-    String key = shape.kind() + "/" + shape.tokens() + "/" + shape.logitRows() + "/" + variant;
+    GraphKey key = new GraphKey(shape, variant);
     Pointer g = graphs.get(key);
     if (g != null) return g;
     check(ptk.ptk_graph_begin_capture(stream));
@@ -394,8 +399,21 @@ public final class CudaBackend implements Backend {
         new MatmulChoice.Projection("lm_head", c.vocabSize(), hidden));
   }
 
-  /** One call of a projection at {@code m} rows, on layer 0's weights and the buffers layers() uses: CUDA-event time. */
-  private double micros(MatmulChoice.Projection p, int m, boolean gemv) {
+  /** Each projection at 1..16 rows through both implementations, timed with one pair of CUDA events. */
+  private MatmulChoice timeMatmuls() {
+    Pointer start = new Pointer(), end = new Pointer();
+    try {
+      check(ptk.ptk_event_create(start));
+      check(ptk.ptk_event_create(end));
+      return MatmulChoice.measure(projections(), StepShape.MAX_DECODE_TOKENS, (p, m, gemv) -> micros(p, m, gemv, start, end));
+    } finally {
+      ptk.ptk_event_destroy(start);
+      ptk.ptk_event_destroy(end);
+    }
+  }
+
+  /** One call of a projection at {@code m} rows, on layer 0's weights and the buffers layers() uses. */
+  private double micros(MatmulChoice.Projection p, int m, boolean gemv, Pointer start, Pointer end) {
     final int warmUp = 3, calls = 20;
     Layer l = layers.get(0);
     Runnable call = switch (p.name()) {
@@ -406,29 +424,13 @@ public final class CudaBackend implements Backend {
       case "lm_head" -> () -> matmul(gemv, hLogit, lmHead, null, logits, false, m, p.n(), p.k());
       default -> throw new IllegalArgumentException("no projection " + p.name());
     };
-    Pointer start = new Pointer(), end = new Pointer();
-    try {
-      check(ptk.ptk_event_create(start));
-      check(ptk.ptk_event_create(end));
-      for (int i = 0; i < warmUp; i++) call.run();
-      check(ptk.ptk_event_record(start, stream));
-      for (int i = 0; i < calls; i++) call.run();
-      check(ptk.ptk_event_record(end, stream));
-      float[] ms = new float[1];
-      check(ptk.ptk_event_elapsed_ms(start, end, ms));
-      return ms[0] * 1000.0 / calls;
-    } finally {
-      ptk.ptk_event_destroy(start);
-      ptk.ptk_event_destroy(end);
-    }
-  }
-
-  /** The device's free memory now (what a run of requests must not shrink). */
-  public long deviceFreeBytes() {
-    try (SizeTPointer free = new SizeTPointer(1); SizeTPointer total = new SizeTPointer(1)) {
-      check(ptk.ptk_mem_info(free, total));
-      return free.get();
-    }
+    for (int i = 0; i < warmUp; i++) call.run();
+    check(ptk.ptk_event_record(start, stream));
+    for (int i = 0; i < calls; i++) call.run();
+    check(ptk.ptk_event_record(end, stream));
+    float[] ms = new float[1];
+    check(ptk.ptk_event_elapsed_ms(start, end, ms));
+    return ms[0] * 1000.0 / calls;
   }
 
   /** Normal bf16 values into the first {@code count} elements of a buffer: timings on zeros flatter tensor cores. */
@@ -441,6 +443,14 @@ public final class CudaBackend implements Backend {
     try (ShortPointer host = new ShortPointer(values)) {
       check(ptk.ptk_copy_to_device(buffer, host, 2 * count, stream));
       check(ptk.ptk_stream_synchronize(stream));
+    }
+  }
+
+  /** The device's free memory now (what a run of requests must not shrink). */
+  public long deviceFreeBytes() {
+    try (SizeTPointer free = new SizeTPointer(1); SizeTPointer total = new SizeTPointer(1)) {
+      check(ptk.ptk_mem_info(free, total));
+      return free.get();
     }
   }
 
