@@ -1,6 +1,7 @@
 // Instantiates the attention and merge kernels for head dims 64 and 128.
 #include "ptk/attention.cuh"
 #include "ptk/launch.h"
+#include "ptk/launch_kernel.cuh"
 #include "ptk/merge.cuh"
 
 namespace ptk {
@@ -12,7 +13,7 @@ cudaError_t set_smem_limit() {
 }
 
 template <class C>
-void launch_attention(const AttentionLaunch& a, cudaStream_t stream) {
+cudaError_t launch_attention(const AttentionLaunch& a, cudaStream_t stream) {
   AttentionParams p;
   p.items = a.items;
   p.counts = a.counts;
@@ -26,26 +27,22 @@ void launch_attention(const AttentionLaunch& a, cudaStream_t stream) {
   p.num_kv_heads = a.num_kv_heads;
   p.page_size = a.page_size;
   p.scale_log2 = a.sm_scale * kLog2e;
-  attention_kernel<C><<<a.grid, C::kThreads, C::kSmemBytes, stream>>>(p);
+  return launch_kernel<attention_kernel<C>>(a.grid, C::kThreads, C::kSmemBytes, stream, p);
 }
 
 template <int D>
 cudaError_t launch_for_dim(const AttentionLaunch& a, cudaStream_t stream) {
-  if (a.variant == Variant::kNarrow) {
-    launch_attention<NarrowConfig<D>>(a, stream);
-  } else {
-    launch_attention<WideConfig<D>>(a, stream);
-  }
-  cudaError_t err = cudaGetLastError();
+  const cudaError_t err = a.variant == Variant::kNarrow ? launch_attention<NarrowConfig<D>>(a, stream)
+                                                        : launch_attention<WideConfig<D>>(a, stream);
   if (err != cudaSuccess) return err;
   MergePartialsParams m{a.counts, a.merge_indptr, a.merge_rows, a.part_o, a.part_lse,
                         a.num_q_heads, a.num_kv_heads, D, a.lse};
   if (a.o_is_f32) {
-    merge_partials_kernel<float><<<a.merge_grid, 32 * kMergeWarps, 0, stream>>>(m, static_cast<float*>(a.o));
-  } else {
-    merge_partials_kernel<uint16_t><<<a.merge_grid, 32 * kMergeWarps, 0, stream>>>(m, static_cast<uint16_t*>(a.o));
+    return launch_kernel<merge_partials_kernel<float>>(a.merge_grid, 32 * kMergeWarps, 0, stream, m,
+                                                       static_cast<float*>(a.o));
   }
-  return cudaGetLastError();
+  return launch_kernel<merge_partials_kernel<uint16_t>>(a.merge_grid, 32 * kMergeWarps, 0, stream, m,
+                                                        static_cast<uint16_t*>(a.o));
 }
 
 }  // namespace
@@ -74,9 +71,8 @@ int attention_launch(const AttentionLaunch& a, void* stream) {
 int merge_states_launch(const float* o_a, const float* lse_a, const float* o_b, const float* lse_b, float* o,
                         float* lse, int rows, int head_dim, void* stream) {
   const int grid = (rows + kMergeWarps - 1) / kMergeWarps;
-  merge_states_kernel<<<grid, 32 * kMergeWarps, 0, static_cast<cudaStream_t>(stream)>>>(o_a, lse_a, o_b, lse_b, o, lse,
-                                                                                         rows, head_dim);
-  return int(cudaGetLastError());
+  return int(launch_kernel<merge_states_kernel>(grid, 32 * kMergeWarps, 0, static_cast<cudaStream_t>(stream), o_a,
+                                                lse_a, o_b, lse_b, o, lse, rows, head_dim));
 }
 
 }  // namespace ptk

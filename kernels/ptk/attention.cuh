@@ -14,6 +14,7 @@
 
 #include "ptk/cp_async.cuh"
 #include "ptk/page_table.h"
+#include "ptk/shared.cuh"
 #include "ptk/softmax.h"
 #include "ptk/variants.h"
 #include "ptk/vec.cuh"
@@ -262,7 +263,7 @@ __device__ void attend_item(const AttentionParams& p, const WorkItem it, int kv_
 // w % kv_heads); the count comes from device memory so a captured launch follows plan updates.
 template <class C>
 __global__ void __launch_bounds__(C::kThreads, 1) attention_kernel(const AttentionParams p) {
-  extern __shared__ __align__(16) char smem[];
+  PTK_DYNAMIC_SHARED(char, smem);
   const int num_work = p.counts->num_work;
   for (int w = blockIdx.x; w < num_work; w += gridDim.x) {
     __syncthreads();  // the previous item's last reads of shared memory are done

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "ptk/block_reduce.cuh"
+#include "ptk/shared.cuh"
 #include "ptk/vec.cuh"
 
 namespace ptk {
@@ -14,7 +15,7 @@ constexpr int kNormThreads = 256;
 // x: the row (updated in place when delta is given); out: bf16 row. hidden % 4 == 0.
 __device__ __forceinline__ void rmsnorm_row(float* x, const float* delta, const uint16_t* weight, float eps,
                                             uint16_t* out, int hidden) {
-  __shared__ float scratch[32];
+  PTK_SHARED_ARRAY(float, scratch, 32);
   float ss = 0.0f;
   for (int i = threadIdx.x * 4; i < hidden; i += blockDim.x * 4) {
     float4 v = *reinterpret_cast<const float4*>(x + i);

@@ -10,6 +10,7 @@
 #include "ptk/common.h"
 #include "ptk/page_table.h"
 #include "ptk/rope_freq.h"
+#include "ptk/shared.cuh"
 
 namespace ptk {
 
@@ -33,7 +34,8 @@ struct RopeAppendParams {
 template <int D>
 __global__ void __launch_bounds__(kRopeThreads) rope_append_kernel(const RopeAppendParams p) {
   constexpr int kHalf = D / 2;
-  __shared__ float cos_s[kHalf], sin_s[kHalf];
+  PTK_SHARED_ARRAY(float, cos_s, kHalf);
+  PTK_SHARED_ARRAY(float, sin_s, kHalf);
   const int n = *p.num_tokens;
   const int row_elems = (p.num_q_heads + 2 * p.num_kv_heads) * D;
   // Angles in double: positions reach 1e5 and the reference is float64.

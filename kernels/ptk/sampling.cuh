@@ -14,6 +14,7 @@
 #include "ptk/block_reduce.cuh"
 #include "ptk/decoder_launch.h"
 #include "ptk/sampling_math.h"
+#include "ptk/shared.cuh"
 
 namespace ptk {
 
@@ -50,8 +51,8 @@ __device__ float mass_at_most(const float* z, int vocab, float s, float zmax, ui
 }
 
 __global__ void __launch_bounds__(kSampleThreads) sample_kernel(const SampleParams p) {
-  __shared__ float scratch[32];
-  __shared__ ArgMax best[32];
+  PTK_SHARED_ARRAY(float, scratch, 32);
+  PTK_SHARED_ARRAY(ArgMax, best, 32);
   const float* z = p.logits + size_t(blockIdx.x) * p.vocab;
 
   ArgMax a{-INFINITY, 0x7FFFFFFF};

@@ -60,6 +60,9 @@ ptk_status ptk_device_get_info(int device, ptk_device_info* info) {
   info->l2_cache_bytes = prop.l2CacheSize;
   info->memory_bus_width_bits = prop.memoryBusWidth;
   info->total_memory_bytes = prop.totalGlobalMem;
+#ifdef PTK_SIM
+  info->simulated = 1;
+#endif
   int previous = 0;
   if (cudaGetDevice(&previous) == cudaSuccess && cudaSetDevice(device) == cudaSuccess) {
     size_t free_bytes = 0, total_bytes = 0;

@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "ptk/ptk.h"
+#include "ptk/runtime.h"
 
 
 // Valid: OK with a GPU; without one, the status says why nothing ran (never an argument error).
@@ -24,8 +25,13 @@ namespace {
 
 const ptk_kv_layout kLayout = {12, 2, 128, 16, 20};
 const ptk_plan_limits kLimits = {64, 8, 32, 0, 0};
-alignas(16) char dev[64];  // stands in for device pointers: validation never dereferences them
-void* const D = dev;
+// Stands in for every device pointer. Validation never dereferences it, but a valid call launches
+// its kernel where there is a device (a GPU or the sim), so there it is zeroed device memory large
+// enough for every valid call below.
+constexpr size_t kDeviceBytes = size_t(4) << 20;
+alignas(16) char host_stand_in[64];
+char* dev = host_stand_in;
+void* D = dev;
 
 void layouts() {
   ptk_attention_plan* plan = nullptr;
@@ -211,6 +217,13 @@ void rope() {
 }  // namespace
 
 int main() {
+  void* device = nullptr;
+  if (ptk_test_has_device()) {
+    CHECK_STATUS(ptk_malloc(&device, kDeviceBytes), PTK_OK);
+    CHECK_STATUS(ptk_memset_zero(device, kDeviceBytes, nullptr), PTK_OK);
+    dev = static_cast<char*>(device);
+    D = dev;
+  }
   layouts();
   ptk_attention_plan* plan = nullptr;
   CHECK_STATUS(ptk_attention_plan_create(&kLayout, &kLimits, &plan), PTK_OK);
@@ -223,5 +236,7 @@ int main() {
   ptk_attention_plan_destroy(plan);
   ptk_attention_plan_destroy(nullptr);
   rope();
+  CHECK_STATUS(ptk_stream_synchronize(nullptr), PTK_OK);  // every launch of a valid call completed
+  CHECK_STATUS(ptk_free(device), PTK_OK);
   return ptk_test_result("test_validation");
 }

@@ -58,6 +58,7 @@ typedef struct ptk_device_info {
   int memory_bus_width_bits;
   size_t total_memory_bytes;
   size_t free_memory_bytes;
+  int simulated; /* 1: the sim device (the kernels run on the host, for validation; timings mean nothing) */
 } ptk_device_info;
 
 /* Properties of device `device` (0 <= device < ptk_device_count). */
@@ -74,3 +75,4 @@ PTK_API ptk_status ptk_device_get_info(int device, ptk_device_info* info);
 #include "ptk/kv_layout.h"
 #include "ptk/rope.h"
 #include "ptk/attention.h"
+#include "ptk/gemm.h"
