@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Proof that the sim device bites: plants one defect at a time in the kernel sources, rebuilds the
+# sanitized sim (build/sim-asan), runs the device tests under every seed and the 4-SM card, and
+# expects at least one to fail; then restores the source. Prints one line per defect with the
+# tests that caught it. Exit 1 if any defect passes every test.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+build=build/sim-asan
+cmake -S . -B "$build" -DPTK_DEVICE=sim -DPTK_SIM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -Wno-dev >/dev/null
+
+# name | file | python regex | replacement
+defects=(
+  "attention without the barrier after a tile lands|kernels/ptk/attention.cuh|    __syncthreads\(\);  // tile \`tile\`|    // (barrier removed)"
+  "attention without cp_async_wait before reading a stage|kernels/ptk/attention.cuh|      cp_async_wait<1>\(\);|      // (wait removed)"
+  "attention without __syncwarp between writing and reading probabilities|kernels/ptk/attention.cuh|      __syncwarp\(\);|      // (syncwarp removed)"
+  "off-by-one page index in the page-table walk|kernels/ptk/page_table.h|pages\[t / page_size\]|pages[(t + 1) / page_size]"
+  "attention's probability buffer one warp short (shared-memory overrun)|kernels/ptk/attention.cuh|kPBytes = size_t\(kWarps\) \* RPW|kPBytes = size_t(kWarps - 1) * RPW"
+  "wrong shuffle lane in the warp sum|kernels/ptk/vec.cuh|x \+= __shfl_xor_sync\(0xFFFFFFFFu, x, o\)|x += __shfl_xor_sync(0xFFFFFFFFu, x, o == 1 ? 3 : o)"
+  "block reduction reads the scratch before every warp wrote it|kernels/ptk/block_reduce.cuh|  if \(lane == 0\) scratch\[warp\] = x;\n  __syncthreads\(\);|  if (lane == 0) scratch[warp] = x;"
+)
+
+missed=0
+for d in "${defects[@]}"; do
+  IFS='|' read -r name file pattern replacement <<<"$d"
+  cp "$file" "$file.orig"
+  if ! /usr/bin/python3 - "$file" "$pattern" "$replacement" <<'PY'
+import re, sys
+path, pattern, repl = sys.argv[1:]
+s = open(path).read()
+t, n = re.subn(pattern, repl.replace('\\', '\\\\'), s, count=1)
+if n != 1:
+    sys.exit(f"pattern not found in {path}: {pattern}")
+open(path, 'w').write(t)
+PY
+  then mv "$file.orig" "$file"; echo "MISSING PATTERN: $name"; missed=1; continue; fi
+  if ! cmake --build "$build" -j "$(nproc)" >/tmp/ptk-plant-build.log 2>&1; then
+    mv "$file.orig" "$file"; echo "BUILD FAILED: $name (see /tmp/ptk-plant-build.log)"; missed=1; continue
+  fi
+  caught=$(cd "$build" && ctest -j "$(nproc)" -R '_sim_' 2>&1 | grep -E '\*\*\*Failed|\*\*\*Exception|Failed  ' | sed -E 's/.*Test +#[0-9]+: ([^ ]+).*\*\*\*(.*)/\1 (\2)/' | tr '\n' ';')
+  mv "$file.orig" "$file"
+  if [ -n "$caught" ]; then
+    echo "caught: $name: $caught"
+  else
+    echo "MISSED: $name"; missed=1
+  fi
+done
+cmake --build "$build" -j "$(nproc)" >/dev/null 2>&1
+exit $missed
