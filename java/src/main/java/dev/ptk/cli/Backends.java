@@ -8,16 +8,23 @@ import dev.ptk.model.Checkpoint;
 import dev.ptk.model.ModelConfig;
 import dev.ptk.model.RopeScaling;
 import dev.ptk.nativelib.CudaEnvironment;
+import dev.ptk.nativelib.Native;
+import dev.ptk.nativelib.presets.LibraryFlavour;
 
-/** {@code --backend cpu|cuda|auto} and {@code --yarn}: which device runs the model, with which RoPE. */
+/**
+ * {@code --backend cpu|cuda|sim|auto} and {@code --yarn}: which device runs the model, with which
+ * RoPE. {@code sim} is the CUDA backend on the sim device (the kernels run on the host, for
+ * validation); it is never chosen automatically.
+ */
 final class Backends {
   static final int PAGE_SIZE = CpuBackend.DEFAULT_PAGE_SIZE;
 
   private Backends() {}
 
   /**
-   * Checks the choice before any loading: {@code cuda} needs a CUDA device and a library built with
-   * the kernels; {@code auto} takes CUDA when both are there, else the CPU.
+   * Checks the choice before any loading: {@code cuda} needs a real CUDA device and a library built
+   * with the kernels; {@code sim} loads the sim flavour of libptk (it must come before any other
+   * load of libptk in this JVM); {@code auto} takes CUDA when a real device is there, else the CPU.
    */
   static String choose(String name) {
     switch (name) {
@@ -26,24 +33,42 @@ final class Backends {
       }
       case "cuda" -> {
         String missing = cudaMissing();
-        if (missing != null) throw new UsageException("--backend cuda: " + missing + "; use --backend cpu");
+        if (missing != null) throw new UsageException("--backend cuda: " + missing);
         return "cuda";
+      }
+      case "sim" -> {
+        String missing = simMissing();
+        if (missing != null) throw new UsageException("--backend sim: " + missing);
+        return "sim";
       }
       case "auto" -> {
         return cudaMissing() == null ? "cuda" : "cpu";
       }
-      default -> throw new UsageException("--backend must be cpu, cuda or auto, got '" + name + "'");
+      default -> throw new UsageException("--backend must be cpu, cuda, sim or auto, got '" + name + "'");
     }
   }
 
-  /** Why the CUDA backend cannot run here, or null when it can. */
+  /** Why the CUDA backend cannot run on a real device here, and what to use instead; null when it can. */
   private static String cudaMissing() {
     try {
       CudaEnvironment env = CudaEnvironment.query();
-      if (!env.builtWithCuda()) return "libptk was built without its CUDA kernels";
-      return env.hasDevice() ? null : "no CUDA device (driver " + CudaEnvironment.versionString(env.driverVersion()) + ")";
+      if (!env.builtWithCuda()) return "libptk was built without its CUDA kernels; use --backend cpu";
+      if (!env.hasDevice()) {
+        return "no CUDA device (driver " + CudaEnvironment.versionString(env.driverVersion()) + "); use --backend cpu";
+      }
+      return env.simulated() ? "device 0 is the simulated device; use --backend sim" : null;
     } catch (RuntimeException | LinkageError e) {
-      return "CUDA unavailable: " + e.getMessage();
+      return "CUDA unavailable: " + e.getMessage() + "; use --backend cpu";
+    }
+  }
+
+  /** Why the sim device cannot run here (its library missing, or libptk already loaded as CUDA), or null. */
+  private static String simMissing() {
+    try {
+      Native.load(LibraryFlavour.SIM);
+      return null;
+    } catch (RuntimeException | LinkageError e) {
+      return e.getMessage();
     }
   }
 
@@ -53,10 +78,10 @@ final class Backends {
     return tokens;
   }
 
-  /** The chosen backend with {@code numPages} KV pages; on CUDA, an error names what does not fit. */
+  /** The chosen backend with {@code numPages} KV pages; on CUDA or the sim, an error names what does not fit. */
   static Backend open(String backend, Checkpoint checkpoint, RopeScaling scaling, int numPages) {
     ModelConfig config = checkpoint.config().withRopeScaling(scaling);
-    if (backend.equals("cuda")) {
+    if (backend.equals("cuda") || backend.equals("sim")) {
       return new CudaBackend(config, checkpoint.weights(), PAGE_SIZE, numPages, CudaBackend.DEFAULT_MAX_TOKENS);
     }
     return new CpuBackend(config, checkpoint.weights(), PAGE_SIZE, numPages);

@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  * [--steps N]}: the wall time of one phase-1 decode step (P paths, one token each, over a shared
  * prompt of C tokens, one token per path drawn with the released settings, as the engine does:
  * on the device for CUDA, only token ids back), median of N steps after 3 warm-up steps, as one
- * JSON object; on CUDA with the start-up timings of ptk_gemv against cuBLAS ("matmul"). The
+ * JSON object; on CUDA with the start-up timings of ptk_gemv against ptk_gemm ("matmul"). The
  * longest context's prompt is prefilled once, from random tokens, and every context reads a prefix
  * of it.
  */
@@ -77,17 +77,20 @@ final class BenchDecodeCommand implements Command {
     return 0;
   }
 
-  /** The CUDA backend's start-up timings of ptk_gemv against cuBLAS per projection and row count, as a JSON member. */
+  /**
+   * The CUDA backend's start-up timings of ptk_gemv against ptk_gemm per projection and row count,
+   * as a JSON member; ptk_gemm is cuBLAS on a GPU, and the keys say so for the GPU reports.
+   */
   private static String matmuls(Backend backend, PrintStream err) {
     if (!(backend instanceof CudaBackend cuda)) return "";
     List<String> rows = new ArrayList<>();
     for (MatmulChoice.Timing t : cuda.matmulChoice().timings()) {
       rows.add(String.format("{\"projection\": \"%s\", \"n\": %d, \"k\": %d, \"rows\": %d, \"gemv_us\": %.2f, "
           + "\"cublas_us\": %.2f, \"runs\": \"%s\"}", t.projection().name(), t.projection().n(), t.projection().k(),
-          t.rows(), t.gemvMicros(), t.cublasMicros(), t.gemv() ? "gemv" : "cublas"));
+          t.rows(), t.gemvMicros(), t.gemmMicros(), t.gemv() ? "gemv" : "cublas"));
       if (t.rows() == 1 || t.rows() == 8 || t.rows() == 16) {
         err.printf("bench-decode: %-8s m=%-2d gemv %8.2f us, cuBLAS %8.2f us%n", t.projection().name(), t.rows(),
-            t.gemvMicros(), t.cublasMicros());
+            t.gemvMicros(), t.gemmMicros());
       }
     }
     return ",\n\"matmul\": [\n  " + String.join(",\n  ", rows) + "\n]";

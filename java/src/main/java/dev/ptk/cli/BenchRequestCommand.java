@@ -31,7 +31,7 @@ final class BenchRequestCommand implements Command {
   private static final String USAGE = """
       usage: ptk bench-request --model DIR [options]
         --model DIR              checkpoint with tokenizer.json (its control tokens; any weights)
-        --backend cpu|cuda|auto  default auto
+        --backend B              cpu|cuda|sim|auto, default auto (on sim the timings mean nothing)
         --paths P                default 8
         --prompt-tokens N        a random prompt of N tokens, a multiple of 16 (default 1024)
         --max-tokens N           tokens per path, a multiple of 16 (default 512); paths run until

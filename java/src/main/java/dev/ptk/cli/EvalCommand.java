@@ -29,7 +29,8 @@ final class EvalCommand implements Command {
         --max-tokens N             tokens per path, a multiple of 16 (default 16384)
         --seed S                   base seed (default 0)
         --yarn auto|off|F          RoPE: auto = YaRN factor budget/8192 when above 1 (default), as released
-        --backend cpu|cuda|auto    default auto (CUDA when a device is present)
+        --backend cpu|cuda|sim|auto  default auto (CUDA when a GPU is present); sim: the
+                                   simulated device (the kernels on the host, for validation; slow)
         --limit N                  only the first N problems
         --out DIR                  results.jsonl, summary.json, accuracy-latency.png (default eval-out);
                                    a rerun into DIR skips the runs already there

@@ -38,7 +38,8 @@ final class GenerateCommand implements Command {
         --yarn auto|off|F          RoPE: auto = YaRN factor max-tokens/8192 when above 1 (default),
                                    off = config.json's, F = YaRN factor F (original length 9280)
         --kv-pages N               KV pool size in pages of 16 tokens (default: the request's worst case)
-        --backend cpu|cuda|auto    default auto (CUDA when a device is present)
+        --backend cpu|cuda|sim|auto  default auto (CUDA when a GPU is present); sim: the
+                                   simulated device (the kernels on the host, for validation; slow)
         --quiet                    no progress line and timings
       """;
 

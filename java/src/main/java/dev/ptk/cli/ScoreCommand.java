@@ -25,7 +25,8 @@ final class ScoreCommand implements Command {
                                    n = the longest path)
         --yarn off|F               RoPE: off = config.json's (default), F = YaRN factor F (original length 9280)
         --kv-pages N               KV pool size in pages of 16 tokens (default: what the sequence needs)
-        --backend cpu|cuda|auto    default auto (CUDA when a device is present)
+        --backend cpu|cuda|sim|auto  default auto (CUDA when a GPU is present); sim: the
+                                   simulated device (the kernels on the host, for validation; slow)
       """;
 
   @Override

@@ -1,6 +1,9 @@
 package dev.ptk.nativelib;
 
-/** One CUDA device as libptk sees it. */
+/**
+ * One CUDA device as libptk sees it. {@code simulated}: the sim device, where the kernels run on
+ * the host under the SIMT simulator; its properties are nominal and its timings mean nothing.
+ */
 public record DeviceInfo(
     int index,
     String name,
@@ -11,7 +14,8 @@ public record DeviceInfo(
     int l2CacheBytes,
     int memoryBusWidthBits,
     long totalMemoryBytes,
-    long freeMemoryBytes) {
+    long freeMemoryBytes,
+    boolean simulated) {
 
   public String computeCapability() {
     return "sm_" + computeMajor + computeMinor;

@@ -55,6 +55,11 @@ class GenerateScoreCliTest {
       // Where a GPU exists, --backend cuda runs instead (bench/gpu/e2e-check.sh covers it).
       assertUsageError("--backend cuda: no CUDA device", "generate", "--model", model, "--paths", "2", "--backend", "cuda", "q");
     }
+    // This JVM has loaded the CUDA build of libptk (above); the sim's is another library.
+    assertUsageError("--backend sim: libptk is already loaded as the cuda flavour", "generate", "--model", model, "--paths", "2",
+        "--backend", "sim", "q");
+    assertUsageError("--backend must be cpu, cuda, sim or auto, got 'gpu'", "generate", "--model", model, "--paths", "2",
+        "--backend", "gpu", "q");
     assertUsageError("the model's context is 4096", "generate", "--model", model, "--paths", "2", "x ".repeat(5000));
     assertUsageError("KV pages, the pool has 2", "generate", "--model", model, "--paths", "2", "--kv-pages", "2", "q");
   }

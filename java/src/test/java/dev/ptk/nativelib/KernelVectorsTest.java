@@ -2,7 +2,6 @@ package dev.ptk.nativelib;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import com.google.gson.JsonObject;
@@ -19,13 +18,15 @@ import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.TestFactory;
 
 /**
  * Every kernel-level reference case of test-vectors/ through the C ABI, as a Java program
  * embedding libptk sees it. On any machine the plan calls must accept each case's tables (and
- * reject corrupted copies, naming the argument); on a machine with a CUDA device the kernels run
- * and their outputs must match the reference within the case's tolerance.
+ * reject corrupted copies, naming the argument); on a CUDA device (the device tests: the sim
+ * device, or a GPU) the kernels run and their outputs must match the reference within the case's
+ * tolerance.
  */
 class KernelVectorsTest {
   private static CudaEnvironment env;
@@ -165,12 +166,13 @@ class KernelVectorsTest {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // The kernels: only on a machine with a CUDA device
+  // The kernels: a device test, which fails without a device
 
+  @Tag("device")
   @TestFactory
   Stream<DynamicTest> kernelsMatchTheReference() {
     return perCase(KernelCase.manifestEntries(), c -> {
-      assumeTrue(env.hasDevice(), "no CUDA device: kernel vectors not run on a GPU");
+      assertTrue(env.hasDevice(), "no CUDA device: the device tests need one (" + env.describe().trim() + ")");
       try (DeviceBuffers gpu = new DeviceBuffers()) {
         switch (c.kind()) {
           case "rope_append" -> runRope(c, gpu);

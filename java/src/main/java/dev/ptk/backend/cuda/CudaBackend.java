@@ -28,12 +28,14 @@ import org.bytedeco.javacpp.ShortPointer;
 import org.bytedeco.javacpp.SizeTPointer;
 
 /**
- * The model on one GPU through libptk: bf16 weights uploaded once, a bf16 paged KV cache sized from
- * free device memory, an f32 residual stream. Per layer: fused add + RMSNorm, QKV projection (with
- * bias), thought embedding + RoPE + KV append, paged attention, output projection, add + RMSNorm,
- * gate/up projection, SiLU gate, down projection. Projections of more than 16 rows run on cuBLAS;
- * at 1..16 rows, ptk_gemv or cuBLAS, whichever was faster on this card at start-up
- * ({@link #matmulChoice()}). A batch of more than {@code maxTokens} tokens runs in chunks.
+ * The model on one CUDA device through libptk: bf16 weights uploaded once, a bf16 paged KV cache
+ * sized from free device memory, an f32 residual stream. Per layer: fused add + RMSNorm, QKV
+ * projection (with bias), thought embedding + RoPE + KV append, paged attention, output
+ * projection, add + RMSNorm, gate/up projection, SiLU gate, down projection. Projections of more
+ * than 16 rows run on ptk_gemm (cuBLAS on a GPU); at 1..16 rows, ptk_gemv or ptk_gemm, whichever
+ * was faster on this device at start-up ({@link #matmulChoice()}). A batch of more than
+ * {@code maxTokens} tokens runs in chunks. The device may be the sim device: the C ABI is the
+ * same, and nothing here depends on which it is.
  *
  * <p>Decode steps (phase 1 at P paths, phase 2) are captured once per shape as a CUDA graph and
  * replayed: each step only re-plans (the plans write their device buffers in place) and uploads
@@ -46,6 +48,9 @@ public final class CudaBackend implements Backend {
   private static final int MAX_SEQUENCES = 64;
   /** Logit rows computed per lm_head pass (bounded so the logits buffer stays small). */
   private static final long LOGITS_BYTES = 256L << 20;
+  /** Device time a matmul timing aims to fill, and the most calls it makes (beside the warm-up). */
+  private static final double TIMING_BUDGET_MS = 2.0;
+  private static final int TIMED_CALLS = 20;
 
   private final ModelConfig config;
   private final int pageSize;
@@ -56,8 +61,9 @@ public final class CudaBackend implements Backend {
   private final DeviceMemory memory = new DeviceMemory();
   private final List<Layer> layers = new ArrayList<>();
   private final Map<GraphKey, Pointer> graphs = new HashMap<>();
+  private long graphLaunches;
   private Pointer stream;
-  private Cublas cublas;
+  private DeviceGemm gemm;
   private MatmulChoice matmuls;
   private ptk.ptk_rope_plan rope;
   private final ptk.ptk_attention_plan[] plans = new ptk.ptk_attention_plan[4];
@@ -74,11 +80,20 @@ public final class CudaBackend implements Backend {
       Pointer gateUp, Pointer down, Pointer k, Pointer v) {}
 
   /**
-   * Opens device 0. {@code numPages} 0 takes every page that fits; a positive value must fit.
+   * Opens device 0 and times ptk_gemv against ptk_gemm at the decode shapes. {@code numPages} 0
+   * takes every page that fits; a positive value must fit.
    *
    * @throws IllegalStateException when there is no CUDA device or the model does not fit
    */
   public CudaBackend(ModelConfig config, Weights weights, int pageSize, int numPages, int maxTokens) {
+    this(config, weights, pageSize, numPages, maxTokens, null);
+  }
+
+  /**
+   * As above, with {@code matmuls} deciding the decode-shape projections instead of timings
+   * ({@link MatmulChoice#gemvUpTo}); null times them on the device.
+   */
+  public CudaBackend(ModelConfig config, Weights weights, int pageSize, int numPages, int maxTokens, MatmulChoice matmuls) {
     CudaEnvironment env = CudaEnvironment.query();
     if (!env.builtWithCuda()) throw new IllegalStateException("libptk was built without CUDA kernels");
     if (!env.hasDevice()) throw new IllegalStateException("no CUDA device (driver " + CudaEnvironment.versionString(env.driverVersion()) + ")");
@@ -101,11 +116,8 @@ public final class CudaBackend implements Backend {
       upload(weights);
       allocateActivations();
       createPlans();
-      cublas = new Cublas(stream, memory.allocate(Cublas.WORKSPACE_BYTES));
-      fillRandomBf16(h, (long) StepShape.MAX_DECODE_TOKENS * Math.max(config.hiddenSize(), config.intermediateSize()));
-      fillRandomBf16(attn, (long) StepShape.MAX_DECODE_TOKENS * config.numHeads() * config.headDim());
-      fillRandomBf16(hLogit, (long) StepShape.MAX_DECODE_TOKENS * config.hiddenSize());
-      matmuls = timeMatmuls();
+      gemm = new DeviceGemm(stream, memory.allocate(DeviceGemm.WORKSPACE_BYTES));
+      this.matmuls = matmuls != null ? matmuls : timeMatmuls();
     } catch (RuntimeException | Error e) {
       close();
       throw e;
@@ -131,7 +143,7 @@ public final class CudaBackend implements Backend {
         + 2L * c.numHeads() * c.headDim() * 2 + 4L * c.numHeads() + 4L * c.hiddenSize() + 4L * wideWidth() + 8;
     long partialStates = 4L * 1024 * 64 * c.numKvHeads() * (c.headDim() + 1) * 4;
     long perLogitRow = 4L * c.vocabSize() + 2L * c.hiddenSize() + 12;  // logits, normed row, path + step + token
-    return perToken * maxTokens + maxLogitRows * perLogitRow + partialStates + Cublas.WORKSPACE_BYTES;
+    return perToken * maxTokens + maxLogitRows * perLogitRow + partialStates + DeviceGemm.WORKSPACE_BYTES;
   }
 
   private int wideWidth() {
@@ -298,6 +310,7 @@ public final class CudaBackend implements Backend {
     int rows = batch.logitRows().length;
     if (shape.decode()) {
       check(ptk.ptk_graph_launch(graph(shape, plan, meta), stream));
+      graphLaunches++;
       if (rows > 0) rowsReady.ready(0, rows);
     } else {
       layers(n, plan);
@@ -376,15 +389,15 @@ public final class CudaBackend implements Backend {
     matmul(matmuls.gemv(m, n, k), in, w, bias, out, outBf16, m, n, k);
   }
 
-  /** y = x w^T (+ bias) through ptk_gemv (at most 16 rows), or cuBLAS in f32 then bias and bf16 rounding. */
+  /** y = x w^T (+ bias) through ptk_gemv (at most 16 rows), or ptk_gemm in f32 then bias and bf16 rounding. */
   private void matmul(boolean gemv, Pointer in, Pointer w, Pointer bias, Pointer out, boolean outBf16, int m, int n, int k) {
     if (gemv) {
       check(ptk.ptk_gemv(in, w, bias, out, outBf16 ? ptk.PTK_DTYPE_BF16 : ptk.PTK_DTYPE_F32, m, n, k, stream));
     } else if (outBf16) {
-      cublas.matmul(in, w, wide, m, n, k);
+      gemm.matmul(in, w, wide, m, n, k);
       check(ptk.ptk_bias_to_bf16(new FloatPointer(wide), bias, out, m, n, stream));
     } else {
-      cublas.matmul(in, w, out, m, n, k);
+      gemm.matmul(in, w, out, m, n, k);
     }
   }
 
@@ -399,8 +412,11 @@ public final class CudaBackend implements Backend {
         new MatmulChoice.Projection("lm_head", c.vocabSize(), hidden));
   }
 
-  /** Each projection at 1..16 rows through both implementations, timed with one pair of CUDA events. */
+  /** Each projection at 1..16 rows through both implementations, on random inputs, timed with one pair of events. */
   private MatmulChoice timeMatmuls() {
+    fillRandomBf16(h, (long) StepShape.MAX_DECODE_TOKENS * Math.max(config.hiddenSize(), config.intermediateSize()));
+    fillRandomBf16(attn, (long) StepShape.MAX_DECODE_TOKENS * config.numHeads() * config.headDim());
+    fillRandomBf16(hLogit, (long) StepShape.MAX_DECODE_TOKENS * config.hiddenSize());
     Pointer start = new Pointer(), end = new Pointer();
     try {
       check(ptk.ptk_event_create(start));
@@ -412,9 +428,14 @@ public final class CudaBackend implements Backend {
     }
   }
 
-  /** One call of a projection at {@code m} rows, on layer 0's weights and the buffers layers() uses. */
+  /**
+   * One call of a projection at {@code m} rows, on layer 0's weights and the buffers layers() uses:
+   * after one untimed warm-up call (first-launch costs: module loading, cuBLAS's heuristics), one
+   * timed call says how many more fit in {@link #TIMING_BUDGET_MS}, at most {@link #TIMED_CALLS},
+   * which are then timed together. On a GPU that is every call; on a device a thousand times slower
+   * (the sim) none, so that start-up stays short there too.
+   */
   private double micros(MatmulChoice.Projection p, int m, boolean gemv, Pointer start, Pointer end) {
-    final int warmUp = 3, calls = 20;
     Layer l = layers.get(0);
     Runnable call = switch (p.name()) {
       case "qkv" -> () -> matmul(gemv, h, l.qkv, l.qkvBias, qkv, true, m, p.n(), p.k());
@@ -424,13 +445,21 @@ public final class CudaBackend implements Backend {
       case "lm_head" -> () -> matmul(gemv, hLogit, lmHead, null, logits, false, m, p.n(), p.k());
       default -> throw new IllegalArgumentException("no projection " + p.name());
     };
-    for (int i = 0; i < warmUp; i++) call.run();
+    call.run();
+    double probeMs = elapsedMs(call, 1, start, end);
+    int calls = (int) Math.min(TIMED_CALLS, TIMING_BUDGET_MS / probeMs);
+    if (calls <= 1) return probeMs * 1000.0;
+    return elapsedMs(call, calls, start, end) * 1000.0 / calls;
+  }
+
+  /** Milliseconds of device time that {@code calls} back-to-back calls take. */
+  private double elapsedMs(Runnable call, int calls, Pointer start, Pointer end) {
     check(ptk.ptk_event_record(start, stream));
     for (int i = 0; i < calls; i++) call.run();
     check(ptk.ptk_event_record(end, stream));
     float[] ms = new float[1];
     check(ptk.ptk_event_elapsed_ms(start, end, ms));
-    return ms[0] * 1000.0 / calls;
+    return ms[0];
   }
 
   /** Normal bf16 values into the first {@code count} elements of a buffer: timings on zeros flatter tensor cores. */
@@ -457,6 +486,16 @@ public final class CudaBackend implements Backend {
   /** The decode-shape projections timed at start-up, and which implementation each runs. */
   public MatmulChoice matmulChoice() {
     return matmuls;
+  }
+
+  /** Decode-step graphs captured so far: one per step shape (and attention kernel variant). */
+  public int capturedGraphs() {
+    return graphs.size();
+  }
+
+  /** Decode steps run by replaying a captured graph, the first step of each shape included. */
+  public long graphLaunches() {
+    return graphLaunches;
   }
 
   /** The step's metadata into the pinned buffer; its device part (token and logit row ids) up in one copy. */
@@ -519,8 +558,8 @@ public final class CudaBackend implements Backend {
     }
     if (rope != null) ptk.ptk_rope_plan_destroy(rope);
     rope = null;
-    if (cublas != null) cublas.close();
-    cublas = null;
+    if (gemm != null) gemm.close();
+    gemm = null;
     if (pinnedMeta != null) ptk.ptk_free_host(pinnedMeta);
     if (pinnedLogits != null) ptk.ptk_free_host(pinnedLogits);
     if (pinnedSample != null) ptk.ptk_free_host(pinnedSample);

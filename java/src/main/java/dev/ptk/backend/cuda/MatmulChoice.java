@@ -7,30 +7,35 @@ import java.util.Map;
 
 /**
  * Which implementation runs each projection at decode shapes (m = 1..16 rows): ptk_gemv, which
- * reads each weight row once for all rows on CUDA cores, or cuBLAS on tensor cores. Decided by
- * timing both on the card at start-up, per projection and row count; beyond 16 rows it is cuBLAS.
+ * reads each weight row once for all rows on CUDA cores, or ptk_gemm (cuBLAS on tensor cores on a
+ * GPU). Decided by timing both on the device at start-up, per projection and row count; beyond 16
+ * rows it is ptk_gemm. A fixed choice ({@link #gemvUpTo}) runs the same path on any device, for
+ * tests that must cover a given path.
  */
 public final class MatmulChoice {
   /** One projection of the model: y[m, n] = x[m, k] w[n, k]^T. */
   public record Projection(String name, int n, int k) {}
 
   /** Microseconds of one call of each implementation, and which one runs. */
-  public record Timing(Projection projection, int rows, double gemvMicros, double cublasMicros) {
+  public record Timing(Projection projection, int rows, double gemvMicros, double gemmMicros) {
     public boolean gemv() {
-      return gemvMicros <= cublasMicros;
+      return gemvMicros <= gemmMicros;
     }
   }
 
-  /** Times one call of an implementation (gemv or cuBLAS) at {@code rows} rows. */
+  /** Times one call of an implementation (gemv or gemm) at {@code rows} rows. */
   public interface Timer {
     double micros(Projection p, int rows, boolean gemv);
   }
 
   private final List<Timing> timings;
   private final Map<Long, boolean[]> gemvRows = new HashMap<>();
+  /** Rows up to which an untimed shape runs ptk_gemv: 0 for a measured choice. */
+  private final int untimedGemvRows;
 
-  private MatmulChoice(List<Timing> timings, int maxRows) {
+  private MatmulChoice(List<Timing> timings, int maxRows, int untimedGemvRows) {
     this.timings = List.copyOf(timings);
+    this.untimedGemvRows = untimedGemvRows;
     for (Timing t : timings) {
       gemvRows.computeIfAbsent(key(t.projection().n(), t.projection().k()), x -> new boolean[maxRows + 1])[t.rows()] = t.gemv();
     }
@@ -42,13 +47,25 @@ public final class MatmulChoice {
     for (Projection p : projections) {
       for (int m = 1; m <= maxRows; m++) t.add(new Timing(p, m, timer.micros(p, m, true), timer.micros(p, m, false)));
     }
-    return new MatmulChoice(t, maxRows);
+    return new MatmulChoice(t, maxRows, 0);
+  }
+
+  /**
+   * Untimed: every projection runs ptk_gemv at 1..{@code rows} rows and ptk_gemm beyond (0: always
+   * ptk_gemm); no timings.
+   */
+  public static MatmulChoice gemvUpTo(int rows) {
+    if (rows < 0 || rows > StepShape.MAX_DECODE_TOKENS) {
+      throw new IllegalArgumentException("ptk_gemv takes 0.." + StepShape.MAX_DECODE_TOKENS + " rows, got " + rows);
+    }
+    return new MatmulChoice(List.of(), 0, rows);
   }
 
   /** Whether {@code m} rows of an {@code n x k} projection run through ptk_gemv. */
   public boolean gemv(int m, int n, int k) {
     boolean[] rows = gemvRows.get(key(n, k));
-    return rows != null && m < rows.length && rows[m];
+    if (rows == null) return m <= untimedGemvRows;
+    return m < rows.length && rows[m];
   }
 
   public List<Timing> timings() {

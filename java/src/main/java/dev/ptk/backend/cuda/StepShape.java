@@ -14,7 +14,7 @@ import java.util.List;
  * one token per group (phase 1 at P paths over their prompt, or independent sequences over their
  * own pages) and a SUMMARY step with one token (phase 2) are decode steps: they replay a CUDA graph
  * captured once per (kind, tokens, logit rows). Its graph runs the head once over every logit row
- * (at most {@link #MAX_DECODE_TOKENS}, distinct), through ptk_gemv.
+ * (at most {@link #MAX_DECODE_TOKENS}, distinct), through ptk_gemv or ptk_gemm as {@link MatmulChoice} decides.
  *
  * @param tokens the batch's token count
  * @param logitRows how many logit rows are wanted

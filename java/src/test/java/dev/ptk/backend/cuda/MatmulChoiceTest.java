@@ -2,6 +2,7 @@ package dev.ptk.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ptk.backend.cuda.MatmulChoice.Projection;
@@ -9,12 +10,12 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The per-shape choice between ptk_gemv and cuBLAS follows the timings it was given. */
+/** The per-shape choice between ptk_gemv and ptk_gemm follows the timings it was given, or the fixed rule. */
 class MatmulChoiceTest {
   private static final Projection QKV = new Projection("qkv", 2048, 1536);
   private static final Projection LM_HEAD = new Projection("lm_head", 151936, 1536);
 
-  /** gemv's time grows with the rows, cuBLAS's does not: qkv crosses over after 6 rows, lm_head after 10. */
+  /** gemv's time grows with the rows, the GEMM's does not: qkv crosses over after 6 rows, lm_head after 10. */
   private static double fake(Projection p, int rows, boolean gemv) {
     int crossover = p == QKV ? 6 : 10;
     return gemv ? 10.0 * rows : 10.0 * crossover + 5;
@@ -36,15 +37,30 @@ class MatmulChoiceTest {
     assertEquals(QKV, t.projection());
     assertEquals(1, t.rows());
     assertEquals(10.0, t.gemvMicros());
-    assertEquals(65.0, t.cublasMicros());
+    assertEquals(65.0, t.gemmMicros());
     assertTrue(t.gemv());
   }
 
   @Test
-  void beyondTheMeasuredRowsAndForUnknownShapesItIsCublas() {
+  void beyondTheMeasuredRowsAndForUnknownShapesItIsTheGemm() {
     MatmulChoice choice = MatmulChoice.measure(List.of(QKV), 16, (p, rows, gemv) -> gemv ? 1 : 2);
     assertTrue(choice.gemv(16, QKV.n(), QKV.k()));
     assertFalse(choice.gemv(17, QKV.n(), QKV.k()));
     assertFalse(choice.gemv(1, QKV.k(), QKV.n()));
+  }
+
+  @Test
+  void aFixedChoiceRunsGemvUpToItsRowsForEveryShapeAndHasNoTimings() {
+    MatmulChoice upTo4 = MatmulChoice.gemvUpTo(4);
+    for (Projection p : List.of(QKV, LM_HEAD)) {
+      assertTrue(upTo4.gemv(1, p.n(), p.k()));
+      assertTrue(upTo4.gemv(4, p.n(), p.k()));
+      assertFalse(upTo4.gemv(5, p.n(), p.k()));
+      assertFalse(MatmulChoice.gemvUpTo(0).gemv(1, p.n(), p.k()));
+      assertTrue(MatmulChoice.gemvUpTo(16).gemv(16, p.n(), p.k()));
+    }
+    assertTrue(upTo4.timings().isEmpty());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MatmulChoice.gemvUpTo(17));
+    assertTrue(e.getMessage().contains("0..16 rows, got 17"), e.getMessage());
   }
 }

@@ -1,0 +1,75 @@
+package dev.ptk.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import dev.ptk.backend.cpu.ScoreSequence;
+import dev.ptk.backend.cpu.Vectors;
+import dev.ptk.model.Checkpoint;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The model-level {@code score} cases through {@link CudaBackend} on the device (the sim device
+ * unless -Dptk.test.device=cuda): as the engine steps them, one token per forward, and with a
+ * batch limit below the prompt's length; each must give the reference logits of every token
+ * within the tolerance of bf16 activations ({@link Bf16Activations}). The matmul path is fixed
+ * per test, so that each runs on every device: ptk_gemm throughout, ptk_gemv at every decode
+ * shape, or a mix.
+ */
+@Tag("device")
+class CudaScoreVectorsTest {
+  /** A batch limit above every case's longest forward (the 32-token prompt). */
+  private static final int MAX_TOKENS = 64;
+
+  /** Prompt prefill, paths in lockstep (decode steps replayed from graphs, P shrinking), summary: all on ptk_gemm. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("dev.ptk.backend.cpu.ScoreSequence#cases")
+  void pathsInLockstep(String name, JsonObject c, String which) {
+    ScoreSequence seq = ScoreSequence.of(c, which);
+    try (CudaBackend backend = open(c, MAX_TOKENS, MatmulChoice.gemvUpTo(0))) {
+      check(name + " lockstep", seq, seq.pathsInLockstep(backend));
+      assertTrue(backend.graphLaunches() > 0, "the path steps are decode steps");
+    }
+  }
+
+  /** Every token is a decode step (prompt, path and summary graphs), on ptk_gemv. */
+  @Test
+  void oneTokenPerForwardOnGemv() {
+    JsonObject c = scoreCase("score_p3_unequal");
+    ScoreSequence seq = ScoreSequence.of(c, "logits_engine");
+    try (CudaBackend backend = open(c, MAX_TOKENS, MatmulChoice.gemvUpTo(StepShape.MAX_DECODE_TOKENS))) {
+      check("score_p3_unequal token by token", seq, seq.oneTokenPerForward(backend));
+      assertEquals(seq.size(), backend.graphLaunches());
+    }
+  }
+
+  /** At most 16 tokens per batch: the 32-token prompt is prefilled in two chunks, the second over the first's KV. */
+  @Test
+  void aPromptLongerThanOneBatchIsPrefilledInChunks() {
+    JsonObject c = scoreCase("score_p3_unequal");
+    ScoreSequence seq = ScoreSequence.of(c, "logits_training");
+    assertTrue(seq.promptLength() > StepShape.MAX_DECODE_TOKENS, "the prompt must need more than one chunk");
+    try (CudaBackend backend = open(c, StepShape.MAX_DECODE_TOKENS, MatmulChoice.gemvUpTo(4))) {
+      check("score_p3_unequal in chunks of 16", seq, seq.pathsInLockstep(backend));
+    }
+  }
+
+  private static void check(String what, ScoreSequence seq, float[][] logits) {
+    Bf16Activations.assertClose(what, seq.reference(), ScoreSequence.flat(logits));
+  }
+
+  private static CudaBackend open(JsonObject c, int maxTokens, MatmulChoice matmuls) {
+    Checkpoint checkpoint = ScoreSequence.checkpoint(c);
+    return new CudaBackend(ScoreSequence.config(c, checkpoint), checkpoint.weights(), ScoreSequence.PAGE,
+        ScoreSequence.PAGES, maxTokens, matmuls);
+  }
+
+  private static JsonObject scoreCase(String name) {
+    return Vectors.cases("score").stream().filter(c -> c.get("name").getAsString().equals(name)).findFirst()
+        .orElseThrow(() -> new AssertionError("no score case " + name));
+  }
+}
