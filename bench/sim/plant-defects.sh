@@ -33,12 +33,12 @@ if n != 1:
     sys.exit(f"pattern not found in {path}: {pattern}")
 open(path, 'w').write(t)
 PY
-  then mv "$file.orig" "$file"; echo "MISSING PATTERN: $name"; missed=1; continue; fi
+  then mv "$file.orig" "$file"; touch "$file"; echo "MISSING PATTERN: $name"; missed=1; continue; fi
   if ! cmake --build "$build" -j "$(nproc)" >/tmp/ptk-plant-build.log 2>&1; then
-    mv "$file.orig" "$file"; echo "BUILD FAILED: $name (see /tmp/ptk-plant-build.log)"; missed=1; continue
+    mv "$file.orig" "$file"; touch "$file"; echo "BUILD FAILED: $name (see /tmp/ptk-plant-build.log)"; missed=1; continue
   fi
   caught=$(cd "$build" && ctest -j "$(nproc)" -R '_sim_' 2>&1 | grep -E '\*\*\*Failed|\*\*\*Exception|Failed  ' | sed -E 's/.*Test +#[0-9]+: ([^ ]+).*\*\*\*(.*)/\1 (\2)/' | tr '\n' ';')
-  mv "$file.orig" "$file"
+  mv "$file.orig" "$file" && touch "$file"  # newer than the objects built with the defect
   if [ -n "$caught" ]; then
     echo "caught: $name: $caught"
   else

@@ -277,7 +277,8 @@ void release_barrier() {
   b.at_barrier = 0;
 }
 
-uint64_t shuffle_source(const WarpOp& op, int lane, bool* own) {
+// The lane whose value `lane` receives; *own when the source falls outside its width segment.
+int shuffle_source(const WarpOp& op, int lane, bool* own) {
   const int w = op.width;
   const int base = lane & ~(w - 1);
   int src = lane;
@@ -288,7 +289,7 @@ uint64_t shuffle_source(const WarpOp& op, int lane, bool* own) {
     case Shuffle::kDown: src = lane + op.params[lane]; *own = src >= base + w; break;
     case Shuffle::kXor: src = lane ^ op.params[lane]; *own = src >= base + w || src < base; break;
   }
-  return uint64_t(src);
+  return src;
 }
 
 void complete_warp_op(WarpOp& op, int warp) {
@@ -296,7 +297,7 @@ void complete_warp_op(WarpOp& op, int warp) {
   for (int l = 0; l < 32; ++l) {
     if (!(op.mask >> l & 1u)) continue;
     bool own = false;
-    const int src = int(shuffle_source(op, l, &own));
+    const int src = shuffle_source(op, l, &own);
     if (own) {
       op.results[l] = op.values[l];
     } else if (src >= 0 && src < 32 && (op.mask >> src & 1u)) {
@@ -398,8 +399,7 @@ extern "C" __attribute__((used)) void ptk_sim_fiber_main() {
 #endif
   current_coords = &f->coords;
   (*b.body)();
-  land_copies(f, ~uint64_t(0));  // copies still in flight complete; uncommitted ones too
-  for (auto& c : f->copies) std::memcpy(c.dst, c.data, 16);
+  for (const PendingCopy& c : f->copies) std::memcpy(c.dst, c.data, 16);  // in flight at exit: they complete
   f->copies.clear();
   f->wait = Wait::kDone;
   --b.live;
