@@ -12,6 +12,13 @@ extern "C" {
 
 namespace {
 cudaStream_t as_stream(void* s) { return static_cast<cudaStream_t>(s); }
+
+// What a ptk graph handle points to: the instantiated graph and the node count of its capture
+// (an executable graph cannot be asked).
+struct CapturedGraph {
+  cudaGraphExec_t exec;
+  int nodes;
+};
 }  // namespace
 
 ptk_status ptk_set_device(int device) { return ptk::cuda_status(cudaSetDevice(device), "cudaSetDevice"); }
@@ -104,21 +111,33 @@ ptk_status ptk_graph_end_capture(void* stream, void** graph) {
   cudaGraph_t g = nullptr;
   ptk_status s = ptk::cuda_status(cudaStreamEndCapture(as_stream(stream), &g), "cudaStreamEndCapture");
   if (s != PTK_OK) return s;
+  size_t nodes = 0;
+  s = ptk::cuda_status(cudaGraphGetNodes(g, nullptr, &nodes), "cudaGraphGetNodes");
   cudaGraphExec_t exec = nullptr;
-  s = ptk::cuda_status(cudaGraphInstantiate(&exec, g, 0), "cudaGraphInstantiate");
+  if (s == PTK_OK) s = ptk::cuda_status(cudaGraphInstantiate(&exec, g, 0), "cudaGraphInstantiate");
   cudaGraphDestroy(g);
-  *graph = exec;
+  if (s == PTK_OK) *graph = new CapturedGraph{exec, static_cast<int>(nodes)};
   return s;
 }
 
 ptk_status ptk_graph_launch(void* graph, void* stream) {
   PTK_REQUIRE_NOT_NULL(graph);
-  return ptk::cuda_status(cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph), as_stream(stream)), "cudaGraphLaunch");
+  return ptk::cuda_status(cudaGraphLaunch(static_cast<CapturedGraph*>(graph)->exec, as_stream(stream)), "cudaGraphLaunch");
 }
 
 ptk_status ptk_graph_destroy(void* graph) {
   if (graph == nullptr) return ptk::ok();
-  return ptk::cuda_status(cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph)), "cudaGraphExecDestroy");
+  auto* g = static_cast<CapturedGraph*>(graph);
+  const ptk_status s = ptk::cuda_status(cudaGraphExecDestroy(g->exec), "cudaGraphExecDestroy");
+  delete g;
+  return s;
+}
+
+ptk_status ptk_graph_node_count(const void* graph, int* nodes) {
+  PTK_REQUIRE_NOT_NULL(graph);
+  PTK_REQUIRE_NOT_NULL(nodes);
+  *nodes = static_cast<const CapturedGraph*>(graph)->nodes;
+  return ptk::ok();
 }
 
 ptk_status ptk_event_create(void** event) {
@@ -186,6 +205,10 @@ ptk_status ptk_graph_end_capture(void*, void** graph) {
 }
 ptk_status ptk_graph_launch(void*, void*) { return no_cuda("ptk_graph_launch"); }
 ptk_status ptk_graph_destroy(void* graph) { return graph ? no_cuda("ptk_graph_destroy") : ptk::ok(); }
+ptk_status ptk_graph_node_count(const void*, int* nodes) {
+  if (nodes) *nodes = 0;
+  return no_cuda("ptk_graph_node_count");
+}
 ptk_status ptk_event_create(void** event) {
   if (event) *event = nullptr;
   return no_cuda("ptk_event_create");

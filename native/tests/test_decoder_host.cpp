@@ -102,6 +102,8 @@ void runtime_arguments() {
     EXPECT_INVALID(ptk_mem_info(nullptr, nullptr), "free_bytes");
     EXPECT_INVALID(ptk_graph_end_capture(D, nullptr), "graph");
     EXPECT_INVALID(ptk_graph_launch(nullptr, nullptr), "graph");
+    int nodes = -1;
+    EXPECT_INVALID(ptk_graph_node_count(nullptr, &nodes), "graph");
     EXPECT_INVALID(ptk_event_create(nullptr), "event");
     EXPECT_INVALID(ptk_event_record(nullptr, nullptr), "event");
     float ms = -1.f;

@@ -237,6 +237,23 @@ void gemv_in_a_graph() {
   ptk_stream_destroy(stream);
 }
 
+// A graph reports the nodes its capture recorded: here two memsets.
+void graph_node_count() {
+  Device<float> d(64);
+  void* stream = nullptr;
+  CHECK_STATUS(ptk_stream_create(&stream), PTK_OK);
+  CHECK_STATUS(ptk_graph_begin_capture(stream), PTK_OK);
+  CHECK_STATUS(ptk_memset_zero(d.ptr, 64 * sizeof(float), stream), PTK_OK);
+  CHECK_STATUS(ptk_memset_zero(d.ptr, 32 * sizeof(float), stream), PTK_OK);
+  void* graph = nullptr;
+  CHECK_STATUS(ptk_graph_end_capture(stream, &graph), PTK_OK);
+  int nodes = -1;
+  CHECK_STATUS(ptk_graph_node_count(graph, &nodes), PTK_OK);
+  CHECK(nodes == 2);
+  ptk_graph_destroy(graph);
+  ptk_stream_destroy(stream);
+}
+
 }  // namespace
 
 int main() {
@@ -249,5 +266,6 @@ int main() {
   activation_and_bias();
   gemv();
   gemv_in_a_graph();
+  graph_node_count();
   return ptk_test_result("test_decoder_ops");
 }

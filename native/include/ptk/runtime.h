@@ -52,6 +52,9 @@ PTK_API ptk_status ptk_graph_end_capture(void* stream, void** graph);
 PTK_API ptk_status ptk_graph_launch(void* graph, void* stream);
 /* Destroys an instantiated graph (null is allowed). */
 PTK_API ptk_status ptk_graph_destroy(void* graph);
+/* The nodes (kernel launches, copies, library calls) the capture recorded: what one replay
+ * launches. */
+PTK_API ptk_status ptk_graph_node_count(const void* graph, int* nodes);
 
 /* Timing events: *event records a point of a stream's work; ptk_event_elapsed_ms waits for `end`
  * and writes the milliseconds between the two recorded points. */

@@ -83,6 +83,7 @@ typedef struct ptk_sim_stream* cudaStream_t;
 typedef struct ptk_sim_event* cudaEvent_t;
 typedef struct ptk_sim_graph* cudaGraph_t;
 typedef struct ptk_sim_graph_exec* cudaGraphExec_t;
+typedef struct ptk_sim_graph_node* cudaGraphNode_t;
 typedef void (*cudaHostFn_t)(void* user_data);
 
 // The fields libptk reads, with the real struct's names.
@@ -152,6 +153,7 @@ PTK_SIM_API cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t start, cudaE
 PTK_SIM_API cudaError_t cudaStreamBeginCapture(cudaStream_t stream, enum cudaStreamCaptureMode mode);
 PTK_SIM_API cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph);
 PTK_SIM_API cudaError_t cudaStreamIsCapturing(cudaStream_t stream, enum cudaStreamCaptureStatus* status);
+PTK_SIM_API cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t* nodes, size_t* numNodes);
 PTK_SIM_API cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph, unsigned long long flags);
 PTK_SIM_API cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream);
 PTK_SIM_API cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec);

@@ -4,6 +4,7 @@
 // the real runtime enforces are enforced here too: a launch's configuration and shared memory, the
 // calls forbidden during capture (which fail with the real error and invalidate the capture),
 // copies that must stay inside their allocations, and sticky errors after a kernel fault.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -726,6 +727,17 @@ cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus* 
   if (s == nullptr) return ret(cudaErrorInvalidResourceHandle);
   *status = !s->capturing ? cudaStreamCaptureStatusNone
                           : (s->invalidated ? cudaStreamCaptureStatusInvalidated : cudaStreamCaptureStatusActive);
+  return cudaSuccess;
+}
+
+// Nodes are the recorded operations, in order; a node handle is its index + 1 (never dereferenced).
+cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t* nodes, size_t* numNodes) {
+  PTK_SIM_LOCK;
+  auto* g = reinterpret_cast<Graph*>(graph);
+  if (!numNodes || !g_graphs.count(g)) return ret(cudaErrorInvalidValue);
+  if (nodes)
+    for (size_t i = 0; i < std::min(*numNodes, g->ops.size()); ++i) nodes[i] = reinterpret_cast<cudaGraphNode_t>(i + 1);
+  *numNodes = g->ops.size();
   return cudaSuccess;
 }
 

@@ -66,8 +66,9 @@ final class BenchDecodeCommand implements Command {
             ms[i] = (System.nanoTime() - t0) / 1e6;
           }
           Arrays.sort(ms);
-          results.add(String.format("{\"paths\": %d, \"context\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f}",
-              p, c, ms[steps / 2], ms[0]));
+          String nodes = backend instanceof CudaBackend cuda ? ", \"graph_nodes\": " + cuda.lastGraphNodes() : "";
+          results.add(String.format("{\"paths\": %d, \"context\": %d, \"median_ms\": %.4f, \"min_ms\": %.4f%s}",
+              p, c, ms[steps / 2], ms[0], nodes));
           err.println("bench-decode: P=" + p + " context=" + c + ": " + String.format("%.3f", ms[steps / 2]) + " ms");
         }
       }

@@ -8,23 +8,20 @@ import dev.ptk.backend.BatchCheck;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.SamplingParams;
 import dev.ptk.backend.SamplingRequest;
-import dev.ptk.model.LayerWeights;
 import dev.ptk.model.ModelConfig;
-import dev.ptk.model.Tensor;
 import dev.ptk.model.Weights;
 import dev.ptk.nativelib.CudaEnvironment;
 import dev.ptk.nativelib.DeviceInfo;
 import dev.ptk.nativelib.Native;
 import dev.ptk.nativelib.global.ptk;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.ShortPointer;
 import org.bytedeco.javacpp.SizeTPointer;
 
 /**
@@ -33,7 +30,7 @@ import org.bytedeco.javacpp.SizeTPointer;
  * projection (with bias), thought embedding + RoPE + KV append, paged attention, output
  * projection, add + RMSNorm, gate/up projection, SiLU gate, down projection. Projections of more
  * than 16 rows run on ptk_gemm (cuBLAS on a GPU); at 1..16 rows, ptk_gemv or ptk_gemm, whichever
- * was faster on this device at start-up ({@link #matmulChoice()}). A batch of more than
+ * was faster on this device at start-up ({@link #matmulChoice()}, timed by {@link MatmulTuner}). A batch of more than
  * {@code maxTokens} tokens runs in chunks. The device may be the sim device: the C ABI is the
  * same, and nothing here depends on which it is.
  *
@@ -41,6 +38,11 @@ import org.bytedeco.javacpp.SizeTPointer;
  * replayed: each step only re-plans (the plans write their device buffers in place) and uploads
  * its token ids. {@link #sample} then draws on the device and copies back one int per row, no
  * logits. Not thread-safe: one forward at a time.
+ *
+ * <p>The parts, each in its own class: {@link DeviceWeights} (the weights on the device),
+ * {@link Activations} (the step's buffers, one table that also sizes the KV pool),
+ * {@link DeviceMatmul} and {@link MatmulTuner} (the projections and their choice); this class is
+ * the step itself.
  */
 public final class CudaBackend implements Backend {
   public static final int DEFAULT_MAX_TOKENS = 4096;
@@ -48,9 +50,8 @@ public final class CudaBackend implements Backend {
   private static final int MAX_SEQUENCES = 64;
   /** Logit rows computed per lm_head pass (bounded so the logits buffer stays small). */
   private static final long LOGITS_BYTES = 256L << 20;
-  /** Device time a matmul timing aims to fill, and the most calls it makes (beside the warm-up). */
-  private static final double TIMING_BUDGET_MS = 2.0;
-  private static final int TIMED_CALLS = 20;
+  /** Device bytes of the four attention plans' partial states at their default work-item limit. */
+  private static final long PLAN_BYTES = 4L * 1024 * 64 * 4;
 
   private final ModelConfig config;
   private final int pageSize;
@@ -59,25 +60,24 @@ public final class CudaBackend implements Backend {
   private final int maxLogitRows;
   private final String name;
   private final DeviceMemory memory = new DeviceMemory();
-  private final List<Layer> layers = new ArrayList<>();
   private final Map<GraphKey, Pointer> graphs = new HashMap<>();
   private long graphLaunches;
+  private int lastGraphNodes;
   private Pointer stream;
+  private DeviceWeights weights;
+  private Activations a;
+  private final List<Pointer> kCache = new ArrayList<>(), vCache = new ArrayList<>();
   private DeviceGemm gemm;
+  private DeviceMatmul matmul;
   private MatmulChoice matmuls;
   private ptk.ptk_rope_plan rope;
   private final ptk.ptk_attention_plan[] plans = new ptk.ptk_attention_plan[4];
-  private Pointer embedding, finalNorm, lmHead;
-  private Pointer x, h, qkv, q, attn, lse, delta, wide, hLogit, logits, deviceMeta, sampleKeys, tokens;
   private IntPointer pinnedMeta, pinnedSample;
   private FloatPointer pinnedLogits;
   private int pinnedMetaInts;
 
   /** A captured step: its shape and the attention kernel variant its plan chose. */
   private record GraphKey(StepShape shape, int variant) {}
-
-  private record Layer(Pointer inputNorm, Pointer qkv, Pointer qkvBias, Pointer thought, Pointer o, Pointer postNorm,
-      Pointer gateUp, Pointer down, Pointer k, Pointer v) {}
 
   /**
    * Opens device 0 and times ptk_gemv against ptk_gemm at the decode shapes. {@code numPages} 0
@@ -97,10 +97,9 @@ public final class CudaBackend implements Backend {
     CudaEnvironment env = CudaEnvironment.query();
     if (!env.builtWithCuda()) throw new IllegalStateException("libptk was built without CUDA kernels");
     if (!env.hasDevice()) throw new IllegalStateException("no CUDA device (driver " + CudaEnvironment.versionString(env.driverVersion()) + ")");
-    if (weights.layers().size() != config.numLayers()) {
-      throw new IllegalArgumentException("weights: " + weights.layers().size() + " layers, config says " + config.numLayers());
+    if (maxTokens < StepShape.MAX_DECODE_TOKENS) {
+      throw new IllegalArgumentException("maxTokens must be >= " + StepShape.MAX_DECODE_TOKENS + ", got " + maxTokens);
     }
-    if (maxTokens < StepShape.MAX_DECODE_TOKENS) throw new IllegalArgumentException("maxTokens must be >= 16, got " + maxTokens);
     DeviceInfo device = env.devices().get(0);
     this.config = config;
     this.pageSize = pageSize;
@@ -109,100 +108,34 @@ public final class CudaBackend implements Backend {
     this.name = "cuda:0 " + device.name();
     try {
       check(ptk.ptk_set_device(0));
-      this.numPages = KvPoolSizing.pages(device.freeMemoryBytes(), weightBytes(weights), activationBytes(),
+      long planBytes = PLAN_BYTES * config.numKvHeads() * (config.headDim() + 1);
+      long activationBytes = Activations.bytes(config, maxTokens, maxLogitRows) + planBytes + DeviceGemm.WORKSPACE_BYTES;
+      this.numPages = KvPoolSizing.pages(device.freeMemoryBytes(), DeviceWeights.bytes(weights), activationBytes,
           KvPoolSizing.DEFAULT_RESERVE_BYTES, KvPoolSizing.bytesPerPage(config, pageSize), numPages);
       stream = new Pointer();
       check(ptk.ptk_stream_create(stream));
-      upload(weights);
-      allocateActivations();
+      this.weights = DeviceWeights.upload(config, weights, memory, stream);
+      long kvBytes = (long) this.numPages * pageSize * config.numKvHeads() * config.headDim() * 2;
+      for (int l = 0; l < config.numLayers(); l++) {
+        kCache.add(memory.allocate(kvBytes));
+        vCache.add(memory.allocate(kvBytes));
+      }
+      a = Activations.allocate(config, maxTokens, maxLogitRows, memory);
+      allocatePinned();
       createPlans();
       gemm = new DeviceGemm(stream, memory.allocate(DeviceGemm.WORKSPACE_BYTES));
-      this.matmuls = matmuls != null ? matmuls : timeMatmuls();
+      matmul = new DeviceMatmul(stream, gemm, a.wide);
+      this.matmuls = matmuls != null ? matmuls : new MatmulTuner(stream, matmul).tune(sites(), StepShape.MAX_DECODE_TOKENS);
     } catch (RuntimeException | Error e) {
       close();
       throw e;
     }
   }
 
-  private long weightBytes(Weights w) {
-    long sum = DeviceMemory.bf16Bytes(w.embedTokens()) + DeviceMemory.bf16Bytes(w.norm());
-    if (w.lmHead() != w.embedTokens()) sum += DeviceMemory.bf16Bytes(w.lmHead());
-    for (LayerWeights l : w.layers()) {
-      for (Tensor t : new Tensor[] {l.inputNorm(), l.qWeight(), l.qBias(), l.kWeight(), l.kBias(), l.vWeight(), l.vBias(),
-          l.oWeight(), l.postNorm(), l.gateWeight(), l.upWeight(), l.downWeight(), l.segEmbeddings()}) {
-        if (t != null) sum += DeviceMemory.bf16Bytes(t);
-      }
-    }
-    return sum;
-  }
-
-  /** Activation buffers for maxTokens tokens and the logits, as allocated below, plus the plans' partial states. */
-  private long activationBytes() {
-    ModelConfig c = config;
-    long perToken = 4L * c.hiddenSize() + 2L * Math.max(c.hiddenSize(), c.intermediateSize()) + 2L * c.qkvWidth()
-        + 2L * c.numHeads() * c.headDim() * 2 + 4L * c.numHeads() + 4L * c.hiddenSize() + 4L * wideWidth() + 8;
-    long partialStates = 4L * 1024 * 64 * c.numKvHeads() * (c.headDim() + 1) * 4;
-    long perLogitRow = 4L * c.vocabSize() + 2L * c.hiddenSize() + 12;  // logits, normed row, path + step + token
-    return perToken * maxTokens + maxLogitRows * perLogitRow + partialStates + DeviceGemm.WORKSPACE_BYTES;
-  }
-
-  private int wideWidth() {
-    return Math.max(2 * config.intermediateSize(), config.qkvWidth());
-  }
-
-  private void upload(Weights w) {
-    int h = config.hiddenSize();
-    embedding = memory.upload(stream, require(w.embedTokens(), config.vocabSize(), h));
-    finalNorm = memory.upload(stream, require(w.norm(), h));
-    lmHead = w.lmHead() == w.embedTokens() ? embedding : memory.upload(stream, require(w.lmHead(), config.vocabSize(), h));
-    long kvBytes = (long) numPages * pageSize * config.numKvHeads() * config.headDim() * 2;
-    int hd = config.headDim(), qd = config.numHeads() * hd, kd = config.numKvHeads() * hd, inter = config.intermediateSize();
-    for (LayerWeights l : w.layers()) {
-      Tensor seg = l.segEmbeddings();
-      if (seg != null && (seg.shape().length != 2 || seg.dim(0) < config.maxSegments() || seg.dim(1) != hd)) {
-        throw new IllegalArgumentException(seg + ": expected [" + config.maxSegments() + ", " + hd + "]");
-      }
-      layers.add(new Layer(
-          memory.upload(stream, require(l.inputNorm(), h)),
-          memory.upload(stream, require(l.qWeight(), qd, h), require(l.kWeight(), kd, h), require(l.vWeight(), kd, h)),
-          memory.upload(stream, require(l.qBias(), qd), require(l.kBias(), kd), require(l.vBias(), kd)),
-          seg == null ? null : memory.upload(stream, seg),
-          memory.upload(stream, require(l.oWeight(), h, qd)),
-          memory.upload(stream, require(l.postNorm(), h)),
-          memory.upload(stream, require(l.gateWeight(), inter, h), require(l.upWeight(), inter, h)),
-          memory.upload(stream, require(l.downWeight(), h, inter)),
-          memory.allocate(kvBytes),
-          memory.allocate(kvBytes)));
-    }
-  }
-
-  private static Tensor require(Tensor t, long... shape) {
-    if (t == null) throw new IllegalArgumentException("a tensor of shape " + java.util.Arrays.toString(shape) + " is missing");
-    if (!java.util.Arrays.equals(t.shape(), shape)) {
-      throw new IllegalArgumentException(t + ": expected " + java.util.Arrays.toString(shape));
-    }
-    return t;
-  }
-
-  private void allocateActivations() {
-    ModelConfig c = config;
-    long t = maxTokens;
-    x = memory.allocate(4 * t * c.hiddenSize());
-    h = memory.allocate(2 * t * Math.max(c.hiddenSize(), c.intermediateSize()));
-    qkv = memory.allocate(2 * t * c.qkvWidth());
-    q = memory.allocate(2 * t * c.numHeads() * c.headDim());
-    attn = memory.allocate(2 * t * c.numHeads() * c.headDim());
-    lse = memory.allocate(4 * t * c.numHeads());
-    delta = memory.allocate(4 * t * c.hiddenSize());
-    wide = memory.allocate(4 * t * wideWidth());
-    hLogit = memory.allocate(2L * maxLogitRows * c.hiddenSize());
-    logits = memory.allocate(4L * maxLogitRows * c.vocabSize());
-    deviceMeta = memory.allocate(4 * 2 * t);
-    sampleKeys = memory.allocate(4L * 2 * maxLogitRows);
-    tokens = memory.allocate(4L * maxLogitRows);
+  private void allocatePinned() {
     Pointer p = new Pointer();
-    check(ptk.ptk_malloc_host(p, 4L * maxLogitRows * c.vocabSize()));
-    pinnedLogits = new FloatPointer(p).capacity((long) maxLogitRows * c.vocabSize());
+    check(ptk.ptk_malloc_host(p, 4L * maxLogitRows * config.vocabSize()));
+    pinnedLogits = new FloatPointer(p).capacity((long) maxLogitRows * config.vocabSize());
     p = new Pointer();
     check(ptk.ptk_malloc_host(p, 4L * 2 * maxLogitRows));
     pinnedSample = new IntPointer(p).capacity(2L * maxLogitRows);
@@ -309,8 +242,10 @@ public final class CudaBackend implements Backend {
     }
     int rows = batch.logitRows().length;
     if (shape.decode()) {
-      check(ptk.ptk_graph_launch(graph(shape, plan, meta), stream));
+      Pointer g = graph(shape, plan, meta);
+      check(ptk.ptk_graph_launch(g, stream));
       graphLaunches++;
+      lastGraphNodes = nodes(g);
       if (rows > 0) rowsReady.ready(0, rows);
     } else {
       layers(n, plan);
@@ -358,121 +293,56 @@ public final class CudaBackend implements Backend {
     ModelConfig c = config;
     int hidden = c.hiddenSize(), inter = c.intermediateSize(), qd = c.numHeads() * c.headDim();
     float eps = (float) c.rmsNormEps();
-    FloatPointer xf = new FloatPointer(x), deltaf = new FloatPointer(delta), widef = new FloatPointer(wide);
-    check(ptk.ptk_embedding(embedding, c.vocabSize(), hidden, new IntPointer(deviceMeta), n, xf, stream));
-    for (int l = 0; l < layers.size(); l++) {
-      Layer w = layers.get(l);
-      check(ptk.ptk_add_rmsnorm(xf, l == 0 ? null : deltaf, w.inputNorm, eps, h, n, hidden, stream));
-      matmul(h, w.qkv, w.qkvBias, qkv, true, n, c.qkvWidth(), hidden);
-      check(ptk.ptk_rope_append(rope, qkv, w.thought, q, w.k, w.v, stream));
-      check(ptk.ptk_attention_run(plan, q, w.k, w.v, 0f, attn, ptk.PTK_DTYPE_BF16, new FloatPointer(lse), stream));
-      matmul(attn, w.o, null, delta, false, n, hidden, qd);
-      check(ptk.ptk_add_rmsnorm(xf, deltaf, w.postNorm, eps, h, n, hidden, stream));
-      matmul(h, w.gateUp, null, wide, false, n, 2 * inter, hidden);
-      check(ptk.ptk_silu_mul(widef, h, n, inter, stream));
-      matmul(h, w.down, null, delta, false, n, hidden, inter);
+    FloatPointer x = new FloatPointer(a.x), delta = new FloatPointer(a.delta), wide = new FloatPointer(a.wide);
+    check(ptk.ptk_embedding(weights.embedding, c.vocabSize(), hidden, new IntPointer(a.meta), n, x, stream));
+    for (int l = 0; l < weights.layers.size(); l++) {
+      DeviceWeights.Layer w = weights.layers.get(l);
+      check(ptk.ptk_add_rmsnorm(x, l == 0 ? null : delta, w.inputNorm(), eps, a.h, n, hidden, stream));
+      matmul(a.h, w.qkv(), w.qkvBias(), a.qkv, true, n, c.qkvWidth(), hidden);
+      check(ptk.ptk_rope_append(rope, a.qkv, w.thought(), a.q, kCache.get(l), vCache.get(l), stream));
+      check(ptk.ptk_attention_run(plan, a.q, kCache.get(l), vCache.get(l), 0f, a.attn, ptk.PTK_DTYPE_BF16,
+          new FloatPointer(a.lse), stream));
+      matmul(a.attn, w.o(), null, a.delta, false, n, hidden, qd);
+      check(ptk.ptk_add_rmsnorm(x, delta, w.postNorm(), eps, a.h, n, hidden, stream));
+      matmul(a.h, w.gateUp(), null, a.wide, false, n, 2 * inter, hidden);
+      check(ptk.ptk_silu_mul(wide, a.h, n, inter, stream));
+      matmul(a.h, w.down(), null, a.delta, false, n, hidden, inter);
     }
     // The last residual add; the normalized rows it also writes are recomputed by head() for the logit rows only.
-    check(ptk.ptk_add_rmsnorm(xf, deltaf, finalNorm, eps, h, n, hidden, stream));
+    check(ptk.ptk_add_rmsnorm(x, delta, weights.finalNorm, eps, a.h, n, hidden, stream));
   }
 
   /** Final norm and lm_head for {@code count} rows whose ids start at int {@code rowIdsAt} of the device metadata. */
   private void head(int rowIdsAt, int count) {
     int hidden = config.hiddenSize();
-    check(ptk.ptk_rmsnorm_rows(new FloatPointer(x), new IntPointer(deviceMeta).position(rowIdsAt), finalNorm,
-        (float) config.rmsNormEps(), hLogit, count, hidden, stream));
-    matmul(hLogit, lmHead, null, logits, false, count, config.vocabSize(), hidden);
+    check(ptk.ptk_rmsnorm_rows(new FloatPointer(a.x), new IntPointer(a.meta).position(rowIdsAt), weights.finalNorm,
+        (float) config.rmsNormEps(), a.hLogit, count, hidden, stream));
+    matmul(a.hLogit, weights.lmHead, null, a.logits, false, count, config.vocabSize(), hidden);
   }
 
   /** y = x w^T (+ bias), by the implementation chosen for its shape. */
   private void matmul(Pointer in, Pointer w, Pointer bias, Pointer out, boolean outBf16, int m, int n, int k) {
-    matmul(matmuls.gemv(m, n, k), in, w, bias, out, outBf16, m, n, k);
+    matmul.run(matmuls.gemv(m, n, k), in, w, bias, out, outBf16, m, n, k);
   }
 
-  /** y = x w^T (+ bias) through ptk_gemv (at most 16 rows), or ptk_gemm in f32 then bias and bf16 rounding. */
-  private void matmul(boolean gemv, Pointer in, Pointer w, Pointer bias, Pointer out, boolean outBf16, int m, int n, int k) {
-    if (gemv) {
-      check(ptk.ptk_gemv(in, w, bias, out, outBf16 ? ptk.PTK_DTYPE_BF16 : ptk.PTK_DTYPE_F32, m, n, k, stream));
-    } else if (outBf16) {
-      gemm.matmul(in, w, wide, m, n, k);
-      check(ptk.ptk_bias_to_bf16(new FloatPointer(wide), bias, out, m, n, stream));
-    } else {
-      gemm.matmul(in, w, out, m, n, k);
-    }
-  }
-
-  /** The model's projections, as {@link #layers} and {@link #head} run them. */
-  private List<MatmulChoice.Projection> projections() {
+  /** The model's projections as {@link #layers} and {@link #head} run them, for the tuner. */
+  private List<MatmulTuner.Site> sites() {
     ModelConfig c = config;
     int hidden = c.hiddenSize();
-    return List.of(new MatmulChoice.Projection("qkv", c.qkvWidth(), hidden),
-        new MatmulChoice.Projection("o", hidden, c.numHeads() * c.headDim()),
-        new MatmulChoice.Projection("gate_up", 2 * c.intermediateSize(), hidden),
-        new MatmulChoice.Projection("down", hidden, c.intermediateSize()),
-        new MatmulChoice.Projection("lm_head", c.vocabSize(), hidden));
-  }
-
-  /** Each projection at 1..16 rows through both implementations, on random inputs, timed with one pair of events. */
-  private MatmulChoice timeMatmuls() {
-    fillRandomBf16(h, (long) StepShape.MAX_DECODE_TOKENS * Math.max(config.hiddenSize(), config.intermediateSize()));
-    fillRandomBf16(attn, (long) StepShape.MAX_DECODE_TOKENS * config.numHeads() * config.headDim());
-    fillRandomBf16(hLogit, (long) StepShape.MAX_DECODE_TOKENS * config.hiddenSize());
-    Pointer start = new Pointer(), end = new Pointer();
-    try {
-      check(ptk.ptk_event_create(start));
-      check(ptk.ptk_event_create(end));
-      return MatmulChoice.measure(projections(), StepShape.MAX_DECODE_TOKENS, (p, m, gemv) -> micros(p, m, gemv, start, end));
-    } finally {
-      ptk.ptk_event_destroy(start);
-      ptk.ptk_event_destroy(end);
-    }
-  }
-
-  /**
-   * One call of a projection at {@code m} rows, on layer 0's weights and the buffers layers() uses:
-   * after one untimed warm-up call (first-launch costs: module loading, cuBLAS's heuristics), one
-   * timed call says how many more fit in {@link #TIMING_BUDGET_MS}, at most {@link #TIMED_CALLS},
-   * which are then timed together. On a GPU that is every call; on a device a thousand times slower
-   * (the sim) none, so that start-up stays short there too.
-   */
-  private double micros(MatmulChoice.Projection p, int m, boolean gemv, Pointer start, Pointer end) {
-    Layer l = layers.get(0);
-    Runnable call = switch (p.name()) {
-      case "qkv" -> () -> matmul(gemv, h, l.qkv, l.qkvBias, qkv, true, m, p.n(), p.k());
-      case "o" -> () -> matmul(gemv, attn, l.o, null, delta, false, m, p.n(), p.k());
-      case "gate_up" -> () -> matmul(gemv, h, l.gateUp, null, wide, false, m, p.n(), p.k());
-      case "down" -> () -> matmul(gemv, h, l.down, null, delta, false, m, p.n(), p.k());
-      case "lm_head" -> () -> matmul(gemv, hLogit, lmHead, null, logits, false, m, p.n(), p.k());
-      default -> throw new IllegalArgumentException("no projection " + p.name());
-    };
-    call.run();
-    double probeMs = elapsedMs(call, 1, start, end);
-    int calls = (int) Math.min(TIMED_CALLS, TIMING_BUDGET_MS / probeMs);
-    if (calls <= 1) return probeMs * 1000.0;
-    return elapsedMs(call, calls, start, end) * 1000.0 / calls;
-  }
-
-  /** Milliseconds of device time that {@code calls} back-to-back calls take. */
-  private double elapsedMs(Runnable call, int calls, Pointer start, Pointer end) {
-    check(ptk.ptk_event_record(start, stream));
-    for (int i = 0; i < calls; i++) call.run();
-    check(ptk.ptk_event_record(end, stream));
-    float[] ms = new float[1];
-    check(ptk.ptk_event_elapsed_ms(start, end, ms));
-    return ms[0];
-  }
-
-  /** Normal bf16 values into the first {@code count} elements of a buffer: timings on zeros flatter tensor cores. */
-  private void fillRandomBf16(Pointer buffer, long count) {
-    SplittableRandom random = new SplittableRandom(count);
-    short[] values = new short[Math.toIntExact(count)];
-    for (int i = 0; i < values.length; i++) {
-      values[i] = (short) (Float.floatToRawIntBits((float) random.nextGaussian()) >>> 16);  // truncated to bf16
-    }
-    try (ShortPointer host = new ShortPointer(values)) {
-      check(ptk.ptk_copy_to_device(buffer, host, 2 * count, stream));
-      check(ptk.ptk_stream_synchronize(stream));
-    }
+    List<DeviceWeights.Layer> l = weights.layers;
+    List<Pointer> none = Collections.nCopies(l.size(), null);
+    return List.of(
+        new MatmulTuner.Site(new MatmulChoice.Projection("qkv", c.qkvWidth(), hidden),
+            l.stream().map(DeviceWeights.Layer::qkv).toList(), l.stream().map(DeviceWeights.Layer::qkvBias).toList(), a.h,
+            a.qkv, true),
+        new MatmulTuner.Site(new MatmulChoice.Projection("o", hidden, c.numHeads() * c.headDim()),
+            l.stream().map(DeviceWeights.Layer::o).toList(), none, a.attn, a.delta, false),
+        new MatmulTuner.Site(new MatmulChoice.Projection("gate_up", 2 * c.intermediateSize(), hidden),
+            l.stream().map(DeviceWeights.Layer::gateUp).toList(), none, a.h, a.wide, false),
+        new MatmulTuner.Site(new MatmulChoice.Projection("down", hidden, c.intermediateSize()),
+            l.stream().map(DeviceWeights.Layer::down).toList(), none, a.h, a.delta, false),
+        new MatmulTuner.Site(new MatmulChoice.Projection("lm_head", c.vocabSize(), hidden), List.of(weights.lmHead),
+            Collections.singletonList(null), a.hLogit, a.logits, false));
   }
 
   /** The device's free memory now (what a run of requests must not shrink). */
@@ -493,6 +363,17 @@ public final class CudaBackend implements Backend {
     return graphs.size();
   }
 
+  /** The nodes (kernel launches, copies, cuBLAS kernels) of the last decode step's graph: what one step launches. */
+  public int lastGraphNodes() {
+    return lastGraphNodes;
+  }
+
+  private static int nodes(Pointer graph) {
+    int[] n = new int[1];
+    check(ptk.ptk_graph_node_count(graph, n));
+    return n[0];
+  }
+
   /** Decode steps run by replaying a captured graph, the first step of each shape included. */
   public long graphLaunches() {
     return graphLaunches;
@@ -511,7 +392,7 @@ public final class CudaBackend implements Backend {
       pinnedMetaInts = ints;
     }
     pinnedMeta.position(0).put(data, 0, data.length);
-    check(ptk.ptk_copy_to_device(deviceMeta, pinnedMeta, 4L * meta.deviceInts(), stream));
+    check(ptk.ptk_copy_to_device(a.meta, pinnedMeta, 4L * meta.deviceInts(), stream));
   }
 
   /** A host pointer to int {@code offset} of the pinned metadata. */
@@ -521,7 +402,7 @@ public final class CudaBackend implements Backend {
 
   private void copyLogits(float[][] out, int first, int count) {
     int v = config.vocabSize();
-    check(ptk.ptk_copy_to_host(pinnedLogits, logits, 4L * count * v, stream));
+    check(ptk.ptk_copy_to_host(pinnedLogits, a.logits, 4L * count * v, stream));
     check(ptk.ptk_stream_synchronize(stream));
     for (int r = 0; r < count; r++) {
       out[first + r] = new float[v];
@@ -540,10 +421,10 @@ public final class CudaBackend implements Backend {
   private void drawTokens(ptk.ptk_sampling_params params, SamplingRequest request, int[] out, int first, int count) {
     pinnedSample.position(count).put(request.steps(), first, count);
     pinnedSample.position(0).put(request.pathIds(), first, count);  // [path ids | steps], from position 0
-    check(ptk.ptk_copy_to_device(sampleKeys, pinnedSample, 8L * count, stream));
-    check(ptk.ptk_sample(new FloatPointer(logits), count, config.vocabSize(), params, new IntPointer(sampleKeys),
-        new IntPointer(sampleKeys).position(count), new IntPointer(tokens), stream));
-    check(ptk.ptk_copy_to_host(pinnedSample, tokens, 4L * count, stream));
+    check(ptk.ptk_copy_to_device(a.sampleKeys, pinnedSample, 8L * count, stream));
+    check(ptk.ptk_sample(new FloatPointer(a.logits), count, config.vocabSize(), params, new IntPointer(a.sampleKeys),
+        new IntPointer(a.sampleKeys).position(count), new IntPointer(a.tokens), stream));
+    check(ptk.ptk_copy_to_host(pinnedSample, a.tokens, 4L * count, stream));
     check(ptk.ptk_stream_synchronize(stream));
     pinnedSample.get(out, first, count);
   }

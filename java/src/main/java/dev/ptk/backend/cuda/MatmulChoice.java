@@ -55,8 +55,8 @@ public final class MatmulChoice {
    * ptk_gemm); no timings.
    */
   public static MatmulChoice gemvUpTo(int rows) {
-    if (rows < 0 || rows > StepShape.MAX_DECODE_TOKENS) {
-      throw new IllegalArgumentException("ptk_gemv takes 0.." + StepShape.MAX_DECODE_TOKENS + " rows, got " + rows);
+    if (rows < 0 || rows > DeviceMatmul.MAX_GEMV_ROWS) {
+      throw new IllegalArgumentException("ptk_gemv takes 0.." + DeviceMatmul.MAX_GEMV_ROWS + " rows, got " + rows);
     }
     return new MatmulChoice(List.of(), 0, rows);
   }

@@ -23,7 +23,7 @@ public record StepShape(Kind kind, int tokens, int logitRows, boolean decode) {
   public enum Kind { PREFILL, SUMMARY }
 
   /** The most tokens of a decode step: ptk_gemv's row limit (P <= 16 paths). */
-  public static final int MAX_DECODE_TOKENS = 16;
+  public static final int MAX_DECODE_TOKENS = DeviceMatmul.MAX_GEMV_ROWS;
 
   /** Classifies a validated batch; throws naming the groups when no plan kind covers it. */
   public static StepShape of(ForwardBatch batch) {

@@ -1,0 +1,72 @@
+package dev.ptk.backend.cuda;
+
+import dev.ptk.model.ModelConfig;
+import org.bytedeco.javacpp.Pointer;
+
+/**
+ * The step's device buffers, sized for {@code maxTokens} tokens and {@code maxLogitRows} logit rows.
+ * One table, the constructor, both counts the bytes (to size the KV pool before anything is
+ * allocated) and allocates them, so the two cannot disagree.
+ */
+final class Activations {
+  /** Residual stream [tokens, hidden] f32. */
+  final Pointer x;
+  /** Matmul input [tokens, max(hidden, intermediate)] bf16: normed rows, then the gated MLP rows. */
+  final Pointer h;
+  /** q|k|v after projection and bias [tokens, qkv width] bf16. */
+  final Pointer qkv;
+  /** Rotated queries [tokens, heads, head dim] bf16. */
+  final Pointer q;
+  /** Attention output [tokens, heads, head dim] bf16, and its log-sum-exp [tokens, heads] f32. */
+  final Pointer attn, lse;
+  /** Output of the o and down projections [tokens, hidden] f32, added to the residual by the next norm. */
+  final Pointer delta;
+  /** gate|up [tokens, 2 intermediate] f32; also the f32 scratch of a cuBLAS projection with bias. */
+  final Pointer wide;
+  /** Normed logit rows [logit rows, hidden] bf16 and their logits [logit rows, vocab] f32. */
+  final Pointer hLogit, logits;
+  /** The step's device metadata (token ids, then logit row ids): 2 ints per token. */
+  final Pointer meta;
+  /** Sampling keys [path ids | steps] and drawn tokens, per logit row. */
+  final Pointer sampleKeys, tokens;
+
+  private final DeviceMemory memory;
+  private long bytes;
+
+  private Activations(ModelConfig c, int maxTokens, int maxLogitRows, DeviceMemory memory) {
+    this.memory = memory;
+    long t = maxTokens, r = maxLogitRows, heads = (long) c.numHeads() * c.headDim();
+    x = take(4 * t * c.hiddenSize());
+    h = take(2 * t * Math.max(c.hiddenSize(), c.intermediateSize()));
+    qkv = take(2 * t * c.qkvWidth());
+    q = take(2 * t * heads);
+    attn = take(2 * t * heads);
+    lse = take(4 * t * c.numHeads());
+    delta = take(4 * t * c.hiddenSize());
+    wide = take(4 * t * wideWidth(c));
+    hLogit = take(2 * r * c.hiddenSize());
+    logits = take(4 * r * c.vocabSize());
+    meta = take(4 * 2 * t);
+    sampleKeys = take(4 * 2 * r);
+    tokens = take(4 * r);
+  }
+
+  /** The device bytes {@link #allocate} takes. */
+  static long bytes(ModelConfig c, int maxTokens, int maxLogitRows) {
+    return new Activations(c, maxTokens, maxLogitRows, null).bytes;
+  }
+
+  static Activations allocate(ModelConfig c, int maxTokens, int maxLogitRows, DeviceMemory memory) {
+    return new Activations(c, maxTokens, maxLogitRows, memory);
+  }
+
+  /** Columns of {@link #wide}: gate|up, or the widest projection that goes through cuBLAS with a bias (qkv). */
+  static int wideWidth(ModelConfig c) {
+    return Math.max(2 * c.intermediateSize(), c.qkvWidth());
+  }
+
+  private Pointer take(long size) {
+    bytes += size;
+    return memory == null ? null : memory.allocate(size);
+  }
+}

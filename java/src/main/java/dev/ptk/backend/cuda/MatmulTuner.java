@@ -1,0 +1,121 @@
+package dev.ptk.backend.cuda;
+
+import static dev.ptk.nativelib.Native.check;
+
+import dev.ptk.nativelib.global.ptk;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.ShortPointer;
+
+/**
+ * Times each decode-shape projection through ptk_gemv and ptk_gemm as a decode step runs it: from
+ * a captured graph, on weights that are not in L2. Calls rotate through every layer's copy of the
+ * projection (28 layers of qkv are 176 MB on the 1.5B model, beyond a 50 MB L2), so no call finds
+ * the previous one's weights cached; timing one layer's weights back to back would time them
+ * L2-hot and favour whichever implementation benefits more from the cache.
+ */
+final class MatmulTuner {
+  /** Device time a timing aims to fill, and the most calls it captures. */
+  private static final double BUDGET_MS = 2.0;
+  private static final int MAX_CALLS = 28;
+
+  /**
+   * One projection as the step calls it: its weights in every layer (null biases allowed), its
+   * input and output buffers.
+   */
+  record Site(MatmulChoice.Projection projection, List<Pointer> weights, List<Pointer> biases, Pointer in, Pointer out,
+      boolean outBf16) {}
+
+  private final Pointer stream;
+  private final DeviceMatmul matmul;
+
+  MatmulTuner(Pointer stream, DeviceMatmul matmul) {
+    this.stream = stream;
+    this.matmul = matmul;
+  }
+
+  /** Every site at 1..{@code maxRows} rows, both ways, on random inputs. */
+  MatmulChoice tune(List<Site> sites, int maxRows) {
+    for (Site s : sites) fillRandomBf16(s.in(), (long) maxRows * s.projection().k());
+    Pointer start = new Pointer(), end = new Pointer();
+    try {
+      check(ptk.ptk_event_create(start));
+      check(ptk.ptk_event_create(end));
+      List<MatmulChoice.Projection> projections = sites.stream().map(Site::projection).toList();
+      return MatmulChoice.measure(projections, maxRows,
+          (p, m, gemv) -> micros(sites.get(projections.indexOf(p)), m, gemv, start, end));
+    } finally {
+      ptk.ptk_event_destroy(start);
+      ptk.ptk_event_destroy(end);
+    }
+  }
+
+  /**
+   * One untimed eager call (first-launch costs: module loading, cuBLAS's heuristics), one timed
+   * eager call that says how many fit in the budget, then that many calls captured in a graph,
+   * replayed once untimed and once timed. A device a thousand times slower than a GPU (the sim)
+   * stops after the probe, so that start-up stays short there too.
+   */
+  private double micros(Site s, int m, boolean gemv, Pointer start, Pointer end) {
+    call(s, 0, m, gemv);
+    check(ptk.ptk_event_record(start, stream));
+    call(s, 1 % s.weights().size(), m, gemv);
+    check(ptk.ptk_event_record(end, stream));
+    double probeMs = elapsedMs(start, end);
+    int calls = (int) Math.min(MAX_CALLS, BUDGET_MS / probeMs);
+    if (calls <= 1) return probeMs * 1000.0;
+    Pointer graph = capture(s, m, gemv, calls);
+    try {
+      check(ptk.ptk_graph_launch(graph, stream));
+      check(ptk.ptk_event_record(start, stream));
+      check(ptk.ptk_graph_launch(graph, stream));
+      check(ptk.ptk_event_record(end, stream));
+      return elapsedMs(start, end) * 1000.0 / calls;
+    } finally {
+      ptk.ptk_graph_destroy(graph);
+    }
+  }
+
+  private Pointer capture(Site s, int m, boolean gemv, int calls) {
+    check(ptk.ptk_graph_begin_capture(stream));
+    boolean captured = false;
+    Pointer graph = new Pointer();
+    try {
+      for (int i = 0; i < calls; i++) call(s, i % s.weights().size(), m, gemv);
+      captured = true;
+    } finally {
+      int status = ptk.ptk_graph_end_capture(stream, graph);  // ends the capture even when a call failed
+      if (captured) {
+        check(status);
+      } else {
+        ptk.ptk_graph_destroy(graph);
+      }
+    }
+    return graph;
+  }
+
+  private void call(Site s, int layer, int m, boolean gemv) {
+    MatmulChoice.Projection p = s.projection();
+    matmul.run(gemv, s.in(), s.weights().get(layer), s.biases().get(layer), s.out(), s.outBf16(), m, p.n(), p.k());
+  }
+
+  private double elapsedMs(Pointer start, Pointer end) {
+    float[] ms = new float[1];
+    check(ptk.ptk_event_elapsed_ms(start, end, ms));
+    return ms[0];
+  }
+
+  /** Normal bf16 values into the first {@code count} elements of a buffer: timings on zeros flatter tensor cores. */
+  private void fillRandomBf16(Pointer buffer, long count) {
+    SplittableRandom random = new SplittableRandom(count);
+    short[] values = new short[Math.toIntExact(count)];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (short) (Float.floatToRawIntBits((float) random.nextGaussian()) >>> 16);  // truncated to bf16
+    }
+    try (ShortPointer host = new ShortPointer(values)) {
+      check(ptk.ptk_copy_to_device(buffer, host, 2 * count, stream));
+      check(ptk.ptk_stream_synchronize(stream));
+    }
+  }
+}
