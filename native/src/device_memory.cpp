@@ -27,6 +27,36 @@ ptk_status DeviceBuffer::allocate(size_t bytes) {
   return cuda_status(cudaMalloc(&ptr_, bytes), "cudaMalloc");
 }
 
+StagedBuffer::~StagedBuffer() {
+  if (copied_) cudaEventDestroy(static_cast<cudaEvent_t>(copied_));
+  if (host_) cudaFreeHost(host_);
+  if (device_) cudaFree(device_);
+}
+
+ptk_status StagedBuffer::allocate(size_t bytes) {
+  if (device_) return PTK_OK;
+  ptk_status s = cuda_status(cudaMallocHost(&host_, bytes), "cudaMallocHost");
+  cudaEvent_t event = nullptr;
+  if (s == PTK_OK) s = cuda_status(cudaEventCreate(&event), "cudaEventCreate");
+  copied_ = event;
+  if (s == PTK_OK) s = cuda_status(cudaMalloc(&device_, bytes), "cudaMalloc");
+  return s;
+}
+
+ptk_status StagedBuffer::wait_for_mirror() {
+  if (!pending_) return PTK_OK;
+  pending_ = false;
+  return cuda_status(cudaEventSynchronize(static_cast<cudaEvent_t>(copied_)), "cudaEventSynchronize");
+}
+
+ptk_status StagedBuffer::upload(size_t bytes, void* stream) {
+  ptk_status s = copy_to_device(device_, host_, bytes, stream);
+  if (s == PTK_OK) s = cuda_status(cudaEventRecord(static_cast<cudaEvent_t>(copied_), static_cast<cudaStream_t>(stream)),
+                                   "cudaEventRecord");
+  pending_ = s == PTK_OK;
+  return s;
+}
+
 ptk_status copy_to_device(void* dst, const void* src, size_t bytes, void* stream) {
   if (bytes == 0) return PTK_OK;
   return cuda_status(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, static_cast<cudaStream_t>(stream)),
@@ -48,6 +78,10 @@ int device_multiprocessors(int fallback) {
 ptk_status cuda_status(int, const char* what) { return fail(PTK_ERR_NO_CUDA, "%s: built without CUDA", what); }
 DeviceBuffer::~DeviceBuffer() = default;
 ptk_status DeviceBuffer::allocate(size_t) { return fail(PTK_ERR_NO_CUDA, "this ptk library was built without CUDA"); }
+StagedBuffer::~StagedBuffer() = default;
+ptk_status StagedBuffer::allocate(size_t) { return fail(PTK_ERR_NO_CUDA, "this ptk library was built without CUDA"); }
+ptk_status StagedBuffer::wait_for_mirror() { return PTK_OK; }
+ptk_status StagedBuffer::upload(size_t, void*) { return fail(PTK_ERR_NO_CUDA, "this ptk library was built without CUDA"); }
 ptk_status copy_to_device(void*, const void*, size_t, void*) {
   return fail(PTK_ERR_NO_CUDA, "this ptk library was built without CUDA");
 }

@@ -25,6 +25,30 @@ class DeviceBuffer {
   void* ptr_ = nullptr;
 };
 
+// A device buffer with a pinned host mirror, for data written on the host every step (plans):
+// the host fills the mirror, then one asynchronous copy moves it, with no staging by the driver.
+// The copy reads the mirror when the stream reaches it, so rewriting the mirror waits until the
+// previous copy is done (an event recorded after it), never longer.
+class StagedBuffer {
+ public:
+  StagedBuffer() = default;
+  StagedBuffer(const StagedBuffer&) = delete;
+  StagedBuffer& operator=(const StagedBuffer&) = delete;
+  ~StagedBuffer();
+  ptk_status allocate(size_t bytes);  // once; later calls keep the first allocation
+  ptk_status wait_for_mirror();       // before writing host(): the previous upload has read it
+  ptk_status upload(size_t bytes, void* stream);  // mirror [0, bytes) to the device, in stream order
+  char* host() const { return static_cast<char*>(host_); }
+  char* device() const { return static_cast<char*>(device_); }
+  bool allocated() const { return device_ != nullptr; }
+
+ private:
+  void* device_ = nullptr;
+  void* host_ = nullptr;
+  void* copied_ = nullptr;  // event recorded after the last upload
+  bool pending_ = false;
+};
+
 // Stream-ordered copy from pageable host memory; `src` may be reused when it returns.
 ptk_status copy_to_device(void* dst, const void* src, size_t bytes, void* stream);
 

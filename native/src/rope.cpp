@@ -1,6 +1,7 @@
 // The rope-append C ABI: a per-step plan of validated per-token arrays, run once per layer.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "device_memory.h"
@@ -24,7 +25,7 @@ struct ptk_rope_plan {
   bool updated = false;
   bool uploaded = false;
   ptk_status upload_status = PTK_OK;  // why the last upload failed
-  ptk::DeviceBuffer device;  // count, positions, segment ids, slots
+  ptk::StagedBuffer staged;  // count, positions, segment ids, slots
   size_t count_at, positions_at, segments_at, slots_at, device_bytes;
 };
 
@@ -88,15 +89,19 @@ ptk_status ptk_rope_plan_update(ptk_rope_plan* plan, int num_tokens, const int32
   plan->num_tokens = num_tokens;
   plan->updated = true;
   plan->uploaded = false;
-  ptk_status s = plan->upload_status = plan->device.allocate(plan->device_bytes);
+  // One copy from the pinned mirror: the count and the three arrays, up to the last slot used.
+  ptk_status s = plan->upload_status = plan->staged.allocate(plan->device_bytes);
+  if (s == PTK_OK) s = plan->upload_status = plan->staged.wait_for_mirror();
   if (s != PTK_OK) return s;
-  char* d = plan->device.get();
+  char* h = plan->staged.host();
   const size_t bytes = size_t(num_tokens) * sizeof(int32_t);
-  if ((s = ptk::copy_to_device(d + plan->count_at, &num_tokens, sizeof num_tokens, stream)) != PTK_OK ||
-      (s = ptk::copy_to_device(d + plan->positions_at, positions, bytes, stream)) != PTK_OK ||
-      (s = ptk::copy_to_device(d + plan->segments_at, segment_ids, bytes, stream)) != PTK_OK ||
-      (s = ptk::copy_to_device(d + plan->slots_at, slot_mapping, bytes, stream)) != PTK_OK)
-    return plan->upload_status = s;
+  std::memcpy(h + plan->count_at, &num_tokens, sizeof num_tokens);
+  if (num_tokens > 0) {
+    std::memcpy(h + plan->positions_at, positions, bytes);
+    std::memcpy(h + plan->segments_at, segment_ids, bytes);
+    std::memcpy(h + plan->slots_at, slot_mapping, bytes);
+  }
+  if ((s = plan->staged.upload(plan->slots_at + bytes, stream)) != PTK_OK) return plan->upload_status = s;
   plan->uploaded = true;
   return ptk::ok();
 }
@@ -118,7 +123,7 @@ ptk_status ptk_rope_append(const ptk_rope_plan* plan, const void* qkv, const voi
   if (!plan->uploaded)
     return ptk::fail(plan->upload_status, "plan has no device copy: its last upload failed with \"%s\"",
                      ptk_status_string(plan->upload_status));
-  const char* d = plan->device.get();
+  const char* d = plan->staged.device();
   ptk::RopeAppendLaunch a;
   a.head_dim = plan->layout.head_dim;
   a.grid = std::max(1, std::min(plan->max_tokens, kMaxRopeBlocks));

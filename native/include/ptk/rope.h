@@ -42,8 +42,10 @@ PTK_API ptk_status ptk_rope_plan_create(const ptk_kv_layout* layout, const ptk_r
 PTK_API void ptk_rope_plan_destroy(ptk_rope_plan* plan);
 
 /* Validates the step's per-token host arrays (positions >= 0, segment ids in [0, max_segments),
- * slots in [-1, num_pages * page_size)) and copies them to the plan's device buffers on `stream`.
- * The host arrays may be reused when this returns. */
+ * slots in [-1, num_pages * page_size)) and copies them to the plan's device buffers on `stream`,
+ * in one copy from the plan's pinned staging memory. The host arrays may be reused when this
+ * returns. An update first waits until the previous update's copy has run (it reads the same
+ * staging memory), so updating twice without running the stream in between blocks until it does. */
 PTK_API ptk_status ptk_rope_plan_update(ptk_rope_plan* plan, int num_tokens, const int32_t* positions,
                                         const int32_t* segment_ids, const int32_t* slot_mapping, void* stream);
 
