@@ -7,7 +7,11 @@ and the whole-request comparison of ptk bench-request when its JSON is given.
   python3 bench/gpu/decoder_report.py RESULT.json BENCH_DECODE.json CONFIG.json [BENCH_REQUEST.json]
 """
 import json
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import step_model  # noqa: E402  (the predictions, beside the measurements)
 
 result_file, decode_file, config_file = sys.argv[1:4]
 request_file = sys.argv[4] if len(sys.argv) > 4 else None
@@ -24,11 +28,19 @@ kv_bytes_per_token = layers * 2 * kv * 2
 bandwidth = result["copy_bandwidth_gbps"] * 1e9
 
 p1 = {r["context"]: r["median_ms"] for r in decode["results"] if r["paths"] == 1}
+# The card the model has figures for (H100, H200), from the name the benchmark read.
+model_card = next((c for c in step_model.CARDS if c in result.get("card", "")), None)
 print(f"decode step on the {layers}-layer shape, floor = (weights {weight_bytes / 1e9:.3f} GB + KV) / "
       f"{result['copy_bandwidth_gbps']:.0f} GB/s")
-print(f"{'P':>3} {'context':>8} {'ms':>9} {'floor ms':>9} {'x floor':>8} {'vs P=1':>7} {'vs P x 1-path':>13}")
+print(f"{'P':>3} {'context':>8} {'ms':>9} {'floor ms':>9} {'x floor':>8} {'vs P=1':>7} {'vs P x 1-path':>13} "
+      f"{'predicted ms':>12} {'nodes':>6}")
 for r in decode["results"]:
-    floor_ms = (weight_bytes + r["paths"] * (r["context"] + 1) * kv_bytes_per_token) / bandwidth * 1e3
+    # The fewest bytes a step must read: the shared prompt once for every path, and each path's token.
+    floor_ms = (weight_bytes + (r["context"] + r["paths"]) * kv_bytes_per_token) / bandwidth * 1e3
+    predicted = step_model.step(model_card, r["paths"], r["context"], 1) if model_card else None
+    if predicted:
+        r["predicted_ms"] = predicted["predicted_ms"]
+        r["predicted_nodes"] = predicted["nodes"]
     r["floor_ms"] = floor_ms
     r["ratio_to_floor"] = r["median_ms"] / floor_ms
     base = p1.get(r["context"])
@@ -36,7 +48,8 @@ for r in decode["results"]:
         r["time_vs_one_path"] = r["median_ms"] / base
         r["speedup_vs_independent_paths"] = r["paths"] * base / r["median_ms"]
     print(f"{r['paths']:>3} {r['context']:>8} {r['median_ms']:>9.3f} {floor_ms:>9.3f} {r['ratio_to_floor']:>8.2f} "
-          f"{r.get('time_vs_one_path', float('nan')):>7.2f} {r.get('speedup_vs_independent_paths', float('nan')):>13.2f}")
+          f"{r.get('time_vs_one_path', float('nan')):>7.2f} {r.get('speedup_vs_independent_paths', float('nan')):>13.2f} "
+          f"{r.get('predicted_ms', float('nan')):>12.3f} {r.get('graph_nodes', '?'):>6}")
 
 # ptk_gemv against cuBLAS at the decode shapes, as the CUDA backend timed them at start-up.
 by_projection = {}

@@ -1,0 +1,103 @@
+"""The decode step's time model: what a decode step of ParaThinker-1.5B should take on a card,
+kernel by kernel, before any device has measured it. NOTES.md's prediction table is its output;
+bench/gpu/decoder_report.py prints its predictions beside the measured steps.
+
+Each graph node of a step costs max(its bytes / (copy bandwidth x its efficiency), the latency of
+a dependent node in a graph). The efficiencies and the node latency are assumptions (below, each
+with its reason); the byte counts are exact. Shapes: P paths of `own` tokens each after a shared
+prompt of `prompt` tokens; the attention reads the prompt once for all paths (cascade).
+
+  python3 bench/gpu/step_model.py                  # the markdown table for NOTES.md
+  python3 bench/gpu/step_model.py --json FILE      # predictions for decoder_report.py
+"""
+import json
+import sys
+
+CONFIG = {"hidden": 1536, "intermediate": 8960, "layers": 28, "heads": 12, "kv_heads": 2, "head_dim": 128,
+          "vocab": 151936}
+
+# Copy bandwidth (read + write counted, large device-to-device copy) and multiprocessors.
+CARDS = {"H100": {"copy_gbps": 3000, "sms": 132}, "H200": {"copy_gbps": 4300, "sms": 132}}
+
+# Assumptions (not measured), each against the copy bandwidth:
+GEMV_EFFICIENCY = 0.85       # several 16-byte loads in flight per lane, activations in shared memory
+ATTENTION_EFFICIENCY = 0.80  # single-query GQA kernel, >= 2 blocks per SM after split-KV
+NODE_LATENCY_US = 2.0        # a dependent kernel in a graph: launch, ramp and drain of a small grid
+SAMPLE_US = {"greedy": 8.0, "top_k_top_p": 20.0}  # many blocks per row, a few passes over the logits
+HOST_US = 30.0               # plan updates (pinned, one copy each), graph launch, sampling keys, sync
+
+
+def nodes_per_layer(c, paths, prompt, own):
+    """(name, bytes) of each node of one layer, in launch order."""
+    h, inter, hd = c["hidden"], c["intermediate"], c["head_dim"]
+    qkv = (c["heads"] + 2 * c["kv_heads"]) * hd
+    rows = paths
+    kv_bytes = (prompt + paths * own) * c["kv_heads"] * hd * 2 * 2  # K and V, bf16, prompt once
+    partial = rows * c["heads"] * (hd + 1) * 4 * 2 * 8                # ~8 splits per row, written and read
+    return [
+        ("add_rmsnorm", rows * h * (4 + 4 + 4 + 2)),
+        ("qkv gemv", qkv * h * 2),
+        ("rope_append", rows * qkv * 2 * 2),
+        ("attention", kv_bytes + partial // 2),
+        ("merge", partial // 2),
+        ("o gemv", h * c["heads"] * hd * 2),
+        ("add_rmsnorm", rows * h * (4 + 4 + 4 + 2)),
+        ("gate_up+silu gemv", 2 * inter * h * 2),
+        ("down gemv", h * inter * 2),
+    ]
+
+
+def step(card, paths, prompt, own, sampling="greedy", c=CONFIG):
+    bw = CARDS[card]["copy_gbps"] * 1e3  # bytes per microsecond
+    kinds = {}
+
+    def node(name, nbytes):
+        eff = GEMV_EFFICIENCY if "gemv" in name or name == "lm_head" else ATTENTION_EFFICIENCY
+        us = max(nbytes / (bw * eff), NODE_LATENCY_US)
+        k = kinds.setdefault(name, {"bytes": 0, "us": 0.0, "nodes": 0})
+        k["bytes"] += nbytes
+        k["us"] += us
+        k["nodes"] += 1
+
+    node("embedding", paths * c["hidden"] * 6)
+    for _ in range(c["layers"]):
+        for name, nbytes in nodes_per_layer(c, paths, prompt, own):
+            node(name, nbytes)
+    node("add_rmsnorm", paths * c["hidden"] * 14)
+    node("rmsnorm_rows", paths * c["hidden"] * 6)
+    node("lm_head", c["vocab"] * c["hidden"] * 2)
+    total_us = sum(k["us"] for k in kinds.values()) + SAMPLE_US[sampling] + HOST_US
+    weights = 2 * (c["layers"] * (c["hidden"] * ((c["heads"] + 2 * c["kv_heads"]) * c["head_dim"])
+                                  + c["hidden"] * c["heads"] * c["head_dim"] + 3 * c["hidden"] * c["intermediate"])
+                   + c["vocab"] * c["hidden"])
+    kv = c["layers"] * (prompt + paths * own) * c["kv_heads"] * c["head_dim"] * 4
+    floor_us = (weights + kv) / bw
+    return {"card": card, "paths": paths, "prompt": prompt, "own": own, "predicted_ms": total_us / 1e3,
+            "floor_ms": floor_us / 1e3, "ratio": total_us / floor_us, "nodes": sum(k["nodes"] for k in kinds.values()),
+            "kernels": kinds}
+
+
+def table():
+    print("| card | P | tokens per path (prompt 512) | floor ms | predicted ms | x floor | nodes | weights ms | attention ms | small nodes ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for card in CARDS:
+        for paths in (1, 8, 16):
+            for own in (1024, 4096, 16384):
+                s = step(card, paths, 512, own)
+                k = s["kernels"]
+                w = sum(v["us"] for n, v in k.items() if "gemv" in n or n == "lm_head") / 1e3
+                a = (k["attention"]["us"] + k["merge"]["us"]) / 1e3
+                small = s["predicted_ms"] - w - a
+                print(f"| {card} | {paths} | {own} | {s['floor_ms']:.3f} | {s['predicted_ms']:.3f} | {s['ratio']:.2f} | "
+                      f"{s['nodes']} | {w:.3f} | {a:.3f} | {small:.3f} |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--json":
+        # bench-decode's shape: a shared prompt of `context` tokens and one token per path.
+        out = [step(card, p, ctx, 1) for card in CARDS for p in (1, 2, 4, 8, 16) for ctx in (1024, 4096, 16384)]
+        json.dump({"assumptions": {"gemv_efficiency": GEMV_EFFICIENCY, "attention_efficiency": ATTENTION_EFFICIENCY,
+                                   "node_latency_us": NODE_LATENCY_US, "sample_us": SAMPLE_US, "host_us": HOST_US},
+                   "bench_decode": out}, open(sys.argv[2], "w"), indent=1)
+    else:
+        table()
