@@ -105,18 +105,22 @@ __global__ void __launch_bounds__(kGemvThreads) gemv_kernel(GemvParams p) {
   const int slices = (p.k + kSlice - 1) / kSlice;
   for (int s = 0; s < slices; ++s) {
     // Stage x[:, slice] as floats; rows past m and columns past k as zeros (zero weights there
-    // must not meet the poison of unwritten memory).
+    // must not meet the poison of unwritten memory). Not unrolled: unrolled, ptxas spills a
+    // register in one variant (sm_80, M_MAX 1, wide, bf16 out).
+#pragma unroll 1
     for (int e = tid; e < M_MAX * (kSlice / 8); e += kGemvThreads) {
       const int i = e / (kSlice / 8), c = s * (kSlice / 8) + e % (kSlice / 8);
-      float v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-      if (i < p.m && c < chunks) load_bf16<8>(p.x + size_t(i) * p.k + size_t(c) * 8, v);
+      const uint4 raw = i < p.m && c < chunks ? *reinterpret_cast<const uint4*>(p.x + size_t(i) * p.k + size_t(c) * 8)
+                                              : uint4{0, 0, 0, 0};
+      float v[8];
+      unpack_bf16x8(raw, v);
       float* d = xs + size_t(i) * kSlice + (e % (kSlice / 8)) * 8;
       store4(d, v[0], v[1], v[2], v[3]);
       store4(d + 4, v[4], v[5], v[6], v[7]);
     }
     __syncthreads();
     uint4 wnext[kGemvChunks];
-    if (s + 1 < slices) load_weights(s + 1, wnext);
+    load_weights(s + 1, wnext);  // zeros after the last slice
 #pragma unroll
     for (int u = 0; u < kGemvChunks; ++u) {
       float wf[8];
