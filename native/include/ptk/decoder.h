@@ -1,6 +1,7 @@
 /*
  * ptk: the decoder's remaining device operations: token embedding, RMSNorm fused with the
- * residual add, the SiLU gate, bias add, the decode-shape matmul (gemv) and token sampling.
+ * residual add, the SiLU gate, bias add, the decode-shape matmul (gemv, also fused with the SiLU
+ * gate) and token sampling.
  *
  * Types: weights and matmul inputs bf16; the residual stream and matmul outputs that feed a norm
  * or the gate are f32. Device pointers must be 16-byte aligned; row widths multiples of 8. Every
