@@ -1,5 +1,5 @@
-// Instantiates the decoder kernels: embedding, fused add + RMSNorm, SiLU gate, bias add, gemv,
-// sampling.
+// Instantiates the decoder kernels: embedding, fused add + RMSNorm, SiLU gate, bias add, gemv
+// (plain and fused with the SiLU gate), sampling.
 #include "ptk/activation.cuh"
 #include "ptk/decoder_launch.h"
 #include "ptk/embedding.cuh"
@@ -18,15 +18,31 @@ int elementwise_grid(size_t quads) {
   return int(blocks < 65535 ? blocks : 65535);
 }
 
-template <int M_MAX>
-cudaError_t launch_gemv(const void* x, const void* w, const void* bias, void* y, bool y_f32, int m, int n, int k,
-                 cudaStream_t s) {
-  const dim3 grid((n + kGemvWarps - 1) / kGemvWarps);
-  const auto* xb = static_cast<const uint16_t*>(x);
-  const auto* wb = static_cast<const uint16_t*>(w);
-  const auto* bb = static_cast<const uint16_t*>(bias);
-  if (y_f32) return launch_kernel<gemv_kernel<M_MAX, true>>(grid, kGemvWarps * 32, 0, s, xb, wb, bb, y, m, n, k);
-  return launch_kernel<gemv_kernel<M_MAX, false>>(grid, kGemvWarps * 32, 0, s, xb, wb, bb, y, m, n, k);
+template <int M_MAX, int Rows, GemvOut OUT>
+cudaError_t launch_gemv(const GemvParams& p, cudaStream_t s) {
+  constexpr size_t smem = gemv_smem_bytes<M_MAX, Rows>();
+  const cudaError_t err =
+      cudaFuncSetAttribute(gemv_kernel<M_MAX, Rows, OUT>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+  if (err != cudaSuccess) return err;
+  const int outs = OUT == GemvOut::kSiluMul ? p.n / 2 : p.n;
+  const int per_block = OUT == GemvOut::kSiluMul ? Rows / 2 : Rows;
+  return launch_kernel<gemv_kernel<M_MAX, Rows, OUT>>((outs + per_block - 1) / per_block, kGemvThreads, smem, s, p);
+}
+
+template <int M_MAX, GemvOut OUT>
+cudaError_t launch_gemv_rows(const GemvParams& p, cudaStream_t s) {
+  if (gemv_rows(p.n) == kGemvWideRows) return launch_gemv<M_MAX, kGemvWideRows, OUT>(p, s);
+  return launch_gemv<M_MAX, kGemvNarrowRows, OUT>(p, s);
+}
+
+// Accumulators sized to the next power of two of m: few variants, little register waste.
+template <GemvOut OUT>
+int launch_gemv_m(const GemvParams& p, cudaStream_t s) {
+  if (p.m <= 1) return int(launch_gemv_rows<1, OUT>(p, s));
+  if (p.m <= 2) return int(launch_gemv_rows<2, OUT>(p, s));
+  if (p.m <= 4) return int(launch_gemv_rows<4, OUT>(p, s));
+  if (p.m <= 8) return int(launch_gemv_rows<8, OUT>(p, s));
+  return int(launch_gemv_rows<16, OUT>(p, s));
 }
 
 }  // namespace
@@ -63,13 +79,15 @@ int bias_to_bf16_launch(const float* y, const void* bias, void* out, int rows, i
 
 int gemv_launch(const void* x, const void* w, const void* bias, void* y, bool y_f32, int m, int n, int k,
                 void* stream) {
-  const cudaStream_t s = as_stream(stream);
-  // Accumulators sized to the next power of two: few variants, little register waste.
-  if (m <= 1) return int(launch_gemv<1>(x, w, bias, y, y_f32, m, n, k, s));
-  if (m <= 2) return int(launch_gemv<2>(x, w, bias, y, y_f32, m, n, k, s));
-  if (m <= 4) return int(launch_gemv<4>(x, w, bias, y, y_f32, m, n, k, s));
-  if (m <= 8) return int(launch_gemv<8>(x, w, bias, y, y_f32, m, n, k, s));
-  return int(launch_gemv<16>(x, w, bias, y, y_f32, m, n, k, s));
+  const GemvParams p{static_cast<const uint16_t*>(x), static_cast<const uint16_t*>(w),
+                     static_cast<const uint16_t*>(bias), y, m, n, k};
+  if (y_f32) return launch_gemv_m<GemvOut::kF32>(p, as_stream(stream));
+  return launch_gemv_m<GemvOut::kBf16>(p, as_stream(stream));
+}
+
+int gemv_silu_mul_launch(const void* x, const void* w, void* out, int m, int inter, int k, void* stream) {
+  const GemvParams p{static_cast<const uint16_t*>(x), static_cast<const uint16_t*>(w), nullptr, out, m, 2 * inter, k};
+  return launch_gemv_m<GemvOut::kSiluMul>(p, as_stream(stream));
 }
 
 int sample_launch(const SampleLaunch& a, void* stream) {

@@ -18,6 +18,8 @@ int silu_mul_launch(const float* gate_up, void* out, int rows, int inter, void* 
 int bias_to_bf16_launch(const float* y, const void* bias, void* out, int rows, int n, void* stream);
 int gemv_launch(const void* x, const void* w, const void* bias, void* y, bool y_f32, int m, int n, int k,
                 void* stream);
+// w [2 inter, k]: gate rows then up rows; out [m, inter] bf16.
+int gemv_silu_mul_launch(const void* x, const void* w, void* out, int m, int inter, int k, void* stream);
 
 struct SampleLaunch {
   const float* logits;

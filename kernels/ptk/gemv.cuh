@@ -1,53 +1,180 @@
 // Decode-shape matmul y[m, n] = sum_k x[m, k] w[n, k] (+ bias[n]) for M <= 16 rows: bf16 inputs,
-// float accumulation. Memory-bound on the weight, so each weight row is read once, by one warp,
-// for all M rows (the activations, M x K bf16, stay in L1/L2).
+// float accumulation, and the MLP's fused form that writes bf16(silu(gate) * up) straight from the
+// stacked [gate | up] weight. Memory-bound on the weight, so every weight byte is read once, for
+// all M rows, with several 16-byte loads in flight per lane.
+//
+// Layout. A block of 8 warps owns `Rows` weight rows (8 or 32). A warp is 8 row slots x 4 lanes
+// along k; the block's warps split k among themselves (8 / (Rows / 8) warps per row), so every
+// row is read by kLanesPerRow(Rows) lanes, each taking kGemvChunks 16-byte chunks per k slice.
+// The activations of one slice (M x slice, as f32) are staged once per block in shared memory;
+// each shared load is broadcast to the warp's 8 row slots. The first slice's weights are loaded
+// before the activations are staged, and each next slice's while the current one is summed.
+//
+// Determinism and batch invariance: a row's partial sums are taken over the same chunks in the
+// same order whatever m is (rows past m are staged as zeros and never stored), the 4 lanes of a
+// row are summed by a fixed butterfly and the warps of a row in warp order. The layout depends on
+// n only (see gemv_rows), so output row i is bit-identical for every m.
 #pragma once
 #include <cuda_runtime.h>
 #include <stdint.h>
 
+#include "ptk/sampling_math.h"
+#include "ptk/shared.cuh"
 #include "ptk/vec.cuh"
 
 namespace ptk {
 
-constexpr int kGemvWarps = 8;  // output rows per block
+constexpr int kGemvWarps = 8;
+constexpr int kGemvThreads = kGemvWarps * 32;
+constexpr int kGemvLanesPerSlot = 4;                     // lanes of a warp along k for one row
+constexpr int kGemvSlotsPerWarp = 32 / kGemvLanesPerSlot;  // rows a warp reads at once
+constexpr int kGemvChunks = 4;                           // 16-byte weight loads in flight per lane and slice
+// Wide blocks (32 rows) once there are at least 2 waves of them on 132 SMs; else 8 rows, so that
+// the small projections (n = 1536, 2048) still give 192-256 blocks.
+constexpr int kGemvWideRows = 32, kGemvNarrowRows = 8;
+constexpr int kGemvWideFrom = kGemvWideRows * 132 * 2;
 
-// M_MAX is a compile-time bound on m (sizes the accumulators); m itself may be smaller.
-// k % 8 == 0 and 16-byte aligned x and w (checked on the host): one 16-byte load per lane step.
-template <int M_MAX, bool Y_F32>
-__global__ void __launch_bounds__(kGemvWarps * 32)
-    gemv_kernel(const uint16_t* __restrict__ x, const uint16_t* __restrict__ w, const uint16_t* __restrict__ bias,
-                void* __restrict__ y, int m, int n, int k) {
-  const int lane = threadIdx.x % 32;
-  const int row = blockIdx.x * kGemvWarps + threadIdx.x / 32;
-  if (row >= n) return;
-  const uint16_t* wr = w + size_t(row) * k;
+// Rows per block for a weight of n rows: a function of n alone (batch invariance).
+PTK_HD int gemv_rows(int n) { return n >= kGemvWideFrom ? kGemvWideRows : kGemvNarrowRows; }
+
+template <int Rows>
+constexpr int gemv_warps_per_row() { return kGemvWarps / (Rows / kGemvSlotsPerWarp); }
+template <int Rows>
+constexpr int gemv_lanes_per_row() { return gemv_warps_per_row<Rows>() * kGemvLanesPerSlot; }
+// k values per slice: each of a row's lanes takes kGemvChunks chunks of 8.
+template <int Rows>
+constexpr int gemv_slice() { return gemv_lanes_per_row<Rows>() * kGemvChunks * 8; }
+// Dynamic shared memory: the staged slice, M_MAX x slice floats (the partial sums reuse it).
+template <int M_MAX, int Rows>
+constexpr size_t gemv_smem_bytes() { return size_t(M_MAX) * gemv_slice<Rows>() * sizeof(float); }
+
+enum class GemvOut { kF32, kBf16, kSiluMul };
+
+// out: y [m, n] f32 or bf16 with bias [n] or null; kSiluMul: w is [2 inter, k] (gate rows then
+// up rows, n = 2 inter), y [m, inter] bf16 = bf16(silu(gate) * up), no bias.
+struct GemvParams {
+  const uint16_t* x;
+  const uint16_t* w;
+  const uint16_t* bias;
+  void* y;
+  int m, n, k;
+};
+
+template <int M_MAX, int Rows, GemvOut OUT>
+__global__ void __launch_bounds__(kGemvThreads) gemv_kernel(GemvParams p) {
+  constexpr int kWarpsPerRow = gemv_warps_per_row<Rows>();
+  constexpr int kLanesPerRow = gemv_lanes_per_row<Rows>();
+  constexpr int kSlice = gemv_slice<Rows>();
+  constexpr bool kSilu = OUT == GemvOut::kSiluMul;
+  // Outputs per block: in the fused form the first half of the slots are gate rows, the second
+  // half the up rows of the same outputs.
+  constexpr int kOuts = kSilu ? Rows / 2 : Rows;
+  static_assert(kWarpsPerRow * Rows <= kSlice, "the partial sums must fit in the staged slice");
+  PTK_DYNAMIC_SHARED(float, xs);  // [M_MAX][kSlice], then the partial sums [kWarpsPerRow][Rows][M_MAX]
+
+  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+  const int part = warp % kWarpsPerRow;                                  // this warp's share of k
+  const int slot = (warp / kWarpsPerRow) * kGemvSlotsPerWarp + lane / kGemvLanesPerSlot;  // row in block
+  const int q = part * kGemvLanesPerSlot + lane % kGemvLanesPerSlot;    // lane index along the row
+  const int outs = kSilu ? p.n / 2 : p.n;
+  const int out0 = blockIdx.x * kOuts;
+  int row;
+  if constexpr (kSilu) {
+    row = slot < kOuts ? out0 + slot : outs + out0 + slot - kOuts;
+  } else {
+    row = out0 + slot;
+  }
+  const bool row_valid = out0 + (kSilu ? slot % kOuts : slot) < outs;
+  const uint16_t* wr = p.w + size_t(row_valid ? row : 0) * p.k;
+  const int chunks = p.k / 8;
+
+  // This lane's chunks of slice s, zero past k or past the last row.
+  auto load_weights = [&](int s, uint4 (&wv)[kGemvChunks]) {
+#pragma unroll
+    for (int u = 0; u < kGemvChunks; ++u) {
+      const int c = s * (kSlice / 8) + u * kLanesPerRow + q;
+      wv[u] = row_valid && c < chunks ? *reinterpret_cast<const uint4*>(wr + size_t(c) * 8) : uint4{0, 0, 0, 0};
+    }
+  };
+
   float acc[M_MAX];
 #pragma unroll
   for (int i = 0; i < M_MAX; ++i) acc[i] = 0.0f;
-  for (int c = lane * 8; c < k; c += 32 * 8) {
-    float wv[8];
-    load_bf16<8>(wr + c, wv);
+  uint4 wcur[kGemvChunks];
+  load_weights(0, wcur);
+  const int slices = (p.k + kSlice - 1) / kSlice;
+  for (int s = 0; s < slices; ++s) {
+    // Stage x[:, slice] as floats; rows past m and columns past k as zeros (zero weights there
+    // must not meet the poison of unwritten memory). Not unrolled: unrolled, ptxas spills a
+    // register in one variant (sm_80, M_MAX 1, wide, bf16 out).
+#pragma unroll 1
+    for (int e = tid; e < M_MAX * (kSlice / 8); e += kGemvThreads) {
+      const int i = e / (kSlice / 8), c = s * (kSlice / 8) + e % (kSlice / 8);
+      const uint4 raw = i < p.m && c < chunks ? *reinterpret_cast<const uint4*>(p.x + size_t(i) * p.k + size_t(c) * 8)
+                                              : uint4{0, 0, 0, 0};
+      float v[8];
+      unpack_bf16x8(raw, v);
+      float* d = xs + size_t(i) * kSlice + (e % (kSlice / 8)) * 8;
+      store4(d, v[0], v[1], v[2], v[3]);
+      store4(d + 4, v[4], v[5], v[6], v[7]);
+    }
+    __syncthreads();
+    uint4 wnext[kGemvChunks];
+    load_weights(s + 1, wnext);  // zeros after the last slice
 #pragma unroll
-    for (int i = 0; i < M_MAX; ++i) {
-      if (i < m) {
-        float xv[8];
-        load_bf16<8>(x + size_t(i) * k + c, xv);
+    for (int u = 0; u < kGemvChunks; ++u) {
+      float wf[8];
+      unpack_bf16x8(wcur[u], wf);
+      const float* xc = xs + (u * kLanesPerRow + q) * 8;
 #pragma unroll
-        for (int j = 0; j < 8; ++j) acc[i] = fmaf(wv[j], xv[j], acc[i]);
+      for (int i = 0; i < M_MAX; ++i) {
+        const float4 a = *reinterpret_cast<const float4*>(xc + i * kSlice);
+        const float4 b = *reinterpret_cast<const float4*>(xc + i * kSlice + 4);
+        float t = acc[i];
+        t = fmaf(wf[0], a.x, t);
+        t = fmaf(wf[1], a.y, t);
+        t = fmaf(wf[2], a.z, t);
+        t = fmaf(wf[3], a.w, t);
+        t = fmaf(wf[4], b.x, t);
+        t = fmaf(wf[5], b.y, t);
+        t = fmaf(wf[6], b.z, t);
+        t = fmaf(wf[7], b.w, t);
+        acc[i] = t;
       }
     }
+#pragma unroll
+    for (int u = 0; u < kGemvChunks; ++u) wcur[u] = wnext[u];
+    __syncthreads();
   }
-  const float b = bias ? bf16_to_float(bias[row]) : 0.0f;
+
+  // The 4 lanes of a slot, then the row's warps in order, through shared memory.
+  float* partial = xs;
 #pragma unroll
   for (int i = 0; i < M_MAX; ++i) {
-    if (i < m) {
-      const float s = warp_sum(acc[i]) + b;
-      if (lane == i % 32) {
-        if constexpr (Y_F32) {
-          static_cast<float*>(y)[size_t(i) * n + row] = s;
-        } else {
-          static_cast<uint16_t*>(y)[size_t(i) * n + row] = float_to_bf16(s);
-        }
+    float v = acc[i];
+    v += __shfl_xor_sync(0xFFFFFFFFu, v, 1);
+    v += __shfl_xor_sync(0xFFFFFFFFu, v, 2);
+    if (lane % kGemvLanesPerSlot == 0) partial[(part * Rows + slot) * M_MAX + i] = v;
+  }
+  __syncthreads();
+  auto row_sum = [&](int sl, int i) {
+    float v = partial[sl * M_MAX + i];
+#pragma unroll
+    for (int w = 1; w < kWarpsPerRow; ++w) v += partial[(w * Rows + sl) * M_MAX + i];
+    return v;
+  };
+  for (int e = tid; e < kOuts * M_MAX; e += kGemvThreads) {
+    const int o = e / M_MAX, i = e % M_MAX, j = out0 + o;
+    if (i >= p.m || j >= outs) continue;
+    if constexpr (kSilu) {
+      static_cast<uint16_t*>(p.y)[size_t(i) * outs + j] = float_to_bf16(silu(row_sum(o, i)) * row_sum(o + kOuts, i));
+    } else {
+      float v = row_sum(o, i);
+      if (p.bias) v += bf16_to_float(p.bias[j]);
+      if constexpr (OUT == GemvOut::kF32) {
+        static_cast<float*>(p.y)[size_t(i) * outs + j] = v;
+      } else {
+        static_cast<uint16_t*>(p.y)[size_t(i) * outs + j] = float_to_bf16(v);
       }
     }
   }

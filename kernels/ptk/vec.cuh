@@ -13,6 +13,14 @@ __device__ __forceinline__ void unpack_bf16x2(uint32_t w, float& lo, float& hi) 
   hi = __uint_as_float(w & 0xFFFF0000u);
 }
 
+// Eight bf16 loaded earlier as one 16-byte word.
+__device__ __forceinline__ void unpack_bf16x8(const uint4& w, float (&out)[8]) {
+  unpack_bf16x2(w.x, out[0], out[1]);
+  unpack_bf16x2(w.y, out[2], out[3]);
+  unpack_bf16x2(w.z, out[4], out[5]);
+  unpack_bf16x2(w.w, out[6], out[7]);
+}
+
 // N consecutive bf16 (N = 2, 4 or 8; the address aligned to 2N bytes) as floats, in one load.
 template <int N>
 __device__ __forceinline__ void load_bf16(const uint16_t* p, float (&out)[N]) {
@@ -24,11 +32,7 @@ __device__ __forceinline__ void load_bf16(const uint16_t* p, float (&out)[N]) {
     unpack_bf16x2(w.x, out[0], out[1]);
     unpack_bf16x2(w.y, out[2], out[3]);
   } else {
-    uint4 w = *reinterpret_cast<const uint4*>(p);
-    unpack_bf16x2(w.x, out[0], out[1]);
-    unpack_bf16x2(w.y, out[2], out[3]);
-    unpack_bf16x2(w.z, out[4], out[5]);
-    unpack_bf16x2(w.w, out[6], out[7]);
+    unpack_bf16x8(*reinterpret_cast<const uint4*>(p), out);
   }
 }
 

@@ -118,6 +118,19 @@ ptk_status ptk_gemv(const void* x, const void* weight, const void* bias, void* y
   PTK_LAUNCH(ptk::gemv_launch(x, weight, bias, y, y_dtype == PTK_DTYPE_F32, m, n, k, stream), "ptk_gemv");
 }
 
+ptk_status ptk_gemv_silu_mul(const void* x, const void* weight, void* out, int m, int intermediate, int hidden,
+                             void* stream) {
+  PTK_REQUIRE_DEVICE_PTR(x);
+  PTK_REQUIRE_DEVICE_PTR(weight);
+  PTK_REQUIRE_DEVICE_PTR(out);
+  PTK_REQUIRE(m >= 1 && m <= PTK_GEMV_MAX_ROWS, "m (%d) must be in [1, %d]; use a GEMM for more rows", m,
+              PTK_GEMV_MAX_ROWS);
+  PTK_REQUIRE(intermediate > 0 && intermediate <= 1 << 24 && intermediate % 8 == 0,
+              "intermediate (%d) must be a positive multiple of 8, at most 16777216", intermediate);
+  PTK_TRY(check_width("hidden", hidden));
+  PTK_LAUNCH(ptk::gemv_silu_mul_launch(x, weight, out, m, intermediate, hidden, stream), "ptk_gemv_silu_mul");
+}
+
 ptk_status ptk_sample(const float* logits, int rows, int vocab, const ptk_sampling_params* params,
                       const int32_t* path_ids, const int32_t* steps, int32_t* tokens, void* stream) {
   PTK_REQUIRE_NOT_NULL(logits);

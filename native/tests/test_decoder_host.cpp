@@ -68,6 +68,13 @@ void gemv() {
   EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, PTK_DTYPE_F32, 17, 8, 8, nullptr), "m (17) must be in [1, 16]");
   EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, PTK_DTYPE_F32, 4, 0, 8, nullptr), "n (0)");
   EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, PTK_DTYPE_BF16, 4, 8, 12, nullptr), "k (12) must be a positive multiple of 8");
+  EXPECT_INVALID(ptk_gemv_silu_mul(nullptr, D, D, 1, 8, 8, nullptr), "x");
+  EXPECT_INVALID(ptk_gemv_silu_mul(D, Odd, D, 1, 8, 8, nullptr), "weight must be 16-byte aligned");
+  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, nullptr, 1, 8, 8, nullptr), "out");
+  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, D, 17, 8, 8, nullptr), "m (17) must be in [1, 16]");
+  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, D, 1, 12, 8, nullptr), "intermediate (12)");
+  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, D, 1, 1 << 25, 8, nullptr), "intermediate (33554432)");
+  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, D, 1, 8, 0, nullptr), "hidden (0) must be a positive multiple of 8");
 }
 
 void sample() {

@@ -1,12 +1,14 @@
 // The decoder's device operations on a GPU against double-precision host formulas on the same
-// bf16 inputs: embedding, add + RMSNorm, RMSNorm of selected rows, SiLU gate, bias to bf16, and
-// ptk_gemv at every row count 1..16 with and without bias, f32 and bf16 out; then ptk_gemv
-// captured in a CUDA graph and replayed on new input, and the timing events. Without a device it
+// bf16 inputs: embedding, add + RMSNorm, RMSNorm of selected rows, SiLU gate, bias to bf16,
+// ptk_gemv at every row count 1..16 with and without bias, f32 and bf16 out, and its batch
+// invariance, ptk_gemv_silu_mul against the unfused pair; then ptk_gemv captured in a CUDA graph
+// and replayed on new input, and the timing events. Without a device it
 // skips (77). Tolerances: f32 results 1e-4 relative to the row's scale; bf16 results one bf16
 // rounding (2^-8 relative) plus the f32 part.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -176,29 +178,94 @@ std::vector<double> matmul(const std::vector<uint16_t>& x, const std::vector<uin
   return y;
 }
 
-// Every row count at an odd n and a k that is not a multiple of the kernels' tiles, with bias
-// into bf16 (the QKV projection) and without into f32 (the others).
-void gemv() {
-  const int n = 333, k = 1544;
+// The f32 tolerance of a k-long dot product of unit-scale x and weights of scale w_scale: 1e-4
+// of its typical magnitude.
+double dot_tol(int k, double w_scale) { return 1e-4 * std::sqrt(double(k)) * w_scale; }
+
+bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// One weight at the row counts `ms`, without bias into f32 (most projections) and, with
+// `bf16_too`, with bias into bf16 (the QKV projection), against the double reference; then batch
+// invariance: row i's f32 result is bit-identical at every m (compared with the largest m run).
+void gemv_shape(const char* what, int n, int k, const std::vector<int>& ms, bool bf16_too) {
+  const double w_scale = 0.05;
   auto x = random_bf16(size_t(PTK_GEMV_MAX_ROWS) * k, 1.f);
-  auto w = random_bf16(size_t(n) * k, 0.05f);
+  auto w = random_bf16(size_t(n) * k, float(w_scale));
   auto b = random_bf16(n, 0.5f);
   Device<uint16_t> d_x(x), d_w(w), d_b(b), d_y16(size_t(PTK_GEMV_MAX_ROWS) * n);
   Device<float> d_y32(size_t(PTK_GEMV_MAX_ROWS) * n);
-  auto want_all = matmul(x, w, nullptr, PTK_GEMV_MAX_ROWS, n, k);
-  for (int m = 1; m <= PTK_GEMV_MAX_ROWS; ++m) {
+  const int m_max = ms.back();
+  auto want_all = matmul(x, w, nullptr, m_max, n, k);
+  const double tol = dot_tol(k, w_scale);
+  std::vector<std::vector<float>> by_m;
+  for (int m : ms) {
     CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y32.ptr, PTK_DTYPE_F32, m, n, k, nullptr), PTK_OK);
-    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, d_b.ptr, d_y16.ptr, PTK_DTYPE_BF16, m, n, k, nullptr), PTK_OK);
     auto y32 = d_y32.get();
-    auto y16 = d_y16.get();
-    for (size_t i = 0; i < size_t(m) * n; ++i) {
-      const double want = want_all[i];
-      const double scale = 1e-4 * std::sqrt(double(k)) * 0.05;  // the dot product's typical magnitude, times 1e-4
-      expect_near(m == 1 ? "gemv f32 m=1" : "gemv f32", i, y32[i], want, scale + 1e-5 * std::fabs(want));
-      const double biased = want + bf(b[i % size_t(n)]);
-      expect_near(m == 1 ? "gemv bf16 m=1" : "gemv bf16", i, bf(y16[i]), biased, std::fabs(biased) / 128 + scale);
+    for (size_t i = 0; i < size_t(m) * n; ++i) expect_near(what, i, y32[i], want_all[i], tol + 1e-5 * std::fabs(want_all[i]));
+    if (bf16_too) {
+      CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, d_b.ptr, d_y16.ptr, PTK_DTYPE_BF16, m, n, k, nullptr), PTK_OK);
+      auto y16 = d_y16.get();
+      for (size_t i = 0; i < size_t(m) * n; ++i) {
+        const double biased = want_all[i] + bf(b[i % size_t(n)]);
+        expect_near(what, i, bf(y16[i]), biased, std::fabs(biased) / 128 + tol);
+      }
+    }
+    y32.resize(size_t(m) * n);
+    by_m.push_back(y32);
+  }
+  for (size_t r = 0; r + 1 < ms.size(); ++r) {
+    for (size_t i = 0; i < by_m[r].size(); ++i) {
+      if (!same_bits(by_m[r][i], by_m.back()[i])) {
+        if (++mismatches <= 8) {
+          std::fprintf(stderr, "%s: row %zu differs between m = %d and m = %d\n", what, i / size_t(n), ms[r], m_max);
+        }
+        ++ptk_test_failures();
+      }
     }
   }
+}
+
+// The decode projections scaled down for the sim: k not a multiple of the k slice, n not a
+// multiple of the block's rows; narrow blocks (n = 333: every row count) and wide ones (n past
+// the wide threshold, as gate_up and lm_head; f32 only, the sim's time being in these blocks).
+void gemv() {
+  gemv_shape("gemv narrow", 333, 1544, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, true);
+  gemv_shape("gemv narrow long k", 100, 2312, {1, 3, 8, 16}, true);
+  gemv_shape("gemv wide", 8456, 264, {1, 3, 8, 16}, false);
+}
+
+// ptk_gemv_silu_mul against ptk_gemv (f32) + ptk_silu_mul bit for bit, and against the double
+// reference bf16(silu(g) * u) within one bf16 rounding plus the f32 error of g and u.
+void gemv_silu_mul_shape(const char* what, int inter, int k, const std::vector<int>& ms) {
+  const double w_scale = 0.05;
+  const int n = 2 * inter;
+  auto x = random_bf16(size_t(PTK_GEMV_MAX_ROWS) * k, 1.f);
+  auto w = random_bf16(size_t(n) * k, float(w_scale));
+  Device<uint16_t> d_x(x), d_w(w), d_fused(size_t(PTK_GEMV_MAX_ROWS) * inter), d_split(size_t(PTK_GEMV_MAX_ROWS) * inter);
+  Device<float> d_gate_up(size_t(PTK_GEMV_MAX_ROWS) * n);
+  auto gate_up = matmul(x, w, nullptr, PTK_GEMV_MAX_ROWS, n, k);
+  const double tol = dot_tol(k, w_scale);
+  for (int m : ms) {
+    CHECK_STATUS(ptk_gemv_silu_mul(d_x.ptr, d_w.ptr, d_fused.ptr, m, inter, k, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_gate_up.ptr, PTK_DTYPE_F32, m, n, k, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_silu_mul(d_gate_up.p(), d_split.ptr, m, inter, nullptr), PTK_OK);
+    auto fused = d_fused.get();
+    auto split = d_split.get();
+    for (int r = 0; r < m; ++r) {
+      for (int j = 0; j < inter; ++j) {
+        const size_t i = size_t(r) * inter + j;
+        const double g = gate_up[size_t(r) * n + j], u = gate_up[size_t(r) * n + inter + j];
+        const double want = g / (1 + std::exp(-g)) * u;
+        expect_near(what, i, bf(fused[i]), want, std::fabs(want) / 128 + 2 * tol * (std::fabs(g) + std::fabs(u)) + 1e-6);
+        expect_near(what, i, fused[i], split[i], 0);
+      }
+    }
+  }
+}
+
+void gemv_silu_mul() {
+  gemv_silu_mul_shape("gemv_silu_mul narrow", 104, 1544, {1, 3, 8, 16});
+  gemv_silu_mul_shape("gemv_silu_mul wide", 4232, 264, {1, 16});
 }
 
 // Captured once, replayed on new input: the graph reads the buffers, not the values at capture.
@@ -265,6 +332,7 @@ int main() {
   norms();
   activation_and_bias();
   gemv();
+  gemv_silu_mul();
   gemv_in_a_graph();
   graph_node_count();
   return ptk_test_result("test_decoder_ops");

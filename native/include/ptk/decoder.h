@@ -1,6 +1,7 @@
 /*
  * ptk: the decoder's remaining device operations: token embedding, RMSNorm fused with the
- * residual add, the SiLU gate, bias add, the decode-shape matmul (gemv) and token sampling.
+ * residual add, the SiLU gate, bias add, the decode-shape matmul (gemv, also fused with the SiLU
+ * gate) and token sampling.
  *
  * Types: weights and matmul inputs bf16; the residual stream and matmul outputs that feed a norm
  * or the gate are f32. Device pointers must be 16-byte aligned; row widths multiples of 8. Every
@@ -54,6 +55,14 @@ PTK_API ptk_status ptk_bias_to_bf16(const float* y, const void* bias, void* out,
  * rows), bias [n] bf16 or null, y [m, n] in y_dtype (f32 or bf16). k a multiple of 8. */
 PTK_API ptk_status ptk_gemv(const void* x, const void* weight, const void* bias, void* y, ptk_dtype y_dtype, int m,
                             int n, int k, void* stream);
+
+/* The MLP's gate and up projections fused with the SiLU gate: out[i, j] = bf16(silu(g) * u) with
+ * g = sum_k x[i, k] weight[j, k] and u = sum_k x[i, k] weight[intermediate + j, k]. x [m, hidden]
+ * bf16, weight [2 intermediate, hidden] bf16 (gate rows then up rows), out [m, intermediate] bf16,
+ * 1 <= m <= 16. Bit for bit ptk_gemv (f32 out, no bias, n = 2 intermediate) followed by
+ * ptk_silu_mul, without the f32 round trip. hidden and intermediate multiples of 8. */
+PTK_API ptk_status ptk_gemv_silu_mul(const void* x, const void* weight, void* out, int m, int intermediate,
+                                     int hidden, void* stream);
 
 typedef struct ptk_sampling_params {
   float temperature; /* 0 = greedy (argmax, the lowest id on ties); else > 0 */
