@@ -11,8 +11,10 @@ import org.bytedeco.javacpp.Pointer;
 final class Activations {
   /** Residual stream [tokens, hidden] f32. */
   final Pointer x;
-  /** Matmul input [tokens, max(hidden, intermediate)] bf16: normed rows, then the gated MLP rows. */
+  /** Normed rows [tokens, hidden] bf16: the input of the qkv and gate/up projections. */
   final Pointer h;
+  /** The gated MLP rows bf16(silu(gate) * up) [tokens, intermediate]: the down projection's input. */
+  final Pointer gated;
   /** q|k|v after projection and bias [tokens, qkv width] bf16. */
   final Pointer qkv;
   /** Rotated queries [tokens, heads, head dim] bf16. */
@@ -37,7 +39,8 @@ final class Activations {
     this.memory = memory;
     long t = maxTokens, r = maxLogitRows, heads = (long) c.numHeads() * c.headDim();
     x = take(4 * t * c.hiddenSize());
-    h = take(2 * t * Math.max(c.hiddenSize(), c.intermediateSize()));
+    h = take(2 * t * c.hiddenSize());
+    gated = take(2 * t * c.intermediateSize());
     qkv = take(2 * t * c.qkvWidth());
     q = take(2 * t * heads);
     attn = take(2 * t * heads);

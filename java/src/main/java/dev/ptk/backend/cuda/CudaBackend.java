@@ -15,7 +15,6 @@ import dev.ptk.nativelib.DeviceInfo;
 import dev.ptk.nativelib.Native;
 import dev.ptk.nativelib.global.ptk;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +27,8 @@ import org.bytedeco.javacpp.SizeTPointer;
  * The model on one CUDA device through libptk: bf16 weights uploaded once, a bf16 paged KV cache
  * sized from free device memory, an f32 residual stream. Per layer: fused add + RMSNorm, QKV
  * projection (with bias), thought embedding + RoPE + KV append, paged attention, output
- * projection, add + RMSNorm, gate/up projection, SiLU gate, down projection. Projections of more
+ * projection, add + RMSNorm, gate/up projection and SiLU gate (one fused call through ptk_gemv),
+ * down projection. Projections of more
  * than 16 rows run on ptk_gemm (cuBLAS on a GPU); at 1..16 rows, ptk_gemv or ptk_gemm, whichever
  * was faster on this device at start-up ({@link #matmulChoice()}, timed by {@link MatmulTuner}). A batch of more than
  * {@code maxTokens} tokens runs in chunks. The device may be the sim device: the C ABI is the
@@ -125,7 +125,7 @@ public final class CudaBackend implements Backend {
       createPlans();
       gemm = new DeviceGemm(stream, memory.allocate(DeviceGemm.WORKSPACE_BYTES));
       matmul = new DeviceMatmul(stream, gemm, a.wide);
-      this.matmuls = matmuls != null ? matmuls : new MatmulTuner(stream, matmul).tune(sites(), StepShape.MAX_DECODE_TOKENS);
+      this.matmuls = matmuls != null ? matmuls : new MatmulTuner(stream).tune(sites(), StepShape.MAX_DECODE_TOKENS);
     } catch (RuntimeException | Error e) {
       close();
       throw e;
@@ -293,7 +293,7 @@ public final class CudaBackend implements Backend {
     ModelConfig c = config;
     int hidden = c.hiddenSize(), inter = c.intermediateSize(), qd = c.numHeads() * c.headDim();
     float eps = (float) c.rmsNormEps();
-    FloatPointer x = new FloatPointer(a.x), delta = new FloatPointer(a.delta), wide = new FloatPointer(a.wide);
+    FloatPointer x = new FloatPointer(a.x), delta = new FloatPointer(a.delta);
     check(ptk.ptk_embedding(weights.embedding, c.vocabSize(), hidden, new IntPointer(a.meta), n, x, stream));
     for (int l = 0; l < weights.layers.size(); l++) {
       DeviceWeights.Layer w = weights.layers.get(l);
@@ -304,9 +304,8 @@ public final class CudaBackend implements Backend {
           new FloatPointer(a.lse), stream));
       matmul(a.attn, w.o(), null, a.delta, false, n, hidden, qd);
       check(ptk.ptk_add_rmsnorm(x, delta, w.postNorm(), eps, a.h, n, hidden, stream));
-      matmul(a.h, w.gateUp(), null, a.wide, false, n, 2 * inter, hidden);
-      check(ptk.ptk_silu_mul(wide, a.h, n, inter, stream));
-      matmul(a.h, w.down(), null, a.delta, false, n, hidden, inter);
+      gateUp(w, n, matmuls.gemv(n, 2 * inter, hidden));
+      matmul(a.gated, w.down(), null, a.delta, false, n, hidden, inter);
     }
     // The last residual add; the normalized rows it also writes are recomputed by head() for the logit rows only.
     check(ptk.ptk_add_rmsnorm(x, delta, weights.finalNorm, eps, a.h, n, hidden, stream));
@@ -325,24 +324,33 @@ public final class CudaBackend implements Backend {
     matmul.run(matmuls.gemv(m, n, k), in, w, bias, out, outBf16, m, n, k);
   }
 
+  /** gate/up and the SiLU gate into {@code a.gated}: one fused call through ptk_gemv, or ptk_gemm then ptk_silu_mul. */
+  private void gateUp(DeviceWeights.Layer w, int n, boolean gemv) {
+    int hidden = config.hiddenSize(), inter = config.intermediateSize();
+    if (gemv) {
+      check(ptk.ptk_gemv_silu_mul(a.h, w.gateUp(), a.gated, n, inter, hidden, stream));
+    } else {
+      matmul.run(false, a.h, w.gateUp(), null, a.wide, false, n, 2 * inter, hidden);
+      check(ptk.ptk_silu_mul(new FloatPointer(a.wide), a.gated, n, inter, stream));
+    }
+  }
+
   /** The model's projections as {@link #layers} and {@link #head} run them, for the tuner. */
   private List<MatmulTuner.Site> sites() {
     ModelConfig c = config;
-    int hidden = c.hiddenSize();
+    int hidden = c.hiddenSize(), qd = c.numHeads() * c.headDim(), inter = c.intermediateSize(), layers = c.numLayers();
     List<DeviceWeights.Layer> l = weights.layers;
-    List<Pointer> none = Collections.nCopies(l.size(), null);
     return List.of(
-        new MatmulTuner.Site(new MatmulChoice.Projection("qkv", c.qkvWidth(), hidden),
-            l.stream().map(DeviceWeights.Layer::qkv).toList(), l.stream().map(DeviceWeights.Layer::qkvBias).toList(), a.h,
-            a.qkv, true),
-        new MatmulTuner.Site(new MatmulChoice.Projection("o", hidden, c.numHeads() * c.headDim()),
-            l.stream().map(DeviceWeights.Layer::o).toList(), none, a.attn, a.delta, false),
-        new MatmulTuner.Site(new MatmulChoice.Projection("gate_up", 2 * c.intermediateSize(), hidden),
-            l.stream().map(DeviceWeights.Layer::gateUp).toList(), none, a.h, a.wide, false),
-        new MatmulTuner.Site(new MatmulChoice.Projection("down", hidden, c.intermediateSize()),
-            l.stream().map(DeviceWeights.Layer::down).toList(), none, a.h, a.delta, false),
-        new MatmulTuner.Site(new MatmulChoice.Projection("lm_head", c.vocabSize(), hidden), List.of(weights.lmHead),
-            Collections.singletonList(null), a.hLogit, a.logits, false));
+        new MatmulTuner.Site(new MatmulChoice.Projection("qkv", c.qkvWidth(), hidden), layers, a.h,
+            (i, m, gemv) -> matmul.run(gemv, a.h, l.get(i).qkv(), l.get(i).qkvBias(), a.qkv, true, m, c.qkvWidth(), hidden)),
+        new MatmulTuner.Site(new MatmulChoice.Projection("o", hidden, qd), layers, a.attn,
+            (i, m, gemv) -> matmul.run(gemv, a.attn, l.get(i).o(), null, a.delta, false, m, hidden, qd)),
+        new MatmulTuner.Site(new MatmulChoice.Projection("gate_up", 2 * inter, hidden), layers, a.h,
+            (i, m, gemv) -> gateUp(l.get(i), m, gemv)),
+        new MatmulTuner.Site(new MatmulChoice.Projection("down", hidden, inter), layers, a.gated,
+            (i, m, gemv) -> matmul.run(gemv, a.gated, l.get(i).down(), null, a.delta, false, m, hidden, inter)),
+        new MatmulTuner.Site(new MatmulChoice.Projection("lm_head", c.vocabSize(), hidden), 1, a.hLogit,
+            (i, m, gemv) -> matmul.run(gemv, a.hLogit, weights.lmHead, null, a.logits, false, m, c.vocabSize(), hidden)));
   }
 
   /** The device's free memory now (what a run of requests must not shrink). */

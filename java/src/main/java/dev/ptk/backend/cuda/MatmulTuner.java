@@ -20,19 +20,18 @@ final class MatmulTuner {
   private static final double BUDGET_MS = 2.0;
   private static final int MAX_CALLS = 28;
 
-  /**
-   * One projection as the step calls it: its weights in every layer (null biases allowed), its
-   * input and output buffers.
-   */
-  record Site(MatmulChoice.Projection projection, List<Pointer> weights, List<Pointer> biases, Pointer in, Pointer out,
-      boolean outBf16) {}
+  /** One call of a projection as the step makes it, on one layer's weights, at m rows, one way or the other. */
+  interface Call {
+    void run(int layer, int m, boolean gemv);
+  }
+
+  /** A projection, the layers it has weights in (calls rotate through them), its input, and how the step calls it. */
+  record Site(MatmulChoice.Projection projection, int layers, Pointer in, Call call) {}
 
   private final Pointer stream;
-  private final DeviceMatmul matmul;
 
-  MatmulTuner(Pointer stream, DeviceMatmul matmul) {
+  MatmulTuner(Pointer stream) {
     this.stream = stream;
-    this.matmul = matmul;
   }
 
   /** Every site at 1..{@code maxRows} rows, both ways, on random inputs. */
@@ -58,9 +57,9 @@ final class MatmulTuner {
    * stops after the probe, so that start-up stays short there too.
    */
   private double micros(Site s, int m, boolean gemv, Pointer start, Pointer end) {
-    call(s, 0, m, gemv);
+    s.call().run(0, m, gemv);
     check(ptk.ptk_event_record(start, stream));
-    call(s, 1 % s.weights().size(), m, gemv);
+    s.call().run(1 % s.layers(), m, gemv);
     check(ptk.ptk_event_record(end, stream));
     double probeMs = elapsedMs(start, end);
     int calls = (int) Math.min(MAX_CALLS, BUDGET_MS / probeMs);
@@ -82,7 +81,7 @@ final class MatmulTuner {
     boolean captured = false;
     Pointer graph = new Pointer();
     try {
-      for (int i = 0; i < calls; i++) call(s, i % s.weights().size(), m, gemv);
+      for (int i = 0; i < calls; i++) s.call().run(i % s.layers(), m, gemv);
       captured = true;
     } finally {
       int status = ptk.ptk_graph_end_capture(stream, graph);  // ends the capture even when a call failed
@@ -93,11 +92,6 @@ final class MatmulTuner {
       }
     }
     return graph;
-  }
-
-  private void call(Site s, int layer, int m, boolean gemv) {
-    MatmulChoice.Projection p = s.projection();
-    matmul.run(gemv, s.in(), s.weights().get(layer), s.biases().get(layer), s.out(), s.outBf16(), m, p.n(), p.k());
   }
 
   private double elapsedMs(Pointer start, Pointer end) {
