@@ -76,3 +76,4 @@ PTK_API ptk_status ptk_device_get_info(int device, ptk_device_info* info);
 #include "ptk/rope.h"
 #include "ptk/attention.h"
 #include "ptk/gemm.h"
+#include "ptk/cpu.h"

@@ -69,6 +69,7 @@ public class CpuDecodeBenchmark {
     int promptPages = PROMPT / PAGE, pathPages = PATH / PAGE;
     backend = new CpuBackend(config, weights, PAGE, promptPages + paths * pathPages);
     step = decodeStep(paths, promptPages, pathPages, config.vocabSize());
+    System.out.println("# " + backend.describe()); // which matmul runs: native (and its ISA) or the Java fallback
   }
 
   /** The step that writes the last token of every path: path i holds pages after the prompt's. */

@@ -24,6 +24,7 @@ public final class CpuBackend implements Backend {
   private final ModelConfig config;
   private final int pageSize;
   private final WorkerPool pool;
+  private final MatMulScratch matMulScratch = new MatMulScratch();
   private final KvCache cache;
   private final Tensor embedding;
   private final List<CpuLayer> layers = new ArrayList<>();
@@ -54,10 +55,10 @@ public final class CpuBackend implements Backend {
     this.pool = new WorkerPool(threads);
     this.cache = new KvCache(config.numLayers(), numPages, pageSize, config.numKvHeads(), config.headDim());
     this.embedding = e;
-    for (int l = 0; l < config.numLayers(); l++) layers.add(CpuLayer.of(l, weights.layers().get(l), config, pool));
+    for (int l = 0; l < config.numLayers(); l++) layers.add(CpuLayer.of(l, weights.layers().get(l), config, pool, matMulScratch));
     this.finalNorm = CpuLayer.vector(weights.norm(), config.hiddenSize());
     Tensor head = weights.lmHead();
-    this.lmHead = new MatMul(pool, WeightRows.of(head));
+    this.lmHead = MatMul.of(pool, WeightRows.of(head), matMulScratch);
     if (lmHead.weights().rows() != config.vocabSize() || lmHead.weights().in() != config.hiddenSize()) {
       throw new IllegalArgumentException(head + ": expected [" + config.vocabSize() + ", " + config.hiddenSize() + "]");
     }
@@ -82,7 +83,7 @@ public final class CpuBackend implements Backend {
 
   @Override
   public String describe() {
-    return "cpu (" + pool.size() + " threads)";
+    return "cpu (" + pool.size() + " threads, matmul " + lmHead.path() + ")";
   }
 
   @Override
@@ -105,28 +106,23 @@ public final class CpuBackend implements Backend {
     for (int l = 0; l < layers.size(); l++) {
       CpuLayer layer = layers.get(l);
       RmsNorm.apply(s.x, n, layer.inputNorm(), config.rmsNormEps(), s.h);
-      WeightRows.split(s.h, n, hidden, s.split);
-      layer.qkv().apply(s.split, n, s.qkv, qkvWidth);
+      layer.qkv().apply(s.h, n, s.qkv, qkvWidth);
       RopeAppend.apply(s.qkv, n, config.numHeads(), config.numKvHeads(), config.headDim(), batch.segmentIds(),
           layer.thought(), rotary, s.cos, s.sin, batch.slots(), cache.keys(l), cache.values(l));
       AttentionStates att = attention.run(passes, n, s.qkv, qkvWidth, cache.keys(l), cache.values(l));
-      WeightRows.split(att.o, n, hidden, s.split);
-      layer.o().apply(s.split, n, s.proj, hidden);
+      layer.o().apply(att.o, n, s.proj, hidden);
       add(s.x, s.proj, n * hidden);
       RmsNorm.apply(s.x, n, layer.postNorm(), config.rmsNormEps(), s.h);
-      WeightRows.split(s.h, n, hidden, s.split);
-      layer.gateUp().apply(s.split, n, s.gateUp, 2 * inter);
+      layer.gateUp().apply(s.h, n, s.gateUp, 2 * inter);
       SiluGate.apply(s.gateUp, n, inter, s.act);
-      WeightRows.split(s.act, n, inter, s.split);
-      layer.down().apply(s.split, n, s.proj, hidden);
+      layer.down().apply(s.act, n, s.proj, hidden);
       add(s.x, s.proj, n * hidden);
     }
     for (int r = 0; r < rows; r++) {
       System.arraycopy(s.x, batch.logitRows()[r] * hidden, s.proj, r * hidden, hidden);
     }
     RmsNorm.apply(s.proj, rows, finalNorm, config.rmsNormEps(), s.h);
-    WeightRows.split(s.h, rows, hidden, s.split);
-    lmHead.apply(s.split, rows, s.logits, config.vocabSize());
+    lmHead.apply(s.h, rows, s.logits, config.vocabSize());
     float[][] logits = new float[rows][];
     for (int r = 0; r < rows; r++) {
       int v = config.vocabSize();
@@ -148,13 +144,14 @@ public final class CpuBackend implements Backend {
   @Override
   public void close() {
     pool.close();
+    matMulScratch.close();
   }
 
   /** Activation buffers for up to {@code tokens} batch tokens and {@code logitRows} logit rows. */
   private static final class Scratch {
     final int tokens;
     final int logitRows;
-    final float[] x, h, split, qkv, proj, gateUp, act, cos, sin, logits;
+    final float[] x, h, qkv, proj, gateUp, act, cos, sin, logits;
 
     Scratch(ModelConfig config, int tokens, int logitRows) {
       this.tokens = tokens;
@@ -163,7 +160,6 @@ public final class CpuBackend implements Backend {
       int inter = config.intermediateSize();
       x = new float[tokens * hidden];
       h = new float[tokens * hidden];
-      split = new float[tokens * Math.max(hidden, inter)];
       qkv = new float[tokens * config.qkvWidth()];
       proj = new float[tokens * hidden];
       gateUp = new float[tokens * 2 * inter];

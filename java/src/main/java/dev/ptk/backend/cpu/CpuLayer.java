@@ -9,17 +9,17 @@ import java.util.List;
 /** One decoder layer's weights as the CPU ops use them: matrices in place, small vectors widened. */
 record CpuLayer(float[] inputNorm, MatMul qkv, float[] thought, MatMul o, float[] postNorm, MatMul gateUp, MatMul down) {
 
-  static CpuLayer of(int index, LayerWeights w, ModelConfig c, WorkerPool pool) {
+  static CpuLayer of(int index, LayerWeights w, ModelConfig c, WorkerPool pool, MatMulScratch scratch) {
     int h = c.hiddenSize();
     CpuLayer layer = new CpuLayer(
         vector(w.inputNorm(), h),
-        new MatMul(pool, new WeightRows(List.of(w.qWeight(), w.kWeight(), w.vWeight()),
-            Arrays.asList(w.qBias(), w.kBias(), w.vBias()))),
+        MatMul.of(pool, new WeightRows(List.of(w.qWeight(), w.kWeight(), w.vWeight()),
+            Arrays.asList(w.qBias(), w.kBias(), w.vBias())), scratch),
         w.segEmbeddings() == null ? null : thoughtTable(w.segEmbeddings(), c),
-        new MatMul(pool, WeightRows.of(w.oWeight())),
+        MatMul.of(pool, WeightRows.of(w.oWeight()), scratch),
         vector(w.postNorm(), h),
-        new MatMul(pool, new WeightRows(List.of(w.gateWeight(), w.upWeight()), null)),
-        new MatMul(pool, WeightRows.of(w.downWeight())));
+        MatMul.of(pool, new WeightRows(List.of(w.gateWeight(), w.upWeight()), null), scratch),
+        MatMul.of(pool, WeightRows.of(w.downWeight()), scratch));
     check(layer.qkv, c.qkvWidth(), h, index, "q/k/v_proj");
     check(layer.o, h, c.numHeads() * c.headDim(), index, "o_proj");
     check(layer.gateUp, 2 * c.intermediateSize(), h, index, "gate/up_proj");

@@ -67,6 +67,28 @@ final class WeightRows {
     return bias == null ? 0f : bias[row];
   }
 
+  /** The bias of every row (not to be modified), or null when there is none. */
+  float[] biasValues() {
+    return bias;
+  }
+
+  /** The stacked matrices (not to be modified). */
+  Tensor[] tensors() {
+    return tensors;
+  }
+
+  /** The stack's first row of matrix {@code t}. */
+  int firstRow(int t) {
+    return firstRow[t];
+  }
+
+  /** The matrix that holds row {@code row} of the stack. */
+  int tensorOf(int row) {
+    int t = 0;
+    while (row >= firstRow[t + 1]) t++;
+    return t;
+  }
+
   /** A reader of up to {@code maxRows} consecutive rows at a time: one per worker (buffers are not thread-safe). */
   Reader reader(int maxRows) {
     return new Reader(maxRows);
@@ -117,8 +139,7 @@ final class WeightRows {
     void load(int row, int count) {
       int j = 0;
       while (j < count) {
-        int t = 0;
-        while (row + j >= firstRow[t + 1]) t++;
+        int t = tensorOf(row + j);
         int n = Math.min(count - j, firstRow[t + 1] - (row + j)); // rows left in this tensor
         int r = row + j - firstRow[t];
         if (bf16[t] != null) bf16[t].get(r * (in / 2), packed, j * (in / 2), n * (in / 2));

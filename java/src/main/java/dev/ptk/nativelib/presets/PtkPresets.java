@@ -22,7 +22,7 @@ import org.bytedeco.javacpp.tools.InfoMapper;
     value = @Platform(
         value = "linux-x86_64",
         include = {"ptk/ptk.h", "ptk/kv_layout.h", "ptk/rope.h", "ptk/attention.h", "ptk/gemm.h", "ptk/decoder.h",
-            "ptk/runtime.h"},
+            "ptk/runtime.h", "ptk/cpu.h"},
         link = "ptk@.0",
         library = "jniptk"))
 public class PtkPresets implements InfoMapper, LoadEnabled {
@@ -30,7 +30,7 @@ public class PtkPresets implements InfoMapper, LoadEnabled {
   public void map(InfoMap infoMap) {
     infoMap.put(new Info("PTK_API").cppTypes().annotations());
     infoMap.put(new Info("PTK_PTK_H", "PTK_EXPORT_H", "PTK_KV_LAYOUT_H", "PTK_ROPE_H", "PTK_ATTENTION_H", "PTK_GEMM_H",
-        "PTK_DECODER_H", "PTK_RUNTIME_H").define(false));
+        "PTK_DECODER_H", "PTK_RUNTIME_H", "PTK_CPU_H").define(false));
   }
 
   @Override

@@ -13,14 +13,32 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The matmul against a float64 product, on shapes the model never has (row counts not a multiple
- * of 4, widths not a multiple of the vector length, several stacked matrices) and every weight dtype.
+ * of 4, widths not a multiple of the vector length, several stacked matrices, slices that span two
+ * matrices) and every weight dtype: the implementation {@link MatMul#of} picks (native for bf16 in
+ * direct buffers when libptk loads) and the Java fallback, each on every case.
  */
 class MatMulTest {
   static final WorkerPool POOL = new WorkerPool(2);
+  static final MatMulScratch SCRATCH = new MatMulScratch();
 
   @AfterAll
   static void closePool() {
     POOL.close();
+    SCRATCH.close();
+  }
+
+  @Test
+  void bf16PicksTheNativePathWhenLibptkLoads() {
+    Tensor w = tensor("w", DType.BF16, new long[] {4, 8}, new double[32], new Random(1));
+    MatMul m = MatMul.of(POOL, WeightRows.of(w), SCRATCH);
+    assertEquals(NativeCpu.available() ? "native " + NativeCpu.isa() : "java vector", m.path(),
+        "libptk: " + NativeCpu.reason());
+  }
+
+  @Test
+  void bf16ModelShapesManyRows() {
+    check(DType.BF16, new int[] {300, 37}, 1536, 8, true);
+    check(DType.BF16, new int[] {70}, 1000, 20, false);
   }
 
   @Test
@@ -64,30 +82,36 @@ class MatMulTest {
     int total = rows.rows();
     float[] x = new float[tokens * in];
     for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
-    float[] split = new float[x.length];
-    WeightRows.split(x, tokens, in, split);
     int stride = total + 3;
-    float[] out = new float[tokens * stride];
-    new MatMul(POOL, rows).apply(split, tokens, out, stride);
+    for (MatMul matMul : new MatMul[] {MatMul.of(POOL, rows, SCRATCH), new VectorMatMul(POOL, rows, SCRATCH)}) {
+      float[] out = new float[tokens * stride];
+      matMul.apply(x, tokens, out, stride);
+      compare(matMul.path(), dtype, rowCounts, wd, bd, x, in, tokens, out, stride);
+    }
+  }
 
+  private static void compare(String path, DType dtype, int[] rowCounts, double[][] wd, double[][] bd, float[] x,
+      int in, int tokens, float[] out, int stride) {
     double maxErr = 0;
     for (int t = 0; t < tokens; t++) {
       int r = 0;
-      for (int m = 0; m < w.length; m++) {
+      for (int m = 0; m < rowCounts.length; m++) {
         for (int j = 0; j < rowCounts[m]; j++, r++) {
           double want = bd[m][j];
           for (int i = 0; i < in; i++) want += wd[m][j * in + i] * x[t * in + i];
           maxErr = Math.max(maxErr, Math.abs(out[t * stride + r] - want));
-          assertEquals(want, out[t * stride + r], 1e-4 * Math.sqrt(in), dtype + " t " + t + " row " + r);
+          assertEquals(want, out[t * stride + r], 1e-4 * Math.sqrt(in), path + " " + dtype + " t " + t + " row " + r);
         }
       }
     }
-    System.out.printf("matmul %s %d rows x %d, T %d: max |err| %.3g%n", dtype, total, in, tokens, maxErr);
+    System.out.printf("matmul %s %s %d rows x %d, T %d: max |err| %.3g%n", path, dtype, java.util.Arrays.stream(rowCounts).sum(), in,
+        tokens, maxErr);
   }
 
   /** A tensor of random values exactly representable in {@code dtype}; their values go to {@code exact}. */
   private static Tensor tensor(String name, DType dtype, long[] shape, double[] exact, Random rnd) {
-    ByteBuffer buf = ByteBuffer.allocate(exact.length * dtype.size()).order(ByteOrder.LITTLE_ENDIAN);
+    // direct, as a checkpoint's mmapped tensors are (the native path reads only those)
+    ByteBuffer buf = ByteBuffer.allocateDirect(exact.length * dtype.size()).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < exact.length; i++) {
       float v = (float) rnd.nextGaussian();
       switch (dtype) {

@@ -1,0 +1,43 @@
+// Internal: the CPU matmul's ISA entries (one translation unit each, built with its own target
+// flags) and the blocking they share. The dispatcher (cpu_matmul.cpp) validates, picks one and
+// hands it a scratch area of scratch_floats(m) floats.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+namespace ptk::cpu {
+
+// The most f32 lanes of any path: scratch is sized for it.
+constexpr int kMaxLanes = 16;
+
+// Weight rows widened to f32 per panel, and the panel's depth (elements of k; a multiple of every
+// lane count). Decode (few rows of x, bandwidth bound): 4 rows x 1024, streamed once, the panel in
+// L1. Prefill (compute bound): 16 rows x 256 (16 KiB, L1), reused by every row of x, so that the
+// widening is paid once per weight and each 3-row piece of x serves 16 weight rows from L1.
+// Neither choice changes a result: every output sums over k in lane order whatever the blocking.
+struct Blocking {
+  int rows;
+  int depth;
+};
+inline Blocking blocking(int m) { return m <= 16 ? Blocking{4, 1024} : Blocking{16, 256}; }
+
+// Floats of scratch a call with m rows of x needs: one panel and per-lane sums for every
+// (row of x, weight row of the panel).
+inline size_t scratch_floats(int m) {
+  Blocking b = blocking(m);
+  return size_t(b.rows) * b.depth + size_t(m) * b.rows * kMaxLanes;
+}
+
+// y = x w^T (+ bias) on valid arguments (see ptk/cpu.h).
+using MatmulFn = void (*)(const float* x, int m, int k, const uint16_t* w, int n, const float* bias, float* y,
+                          int ldy, float* scratch);
+void matmul_scalar(const float* x, int m, int k, const uint16_t* w, int n, const float* bias, float* y, int ldy,
+                   float* scratch);
+#if defined(__x86_64__)
+void matmul_avx2(const float* x, int m, int k, const uint16_t* w, int n, const float* bias, float* y, int ldy,
+                 float* scratch);
+void matmul_avx512f(const float* x, int m, int k, const uint16_t* w, int n, const float* bias, float* y, int ldy,
+                    float* scratch);
+#endif
+
+}  // namespace ptk::cpu
