@@ -17,10 +17,15 @@ CONFIG = {"hidden": 1536, "intermediate": 8960, "layers": 28, "heads": 12, "kv_h
           "vocab": 151936}
 
 # Copy bandwidth (read + write counted, large device-to-device copy) and multiprocessors.
-CARDS = {"H100": {"copy_gbps": 3000, "sms": 132}, "H200": {"copy_gbps": 4300, "sms": 132}}
+CARDS = {"H100": {"copy_gbps": 3000, "sms": 132, "ghz": 1.98}, "H200": {"copy_gbps": 4300, "sms": 132, "ghz": 1.98}}
 
 # Assumptions (not measured), each against the copy bandwidth:
 GEMV_EFFICIENCY = 0.85       # several 16-byte loads in flight per lane, activations in shared memory
+# ptk_gemv on CUDA cores issues instructions in proportion to its rows: lane instructions per weight
+# byte counted from its compiled slice loop (PTX, sm_90a) plus staging and epilogue, at m = 1, 8, 16
+# (bench/gpu/predictions/gemv.md); issued at 85% of 128 lane instructions per clock per SM.
+GEMV_INSTRUCTIONS_PER_BYTE = {1: 2.5, 8: 7.5, 16: 14.1}
+ISSUE_EFFICIENCY = 0.85
 ATTENTION_EFFICIENCY = 0.80  # single-query GQA kernel, >= 2 blocks per SM after split-KV
 NODE_LATENCY_US = 2.0        # a dependent kernel in a graph: launch, ramp and drain of a small grid
 SAMPLE_US = {"greedy": 8.0, "top_k_top_p": 20.0}  # many blocks per row, a few passes over the logits
@@ -47,13 +52,25 @@ def nodes_per_layer(c, paths, prompt, own):
     ]
 
 
+def gemv_instructions_per_byte(m):
+    """Linear between the counted row counts."""
+    pts = sorted(GEMV_INSTRUCTIONS_PER_BYTE.items())
+    for (m0, i0), (m1, i1) in zip(pts, pts[1:]):
+        if m <= m1:
+            return i0 + (i1 - i0) * (max(m, m0) - m0) / (m1 - m0)
+    return pts[-1][1]
+
+
 def step(card, paths, prompt, own, sampling="greedy", c=CONFIG):
     bw = CARDS[card]["copy_gbps"] * 1e3  # bytes per microsecond
+    issue = CARDS[card]["sms"] * 128 * CARDS[card]["ghz"] * 1e3 * ISSUE_EFFICIENCY  # lane instructions per microsecond
     kinds = {}
 
     def node(name, nbytes):
-        eff = GEMV_EFFICIENCY if "gemv" in name or name == "lm_head" else ATTENTION_EFFICIENCY
-        us = max(nbytes / (bw * eff), NODE_LATENCY_US)
+        if "gemv" in name or name == "lm_head":
+            us = max(nbytes / (bw * GEMV_EFFICIENCY), nbytes * gemv_instructions_per_byte(paths) / issue, NODE_LATENCY_US)
+        else:
+            us = max(nbytes / (bw * ATTENTION_EFFICIENCY), NODE_LATENCY_US)
         k = kinds.setdefault(name, {"bytes": 0, "us": 0.0, "nodes": 0})
         k["bytes"] += nbytes
         k["us"] += us
@@ -96,7 +113,7 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--json":
         # bench-decode's shape: a shared prompt of `context` tokens and one token per path.
         out = [step(card, p, ctx, 1) for card in CARDS for p in (1, 2, 4, 8, 16) for ctx in (1024, 4096, 16384)]
-        json.dump({"assumptions": {"gemv_efficiency": GEMV_EFFICIENCY, "attention_efficiency": ATTENTION_EFFICIENCY,
+        json.dump({"assumptions": {"gemv_efficiency": GEMV_EFFICIENCY, "gemv_instructions_per_byte": GEMV_INSTRUCTIONS_PER_BYTE, "attention_efficiency": ATTENTION_EFFICIENCY,
                                    "node_latency_us": NODE_LATENCY_US, "sample_us": SAMPLE_US, "host_us": HOST_US},
                    "bench_decode": out}, open(sys.argv[2], "w"), indent=1)
     else:
