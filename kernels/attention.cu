@@ -1,4 +1,5 @@
-// Instantiates the attention and merge kernels for head dims 64 and 128.
+// Instantiates the attention and merge kernels for head dims 64 and 128 (the decode variant's
+// kernels: decode_attention.cu).
 #include "ptk/attention.cuh"
 #include "ptk/launch.h"
 #include "ptk/launch_kernel.cuh"
@@ -14,26 +15,14 @@ cudaError_t set_smem_limit() {
 
 template <class C>
 cudaError_t launch_attention(const AttentionLaunch& a, cudaStream_t stream) {
-  AttentionParams p;
-  p.items = a.items;
-  p.counts = a.counts;
-  p.pages = a.pages;
-  p.q = static_cast<const uint16_t*>(a.q);
-  p.k_cache = static_cast<const uint16_t*>(a.k_cache);
-  p.v_cache = static_cast<const uint16_t*>(a.v_cache);
-  p.part_o = a.part_o;
-  p.part_lse = a.part_lse;
-  p.num_q_heads = a.num_q_heads;
-  p.num_kv_heads = a.num_kv_heads;
-  p.page_size = a.page_size;
-  p.scale_log2 = a.sm_scale * kLog2e;
-  return launch_kernel<attention_kernel<C>>(a.grid, C::kThreads, C::kSmemBytes, stream, p);
+  return launch_kernel<attention_kernel<C>>(a.grid, C::kThreads, C::kSmemBytes, stream, attention_params(a));
 }
 
 template <int D>
 cudaError_t launch_for_dim(const AttentionLaunch& a, cudaStream_t stream) {
-  const cudaError_t err = a.variant == Variant::kNarrow ? launch_attention<NarrowConfig<D>>(a, stream)
-                                                        : launch_attention<WideConfig<D>>(a, stream);
+  const cudaError_t err = a.variant == Variant::kDecode   ? cudaError_t(decode_attention_launch(a, stream))
+                          : a.variant == Variant::kNarrow ? launch_attention<NarrowConfig<D>>(a, stream)
+                                                          : launch_attention<WideConfig<D>>(a, stream);
   if (err != cudaSuccess) return err;
   MergePartialsParams m{a.counts, a.merge_indptr, a.merge_rows, a.part_o, a.part_lse,
                         a.num_q_heads, a.num_kv_heads, D, a.lse};

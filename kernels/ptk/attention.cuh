@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "ptk/cp_async.cuh"
+#include "ptk/launch.h"
 #include "ptk/page_table.h"
 #include "ptk/shared.cuh"
 #include "ptk/softmax.h"
@@ -74,6 +75,24 @@ struct AttentionParams {
   int page_size;
   float scale_log2;          // sm_scale * log2(e): scores in base 2
 };
+
+// The kernels' view of a launch (shared by the attention and decode-attention kernels).
+inline AttentionParams attention_params(const AttentionLaunch& a) {
+  AttentionParams p;
+  p.items = a.items;
+  p.counts = a.counts;
+  p.pages = a.pages;
+  p.q = static_cast<const uint16_t*>(a.q);
+  p.k_cache = static_cast<const uint16_t*>(a.k_cache);
+  p.v_cache = static_cast<const uint16_t*>(a.v_cache);
+  p.part_o = a.part_o;
+  p.part_lse = a.part_lse;
+  p.num_q_heads = a.num_q_heads;
+  p.num_kv_heads = a.num_kv_heads;
+  p.page_size = a.page_size;
+  p.scale_log2 = a.sm_scale * kLog2e;
+  return p;
+}
 
 // Issues the cp.async copies of tile `tile` of the item into shared stage buffers k_s, v_s.
 template <class C>

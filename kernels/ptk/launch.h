@@ -41,6 +41,8 @@ bool attention_supports_head_dim(int head_dim);
 // or graph capture (not a stream operation, so it stays out of run calls).
 int attention_prepare(int head_dim);
 int attention_launch(const AttentionLaunch& a, void* stream);
+// The attention pass alone of a Variant::kDecode launch (attention_launch adds the merge).
+int decode_attention_launch(const AttentionLaunch& a, void* stream);
 
 int merge_states_launch(const float* o_a, const float* lse_a, const float* o_b, const float* lse_b, float* o,
                         float* lse, int rows, int head_dim, void* stream);

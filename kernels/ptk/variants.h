@@ -6,21 +6,27 @@
 //   wide:   4 warps of 16 rows over one 32-key tile, up to 64 rows (several queries x group):
 //           prefill and shared-prefix passes, where every K/V tile in shared memory serves all
 //           the queries of the item.
+//   decode: 4 warps over one query's group (up to 8 rows), K/V straight from memory into
+//           registers (decode_attention.cuh): items of one query. Chunks are whole pages sized so
+//           that the work fills two blocks per multiprocessor in one balanced wave (planner.h).
 #pragma once
 
 namespace ptk {
 
-enum class Variant : int { kNarrow = 0, kWide = 1 };
+enum class Variant : int { kNarrow = 0, kWide = 1, kDecode = 2 };
 
 struct VariantShape {
   int rows;           // query rows (query x head) per work item
-  int tile_tokens;    // keys per shared-memory tile; chunks are multiples of it
+  int tile_tokens;    // keys per shared-memory tile; chunks are multiples of it (decode: of a page)
   int blocks_per_sm;  // resident blocks per multiprocessor the persistent grid assumes
-  int min_chunk;      // two tiles: the copy of one overlaps the math of the other
+  int min_chunk;      // narrow, wide: two tiles (the copy of one overlaps the math of the other);
+                      // decode: fewer keys than this are not worth a partial state
 };
 
 constexpr VariantShape variant_shape(Variant v) {
-  return v == Variant::kNarrow ? VariantShape{8, 128, 1, 256} : VariantShape{64, 32, 2, 64};
+  return v == Variant::kNarrow ? VariantShape{8, 128, 1, 256}
+         : v == Variant::kWide ? VariantShape{64, 32, 2, 64}
+                               : VariantShape{8, 1, 2, 64};
 }
 
 constexpr int kMaxGroup = 8;  // query heads per kv head: a narrow item holds one query's group

@@ -32,6 +32,7 @@ struct ptk_attention_plan {
   ptk::WorkPlan work;
   // Device copies: one allocation carved into the buffers below (byte offsets).
   ptk::DeviceBuffer device;
+  bool prepared = false;  // kernel attributes set (once per plan, before its first launch)
   bool uploaded = false;
   ptk_status upload_status = PTK_OK;  // why the last upload failed
   size_t counts_at, items_at, pages_at, merge_indptr_at, merge_rows_at, part_lse_at, part_o_at, device_bytes;
@@ -49,9 +50,12 @@ ptk_status upload(ptk_attention_plan* p, void* stream) {
   ptk_status s = p->device.allocate(p->device_bytes);
   if (s != PTK_OK) return s;
 #ifdef PTK_WITH_CUDA
-  // Cheap and per device: redone on every upload rather than tracked.
-  s = ptk::cuda_status(ptk::attention_prepare(p->layout.head_dim), "cudaFuncSetAttribute");
-  if (s != PTK_OK) return s;
+  // Not a stream operation: done at the plan's first upload, outside any graph capture of runs.
+  if (!p->prepared) {
+    s = ptk::cuda_status(ptk::attention_prepare(p->layout.head_dim), "cudaFuncSetAttribute");
+    if (s != PTK_OK) return s;
+    p->prepared = true;
+  }
 #endif
   const ptk::WorkCounts counts{static_cast<int32_t>(p->work.items.size()) * p->layout.num_kv_heads, p->num_queries};
   auto put = [&](size_t at, const auto& v) {
@@ -70,13 +74,18 @@ ptk_status upload(ptk_attention_plan* p, void* stream) {
 ptk_status commit(ptk_attention_plan* p, const std::vector<Span>& spans, int num_queries, std::vector<int32_t> pages,
                   ptk::Variant variant, void* stream) {
   const ptk::VariantShape vs = ptk::variant_shape(variant);
-  const ptk::PlanShape shape{p->layout.num_qo_heads / p->layout.num_kv_heads,
+  const int group = p->layout.num_qo_heads / p->layout.num_kv_heads;
+  const bool decode = variant == ptk::Variant::kDecode;
+  // A decode item holds exactly one query (its kernel's rows are one group); its chunks are
+  // balanced whole pages.
+  const ptk::PlanShape shape{group,
                              p->layout.num_kv_heads,
-                             vs.rows,
+                             decode ? group : vs.rows,
                              vs.tile_tokens,
                              p->grid(variant),
                              p->limits.max_work_items,
-                             vs.min_chunk};
+                             vs.min_chunk,
+                             decode ? p->layout.page_size : 0};
   ptk::WorkPlan work;
   std::string error;
   if (!ptk::plan_work(spans, num_queries, shape, &work, &error))
@@ -145,7 +154,7 @@ ptk_status ptk_attention_plan_decode(ptk_attention_plan* plan, int batch, const 
     ptk_status s = ptk::check_csr("indptr", batch, indptr, indices, last_page_len, plan->layout, plan->limits.max_pages, &lens);
     if (s != PTK_OK) return s;
     return commit(plan, ptk::decode_spans(batch, indptr, lens), batch,
-                  std::vector<int32_t>(indices, indices + indptr[batch]), ptk::Variant::kNarrow, stream);
+                  std::vector<int32_t>(indices, indices + indptr[batch]), ptk::Variant::kDecode, stream);
   });
 }
 
@@ -184,7 +193,11 @@ ptk_status ptk_attention_plan_prefill(ptk_attention_plan* plan, int batch, const
     const int own_pages = indptr[batch];
     std::vector<int32_t> pages(indices, indices + own_pages);
     pages.insert(pages.end(), prefix_indices, prefix_indices + prefix_pages);
-    const ptk::Variant v = num_queries > 1 ? ptk::Variant::kWide : ptk::Variant::kNarrow;
+    // One query per request (phase-1 path steps): the decode kernel, each query reading the prefix
+    // in its own items. Otherwise the wide kernel, the prefix read once per tile for all queries.
+    bool one_each = batch > 0;
+    for (int b = 0; b < batch; ++b) one_each = one_each && qo_indptr[b + 1] - qo_indptr[b] == 1;
+    const ptk::Variant v = one_each || num_queries == 1 ? ptk::Variant::kDecode : ptk::Variant::kWide;
     return commit(plan, ptk::prefill_spans(batch, qo_indptr, prefix_len, own_pages, indptr, lens), num_queries,
                   std::move(pages), v, stream);
   });
@@ -206,7 +219,7 @@ ptk_status ptk_attention_plan_summary(ptk_attention_plan* plan, int num_segments
     const int32_t own = lens[num_segments - 1];
     PTK_REQUIRE(num_queries <= own, "num_queries (%d) exceeds the tokens of the last (summary) segment (%d)", num_queries,
                 own);
-    const ptk::Variant v = num_queries > 1 ? ptk::Variant::kWide : ptk::Variant::kNarrow;
+    const ptk::Variant v = num_queries > 1 ? ptk::Variant::kWide : ptk::Variant::kDecode;
     return commit(plan, ptk::summary_spans(num_segments, seg_indptr, lens, num_queries), num_queries,
                   std::vector<int32_t>(indices, indices + seg_indptr[num_segments]), v, stream);
   });

@@ -31,6 +31,9 @@ struct PlanShape {
   int target_blocks;  // work (items x kv heads) wanted to fill the GPU
   int max_items;
   int min_chunk;      // fewer keys per chunk than this are not worth a partial state
+  // > 0: balanced page-granular chunks (the decode variant): chunk lengths are whole pages of
+  // this many tokens, chosen to minimise the makespan below; tile_tokens is then unused.
+  int page_size = 0;
 };
 
 struct WorkPlan {
@@ -51,6 +54,17 @@ std::vector<Span> prefill_spans(int batch, const int32_t* qo_indptr, int32_t pre
 // Summary: the queries over every earlier segment in full and causally over the last (their own).
 std::vector<Span> summary_spans(int num_segments, const int32_t* seg_indptr, const std::vector<int32_t>& lens,
                                 int num_queries);
+
+// Balance of a plan on the persistent grid: block b runs work w = b, b + grid, ... (work = item x kv
+// head, as the kernels do), costing the item's keys. makespan = the largest total of one block;
+// ideal = max(ceil(all work keys / grid), min_chunk): a perfect split, but no block's share below
+// what is worth a partial state. The tail is makespan / ideal - 1. Balanced plans (page_size > 0)
+// give each block at most ceil(pages / (grid / kv_heads)) whole pages (at least min_chunk), so the
+// tail stays under 10% whenever ideal is at least 12 pages; below that page granularity bounds it
+// instead: makespan <= ideal + 2 * page_size.
+// Both use shape.target_blocks as the grid.
+int64_t plan_makespan(const WorkPlan& plan, const PlanShape& shape);
+int64_t plan_ideal(const std::vector<Span>& spans, const PlanShape& shape);
 
 // Plans `spans` over num_queries query rows. Returns false and sets *error when the work does not
 // fit shape.max_items even with one chunk per span.

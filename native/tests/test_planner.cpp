@@ -157,6 +157,64 @@ void limits() {
   CHECK(plan.items.size() * 2 <= 132 && plan.items.size() * 2 >= 100);
 }
 
+ptk::PlanShape decode_shape(int group, int kv_heads, int page_size, int grid) {
+  const ptk::VariantShape s = ptk::variant_shape(ptk::Variant::kDecode);
+  return ptk::PlanShape{group, kv_heads, group, s.tile_tokens, grid, 4096, s.min_chunk, page_size};
+}
+
+// Phase-1 steps on the decode variant: P paths of one query each over the prompt (as every
+// query's own block of the prefix span) and their own pages; the plan's chunks are whole pages.
+void decode_phase1(int group, int page_size, int prompt, std::vector<int> own, int grid) {
+  std::mt19937 rng(prompt + own.size() * 7 + grid);
+  const int P = int(own.size());
+  int pages = (prompt + page_size - 1) / page_size;
+  for (int L : own) pages += (L + page_size - 1) / page_size;
+  Problem p = make_problem(rng, group, 2, page_size, pages + 1, P);
+  std::vector<int32_t> pool = shuffled_pool(rng, pages + 1);
+  std::vector<Span> spans;
+  const int32_t prompt_at = add_pages(p, pool, prompt);
+  if (prompt > 0) spans.push_back(Span{0, P, prompt_at, prompt, prompt});
+  for (int b = 0; b < P; ++b) {
+    const int32_t off = add_pages(p, pool, own[b]);
+    spans.push_back(Span{b, 1, off, own[b], own[b] - 1});
+    p.visible[b] = {{prompt_at, prompt}, {off, own[b]}};
+  }
+  ptk::WorkPlan plan;
+  std::string err;
+  CHECK(ptk::plan_work(spans, P, decode_shape(group, 2, page_size, grid), &plan, &err));
+  for (const ptk::WorkItem& it : plan.items) CHECK(it.q_count == 1 && it.kv_begin % page_size == 0);
+  CHECK(run_plan(p, plan, ptk::Variant::kDecode) < 1e-12);
+}
+
+// The balance promised in planner.h, for the model's decode steps (group 6, 2 kv heads, pages of
+// 16, 132 SMs x 2 blocks): P paths of one query over their own pages (odd lengths included),
+// contexts up to 32K.
+void decode_balance() {
+  const int grid = 264, ps = 16;
+  const ptk::PlanShape shape = decode_shape(6, 2, ps, grid);
+  double worst = 0;
+  for (int P = 1; P <= 16; ++P)
+    for (int ctx : {1, 17, 100, 1000, 1024, 1500, 3001, 4096, 5000, 9999, 16384, 20001, 32768}) {
+      std::vector<Span> spans;
+      for (int b = 0; b < P; ++b) {
+        const int len = std::max(1, ctx - 13 * b);  // lengths differ by path
+        spans.push_back(Span{b, 1, 0, len, len - 1});
+      }
+      ptk::WorkPlan plan;
+      std::string err;
+      CHECK(ptk::plan_work(spans, P, shape, &plan, &err));
+      const int64_t makespan = ptk::plan_makespan(plan, shape), ideal = ptk::plan_ideal(spans, shape);
+      if (ideal >= 12 * ps) {
+        const double tail = double(makespan) / double(ideal) - 1;
+        worst = std::max(worst, tail);
+        CHECK(tail <= 0.10);
+      } else {
+        CHECK(makespan <= ideal + 2 * ps);
+      }
+    }
+  CHECK(worst > 0 && worst <= 0.10);
+}
+
 }  // namespace
 
 int main() {
@@ -175,5 +233,11 @@ int main() {
   // Summary = prefill-shaped spans: earlier segments in full, the own segment causal.
   prefill(6, 16, 0, {48}, {1}, ptk::Variant::kNarrow);
   limits();
+  decode_phase1(6, 16, 48, {1, 2, 16, 17, 5, 32, 9, 24}, 264);
+  decode_phase1(6, 16, 0, {3000}, 264);
+  decode_phase1(6, 16, 35, {1000, 999, 7}, 12);
+  decode_phase1(4, 8, 100, {9, 70}, 264);
+  decode_phase1(1, 4, 13, {70, 1, 9}, 5);
+  decode_balance();
   return ptk_test_result("test_planner");
 }

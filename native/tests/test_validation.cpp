@@ -74,7 +74,7 @@ void decode(ptk_attention_plan* plan) {
   EXPECT_VALID(ptk_attention_plan_decode(plan, 2, indptr, indices, last, nullptr));
   ptk_attention_plan_info info;
   CHECK_STATUS(ptk_attention_plan_info_get(plan, &info), PTK_OK);
-  CHECK(info.num_queries == 2 && info.variant == 0 && info.num_work_items >= 2);
+  CHECK(info.num_queries == 2 && info.variant == 2 && info.num_work_items >= 2);
 
   EXPECT_INVALID(ptk_attention_plan_decode(nullptr, 2, indptr, indices, last, nullptr), "plan");
   EXPECT_INVALID(ptk_attention_plan_decode(plan, 9, indptr, indices, last, nullptr), "batch");
@@ -132,7 +132,7 @@ void summary(ptk_attention_plan* plan) {
   EXPECT_VALID(ptk_attention_plan_summary(plan, 3, seg, indices, last, 1, nullptr));
   ptk_attention_plan_info info;
   CHECK_STATUS(ptk_attention_plan_info_get(plan, &info), PTK_OK);
-  CHECK(info.num_queries == 1 && info.variant == 0);
+  CHECK(info.num_queries == 1 && info.variant == 2);
   EXPECT_VALID(ptk_attention_plan_summary(plan, 3, seg, indices, last, 3, nullptr));
   EXPECT_INVALID(ptk_attention_plan_summary(plan, 0, seg, indices, last, 1, nullptr), "num_segments");
   EXPECT_INVALID(ptk_attention_plan_summary(plan, 3, seg, indices, last, 4, nullptr), "num_queries");

@@ -289,6 +289,64 @@ def kernel_cases(w):
 
 
 # ------------------------------------------------------------------------------------------------
+# decode attention (the decode kernel: one query per work item): phase-1 steps at P = 1, 3, 8, 16,
+# mixed decode lengths and a one-query summary over 16 paths, odd lengths and partial pages
+# ------------------------------------------------------------------------------------------------
+def decode_attention_cases(w):
+    sm = 1.0 / math.sqrt(D)
+    for name, seed, plen, own in [
+        ("dattn_phase1_p1", 701, 37, [21]),
+        ("dattn_phase1_p3", 702, 45, [3, 29, 50]),
+        ("dattn_phase1_p8", 703, 61, [1, 7, 16, 33, 18, 40, 9, 27]),
+        ("dattn_phase1_p16", 704, 29, [5, 1, 17, 31, 2, 16, 48, 9, 13, 3, 33, 20, 7, 15, 40, 11]),
+    ]:
+        g = gen(seed)
+        pool = Pool(g, pages_needed([plen]) + pages_needed(own) + 3)
+        prompt = pool.alloc(plen)
+        plist = [pool.alloc(L) for L in own]
+        indptr, indices, last = csr(plist, own)
+        q = rand_q(g, len(own))
+        r = ref.phase1(q, pool.k, pool.v, prompt, plen, indptr, indices, last, sm)
+        inputs = {"q": ("BF16", bf16_bits(q)), "prompt_indices": ("I32", i32(prompt)),
+                  "indptr": ("I32", i32(indptr)), "indices": ("I32", i32(indices)),
+                  "last_page_len": ("I32", i32(last))}
+        inputs.update(pool.tensors())
+        w.case(name, "phase1", "kernels", seed,
+               {"page_size": PS, "sm_scale": sm, "prompt_len": plen, "own_lens": own,
+                "num_paths": len(own), "num_pages": pool.num_pages},
+               inputs, {k: ("F32", f32(v)) for k, v in r.items()}, KERNEL_BF16_TOL)
+
+    g = gen(711)
+    lens = [1, 15, 16, 17, 63, 100, 129, 7]
+    pool = Pool(g, pages_needed(lens) + 4)
+    plist = [pool.alloc(L) for L in lens]
+    indptr, indices, last = csr(plist, lens)
+    q = rand_q(g, len(lens))
+    o, lse = ref.decode(q, pool.k, pool.v, indptr, indices, last, sm)
+    inputs = {"q": ("BF16", bf16_bits(q)), "indptr": ("I32", i32(indptr)),
+              "indices": ("I32", i32(indices)), "last_page_len": ("I32", i32(last))}
+    inputs.update(pool.tensors())
+    w.case("dattn_decode_mixed", "decode", "kernels", 711,
+           {"page_size": PS, "sm_scale": sm, "seq_lens": lens, "num_pages": pool.num_pages},
+           inputs, {"o": ("F32", f32(o)), "lse": ("F32", f32(lse))}, KERNEL_BF16_TOL)
+
+    g = gen(721)
+    lens = [45] + [9, 17, 3, 30, 16, 21, 5, 12, 33, 8, 1, 26, 19, 14, 7, 23] + [6]
+    pool = Pool(g, pages_needed(lens) + 3)
+    plist = [pool.alloc(L) for L in lens]
+    seg_indptr, indices, last = csr(plist, lens)
+    q = rand_q(g, 1)
+    o, lse = ref.summary(q, pool.k, pool.v, seg_indptr, indices, last, sm)
+    inputs = {"q": ("BF16", bf16_bits(q)), "seg_indptr": ("I32", i32(seg_indptr)),
+              "indices": ("I32", i32(indices)), "last_page_len": ("I32", i32(last))}
+    inputs.update(pool.tensors())
+    w.case("dattn_summary_p16", "summary", "kernels", 721,
+           {"page_size": PS, "sm_scale": sm, "segment_lens": lens, "num_paths": len(lens) - 2,
+            "num_pages": pool.num_pages},
+           inputs, {"o": ("F32", f32(o)), "lse": ("F32", f32(lse))}, KERNEL_BF16_TOL)
+
+
+# ------------------------------------------------------------------------------------------------
 # tiny model
 # ------------------------------------------------------------------------------------------------
 def round_up(x, m):
@@ -747,6 +805,7 @@ def main():
     self_checks(tok)
     w = Writer(out)
     kernel_cases(w)
+    decode_attention_cases(w)
     max_tokens = 48
     boost, question, cfg, bits, model = choose_model_and_flow(tok, max_tokens)
     write_model(out, tok, cfg, bits)

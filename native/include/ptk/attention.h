@@ -13,8 +13,9 @@
  * queries) and copies the work list to the plan's device buffers on `stream`. A run call, once
  * per layer, only launches: no allocation, no synchronization, so it can be captured in a CUDA
  * graph; the launches read the work list from device memory, so a captured run follows later plan
- * calls of the same kind and kernel variant (ptk_attention_plan_info.variant: decode is always 0;
- * prefill and summary use 1 when they have more than one query). Plan and run on one stream (or
+ * calls of the same kind and kernel variant (ptk_attention_plan_info.variant: decode is always 2;
+ * prefill uses 2 when every request has exactly one query (or there is one query in all), else 1;
+ * summary uses 2 for one query, else 1). Plan and run on one stream (or
  * order them): a plan call overwrites buffers that earlier runs read.
  * Without CUDA in the build, plan calls still validate and plan (see ptk_attention_plan_info) and
  * then return PTK_ERR_NO_CUDA; runs return PTK_ERR_NO_CUDA.
@@ -46,7 +47,9 @@ typedef struct ptk_attention_plan_info {
   int num_queries;
   int num_work_items;  /* blocks of (queries x kv chunk); each runs once per kv head */
   int chunk_tokens;    /* keys per chunk (split-KV granularity) */
-  int variant;         /* 0 = narrow (one query per item), 1 = wide (up to 64 query rows per item) */
+  int variant;         /* 1 = wide (up to 64 query rows per item); 2 = decode (one query per item, its
+                          heads of one kv head; chunks are whole pages balanced over the grid);
+                          0 = narrow (one query's group; not chosen by plan calls now) */
   int grid;            /* persistent attention blocks per launch */
 } ptk_attention_plan_info;
 

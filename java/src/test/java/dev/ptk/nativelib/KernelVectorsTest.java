@@ -83,11 +83,19 @@ class KernelVectorsTest {
       try (ptk.ptk_attention_plan_info info = new ptk.ptk_attention_plan_info()) {
         Native.check(ptk.ptk_attention_plan_info_get(plan.handle, info));
         assertEquals(c.queries(), info.num_queries(), c + ": planned query rows");
-        int wide = t.call() != PageTables.Call.DECODE && c.queries() > 1 ? 1 : 0;
-        assertEquals(wide, info.variant(), c + ": kernel variant (decode and single queries are narrow)");
+        assertEquals(expectedVariant(c, t), info.variant(), c + ": kernel variant (attention.h)");
         assertTrue(info.num_work_items() > 0, c + ": a plan with keys has work items");
       }
     }
+  }
+
+  /** Decode (2) for decode, single-query summaries and prefills, prefill with one query per request; else wide (1). */
+  private static int expectedVariant(KernelCase c, PageTables t) {
+    boolean oneEach = t.call() == PageTables.Call.PREFILL && t.qoIndptr().length > 1;
+    for (int b = 0; oneEach && b + 1 < t.qoIndptr().length; ++b) oneEach = t.qoIndptr()[b + 1] - t.qoIndptr()[b] == 1;
+    if (t.call() == PageTables.Call.DECODE) return 2;
+    if (t.call() == PageTables.Call.SUMMARY) return c.queries() <= 1 ? 2 : 1;
+    return c.queries() == 1 || oneEach ? 2 : 1;
   }
 
   /** The plans each attention case needs: phase 1 also piece by piece (prompt alone, own pages alone). */
