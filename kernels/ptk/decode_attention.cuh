@@ -43,14 +43,6 @@ struct DecodeConfig {
 
 static_assert(variant_shape(Variant::kDecode).rows == kMaxGroup, "decode items hold up to one query's group");
 
-// bf16 x 8 in a 16-byte word as floats.
-__device__ __forceinline__ void unpack_bf16x8(const uint4& w, float (&x)[8]) {
-  unpack_bf16x2(w.x, x[0], x[1]);
-  unpack_bf16x2(w.y, x[2], x[3]);
-  unpack_bf16x2(w.z, x[4], x[5]);
-  unpack_bf16x2(w.w, x[6], x[7]);
-}
-
 template <class C>
 __device__ void decode_item(const AttentionParams& p, const WorkItem it, int kv_head, float* q_s, float* p_s,
                             float* m_x, float* d_x, float* o_x) {
