@@ -5,7 +5,8 @@ bench/gpu/decoder_report.py prints its predictions beside the measured steps.
 Each graph node of a step costs max(its bytes / (copy bandwidth x its efficiency), the latency of
 a dependent node in a graph). The efficiencies and the node latency are assumptions (below, each
 with its reason); the byte counts are exact. Shapes: P paths of `own` tokens each after a shared
-prompt of `prompt` tokens; the attention reads the prompt once for all paths (cascade).
+prompt of `prompt` tokens. The floor reads the prompt once for all paths (cascade); the prediction
+reads it as the kernels do (CASCADE below).
 
   python3 bench/gpu/step_model.py                  # the markdown table for NOTES.md
   python3 bench/gpu/step_model.py --json FILE      # predictions for decoder_report.py
@@ -26,7 +27,8 @@ GEMV_EFFICIENCY = 0.85       # several 16-byte loads in flight per lane, activat
 # (bench/gpu/predictions/gemv.md); issued at 85% of 128 lane instructions per clock per SM.
 GEMV_INSTRUCTIONS_PER_BYTE = {1: 2.5, 8: 7.5, 16: 14.1}
 ISSUE_EFFICIENCY = 0.85
-ATTENTION_EFFICIENCY = 0.80  # single-query GQA kernel, >= 2 blocks per SM after split-KV
+ATTENTION_EFFICIENCY = 0.85  # single-query GQA kernel, 2 blocks per SM after split-KV (predictions/decode-attention.md)
+CASCADE = False              # the decode kernel does not share the prompt yet: each path reads it
 NODE_LATENCY_US = 2.0        # a dependent kernel in a graph: launch, ramp and drain of a small grid
 SAMPLE_US = {"greedy": 8.0, "top_k_top_p": 20.0}  # many blocks per row, a few passes over the logits
 HOST_US = 30.0               # plan updates (pinned, one copy each), graph launch, sampling keys, sync
@@ -37,7 +39,8 @@ def nodes_per_layer(c, paths, prompt, own):
     h, inter, hd = c["hidden"], c["intermediate"], c["head_dim"]
     qkv = (c["heads"] + 2 * c["kv_heads"]) * hd
     rows = paths
-    kv_bytes = (prompt + paths * own) * c["kv_heads"] * hd * 2 * 2  # K and V, bf16, prompt once
+    read = prompt + paths * own if CASCADE else paths * (prompt + own)
+    kv_bytes = read * c["kv_heads"] * hd * 2 * 2  # K and V, bf16
     partial = rows * c["heads"] * (hd + 1) * 4 * 2 * 8                # ~8 splits per row, written and read
     return [
         ("add_rmsnorm", rows * h * (4 + 4 + 4 + 2)),
