@@ -133,6 +133,27 @@ def rand_q(g, n):
 # ------------------------------------------------------------------------------------------------
 # kernel-level cases
 # ------------------------------------------------------------------------------------------------
+def phase1_case(w, name, seed, plen, own, sm):
+    """P paths of `own` tokens over a shared prompt of `plen` tokens, in a garbage-filled pool."""
+    g = gen(seed)
+    pool = Pool(g, pages_needed([plen]) + pages_needed(own) + 3)
+    prompt = pool.alloc(plen)
+    plist = [pool.alloc(L) for L in own]
+    indptr, indices, last = csr(plist, own)
+    q = rand_q(g, len(own))
+    r = ref.phase1(q, pool.k, pool.v, prompt, plen, indptr, indices, last, sm)
+    om, lm = ref.merge_states(r["o_prompt"], r["lse_prompt"], r["o_own"], r["lse_own"])
+    assert torch.allclose(om, r["o"], atol=1e-12) and torch.allclose(lm, r["lse"], atol=1e-12)
+    inputs = {"q": ("BF16", bf16_bits(q)), "prompt_indices": ("I32", i32(prompt)),
+              "indptr": ("I32", i32(indptr)), "indices": ("I32", i32(indices)),
+              "last_page_len": ("I32", i32(last))}
+    inputs.update(pool.tensors())
+    w.case(name, "phase1", "kernels", seed,
+           {"page_size": PS, "sm_scale": sm, "prompt_len": plen, "own_lens": own,
+            "num_paths": len(own), "num_pages": pool.num_pages},
+           inputs, {k: ("F32", f32(v)) for k, v in r.items()}, KERNEL_BF16_TOL)
+
+
 def kernel_cases(w):
     sm = 1.0 / math.sqrt(D)
 
@@ -269,23 +290,7 @@ def kernel_cases(w):
         ("phase1_p8", 603, 48, [1, 2, 16, 17, 5, 32, 9, 24]),
     ]
     for name, seed, plen, own in p1_specs:
-        g = gen(seed)
-        pool = Pool(g, pages_needed([plen]) + pages_needed(own) + 3)
-        prompt = pool.alloc(plen)
-        plist = [pool.alloc(L) for L in own]
-        indptr, indices, last = csr(plist, own)
-        q = rand_q(g, len(own))
-        r = ref.phase1(q, pool.k, pool.v, prompt, plen, indptr, indices, last, sm)
-        om, lm = ref.merge_states(r["o_prompt"], r["lse_prompt"], r["o_own"], r["lse_own"])
-        assert torch.allclose(om, r["o"], atol=1e-12) and torch.allclose(lm, r["lse"], atol=1e-12)
-        inputs = {"q": ("BF16", bf16_bits(q)), "prompt_indices": ("I32", i32(prompt)),
-                  "indptr": ("I32", i32(indptr)), "indices": ("I32", i32(indices)),
-                  "last_page_len": ("I32", i32(last))}
-        inputs.update(pool.tensors())
-        w.case(name, "phase1", "kernels", seed,
-               {"page_size": PS, "sm_scale": sm, "prompt_len": plen, "own_lens": own,
-                "num_paths": len(own), "num_pages": pool.num_pages},
-               inputs, {k: ("F32", f32(v)) for k, v in r.items()}, KERNEL_BF16_TOL)
+        phase1_case(w, name, seed, plen, own, sm)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -300,21 +305,7 @@ def decode_attention_cases(w):
         ("dattn_phase1_p8", 703, 61, [1, 7, 16, 33, 18, 40, 9, 27]),
         ("dattn_phase1_p16", 704, 29, [5, 1, 17, 31, 2, 16, 48, 9, 13, 3, 33, 20, 7, 15, 40, 11]),
     ]:
-        g = gen(seed)
-        pool = Pool(g, pages_needed([plen]) + pages_needed(own) + 3)
-        prompt = pool.alloc(plen)
-        plist = [pool.alloc(L) for L in own]
-        indptr, indices, last = csr(plist, own)
-        q = rand_q(g, len(own))
-        r = ref.phase1(q, pool.k, pool.v, prompt, plen, indptr, indices, last, sm)
-        inputs = {"q": ("BF16", bf16_bits(q)), "prompt_indices": ("I32", i32(prompt)),
-                  "indptr": ("I32", i32(indptr)), "indices": ("I32", i32(indices)),
-                  "last_page_len": ("I32", i32(last))}
-        inputs.update(pool.tensors())
-        w.case(name, "phase1", "kernels", seed,
-               {"page_size": PS, "sm_scale": sm, "prompt_len": plen, "own_lens": own,
-                "num_paths": len(own), "num_pages": pool.num_pages},
-               inputs, {k: ("F32", f32(v)) for k, v in r.items()}, KERNEL_BF16_TOL)
+        phase1_case(w, name, seed, plen, own, sm)
 
     g = gen(711)
     lens = [1, 15, 16, 17, 63, 100, 129, 7]
