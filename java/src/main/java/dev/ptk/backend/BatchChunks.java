@@ -17,13 +17,7 @@ public final class BatchChunks {
   public record Chunk(ForwardBatch batch, int[] rows) {
     /** The sampling keys of this chunk's rows. */
     public SamplingRequest select(SamplingRequest whole) {
-      int[] paths = new int[rows.length];
-      int[] steps = new int[rows.length];
-      for (int i = 0; i < rows.length; i++) {
-        paths[i] = whole.pathIds()[rows[i]];
-        steps[i] = whole.steps()[rows[i]];
-      }
-      return new SamplingRequest(whole.params(), paths, steps);
+      return whole.select(rows);
     }
   }
 

@@ -35,7 +35,7 @@ public final class Sampler {
     }
     int[] tokens = new int[logits.length];
     for (int r = 0; r < tokens.length; r++) {
-      tokens[r] = sample(logits[r], request.params(), request.pathIds()[r], request.steps()[r]);
+      tokens[r] = sample(logits[r], request.params()[r], request.pathIds()[r], request.steps()[r]);
     }
     return tokens;
   }

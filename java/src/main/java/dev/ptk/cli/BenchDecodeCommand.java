@@ -124,7 +124,7 @@ final class BenchDecodeCommand implements Command {
       ids[j] = j + 1;
       steps[j] = 1;
     }
-    return new SamplingRequest(new SamplingParams(GenerationOptions.DEFAULT_TEMPERATURE, 1, 0, 0), ids, steps);
+    return SamplingRequest.of(new SamplingParams(GenerationOptions.DEFAULT_TEMPERATURE, 1, 0, 0), ids, steps);
   }
 
   /** P paths of one token each after a shared prompt of `context` tokens in pages 0.., paths' pages after it. */

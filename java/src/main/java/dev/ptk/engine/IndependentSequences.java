@@ -70,7 +70,7 @@ final class IndependentSequences implements AutoCloseable {
       paths[i] = i + 1;
       steps[i] = step;
     }
-    return new SamplingRequest(sampling, paths, steps);
+    return SamplingRequest.of(sampling, paths, steps);
   }
 
   @Override

@@ -149,7 +149,7 @@ final class Request implements AutoCloseable {
         groups.add(new AttentionGroup(j, 1, promptOnly, p.kv.segment()));
       }
       int[] next = backend.sample(new ForwardBatch(ids, positions, segments, slots, groups, rows),
-          new SamplingRequest(options.sampling(), pathIds, steps));
+          SamplingRequest.of(options.sampling(), pathIds, steps));
       int finished = 0;
       for (Path p : active) checkStop(p);
       for (Path p : paths) if (p.finish != null) finished++;
@@ -216,7 +216,7 @@ final class Request implements AutoCloseable {
         backend.forward(batch);
         next = template[t + 1];
       } else {
-        next = backend.sample(batch, new SamplingRequest(options.sampling(), new int[] {SUMMARY_PATH}, new int[] {length}))[0];
+        next = backend.sample(batch, SamplingRequest.of(options.sampling(), new int[] {SUMMARY_PATH}, new int[] {length}))[0];
       }
       if (control.isStop(next)) {
         out[length++] = control.summaryEnd();

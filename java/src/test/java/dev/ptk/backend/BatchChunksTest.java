@@ -74,7 +74,7 @@ class BatchChunksTest {
     try (CpuBackend backend = new CpuBackend(TINY.config(), TINY.weights(), PAGE, 16)) {
       int[] rows = {11, 8, 2, 5};
       ForwardBatch whole = promptThenPaths(rows);
-      SamplingRequest keys = new SamplingRequest(new SamplingParams(0.8, 0.95, 20, 1234), new int[] {2, 1, 0, 0},
+      SamplingRequest keys = SamplingRequest.of(new SamplingParams(0.8, 0.95, 20, 1234), new int[] {2, 1, 0, 0},
           new int[] {3, 3, 1, 2});
       int[] want = backend.sample(whole, keys);
       int[] got = new int[rows.length];

@@ -149,13 +149,25 @@ class SamplerTest {
     float[] l = {0, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f};
     SamplingParams p = new SamplingParams(1, 1, 0, 42);
     int[] alone = {Sampler.sample(l, p, 3, 17), Sampler.sample(l, p, 1, 5)};
-    int[] batched = Sampler.sample(new float[][] {l, l, l}, new SamplingRequest(p, new int[] {2, 1, 3}, new int[] {9, 5, 17}));
+    int[] batched = Sampler.sample(new float[][] {l, l, l}, SamplingRequest.of(p, new int[] {2, 1, 3}, new int[] {9, 5, 17}));
     assertEquals(alone[0], batched[2]);
     assertEquals(alone[1], batched[1]);
     int[] a = draws(p, l, 1, 200);
     assertArrayEquals(a, draws(p, l, 1, 200), "the same seed replays");
     assertNotEquals(Arrays.toString(a), Arrays.toString(draws(new SamplingParams(1, 1, 0, 43), l, 1, 200)), "seed");
     assertNotEquals(Arrays.toString(a), Arrays.toString(draws(p, l, 2, 200)), "paths draw apart");
+  }
+
+  @Test
+  void eachRowDrawsWithItsOwnRequestsParameters() {
+    float[] l = {0, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f};
+    SamplingParams hot = new SamplingParams(1, 1, 0, 42);
+    SamplingParams other = new SamplingParams(0.7, 0.9, 5, 7);
+    int[] mixed = Sampler.sample(new float[][] {l, l, l},
+        new SamplingRequest(new SamplingParams[] {hot, SamplingParams.greedy(), other}, new int[] {3, 1, 2}, new int[] {17, 4, 9}));
+    assertEquals(Sampler.sample(l, hot, 3, 17), mixed[0]);
+    assertEquals(7, mixed[1], "greedy row: the largest logit");
+    assertEquals(Sampler.sample(l, other, 2, 9), mixed[2]);
   }
 
   @Test
@@ -171,11 +183,14 @@ class SamplerTest {
   void rejectsRowsThatDoNotMatch() {
     SamplingParams p = new SamplingParams(1, 1, 0, 1);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Sampler.sample(new float[][] {{0, 1}}, new SamplingRequest(p, new int[] {1, 2}, new int[] {0, 0})));
+        () -> Sampler.sample(new float[][] {{0, 1}}, SamplingRequest.of(p, new int[] {1, 2}, new int[] {0, 0})));
     assertTrue(e.getMessage().contains("2 rows for 1 rows of logits"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> new SamplingRequest(p, new int[] {1}, new int[] {0, 1}));
-    assertTrue(e.getMessage().contains("1 pathIds but 2 steps"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> new SamplingRequest(p, new int[] {-1}, new int[] {0}));
+    e = assertThrows(IllegalArgumentException.class, () -> SamplingRequest.of(p, new int[] {1}, new int[] {0, 1}));
+    assertTrue(e.getMessage().contains("2 params, 1 pathIds and 2 steps"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> new SamplingRequest(new SamplingParams[] {p, null}, new int[] {1, 2}, new int[] {0, 0}));
+    assertTrue(e.getMessage().contains("row 1: params"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> SamplingRequest.of(p, new int[] {-1}, new int[] {0}));
     assertTrue(e.getMessage().contains("row 0"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> new SamplingParams(1, 1e-60, 0, 1));
     assertTrue(e.getMessage().startsWith("topP"), e.getMessage());

@@ -204,13 +204,11 @@ public final class CudaBackend implements Backend {
   public int[] sample(ForwardBatch batch, SamplingRequest request) {
     request.requireRowsOf(batch);
     int[] out = new int[batch.logitRows().length];
-    try (ptk.ptk_sampling_params params = samplingParams(request.params())) {
-      for (BatchChunks.Chunk chunk : chunks(batch)) {
-        SamplingRequest keys = chunk.select(request);
-        int[] part = new int[chunk.rows().length];
-        run(chunk.batch(), (first, count) -> drawTokens(params, keys, part, first, count));
-        for (int i = 0; i < part.length; i++) out[chunk.rows()[i]] = part[i];
-      }
+    for (BatchChunks.Chunk chunk : chunks(batch)) {
+      SamplingRequest keys = chunk.select(request);
+      int[] part = new int[chunk.rows().length];
+      run(chunk.batch(), (first, count) -> drawTokens(keys, part, first, count));
+      for (int i = 0; i < part.length; i++) out[chunk.rows()[i]] = part[i];
     }
     return out;
   }
@@ -425,13 +423,26 @@ public final class CudaBackend implements Backend {
         .top_p((float) p.topP()).seed(p.seed());
   }
 
-  /** Uploads the rows' (path, step) keys, samples on the device and copies back the token ids alone. */
-  private void drawTokens(ptk.ptk_sampling_params params, SamplingRequest request, int[] out, int first, int count) {
+  /**
+   * Uploads the rows' (path, step) keys, samples on the device (one launch per run of rows with the
+   * same parameters: rows of one request are consecutive) and copies back the token ids alone.
+   */
+  private void drawTokens(SamplingRequest request, int[] out, int first, int count) {
     pinnedSample.position(count).put(request.steps(), first, count);
     pinnedSample.position(0).put(request.pathIds(), first, count);  // [path ids | steps], from position 0
     check(ptk.ptk_copy_to_device(a.sampleKeys, pinnedSample, 8L * count, stream));
-    check(ptk.ptk_sample(new FloatPointer(a.logits), count, config.vocabSize(), params, new IntPointer(a.sampleKeys),
-        new IntPointer(a.sampleKeys).position(count), new IntPointer(a.tokens), stream));
+    long vocab = config.vocabSize();
+    for (int r = 0; r < count; ) {
+      SamplingParams p = request.params()[first + r];
+      int run = 1;
+      while (r + run < count && request.params()[first + r + run].equals(p)) run++;
+      try (ptk.ptk_sampling_params params = samplingParams(p)) {
+        check(ptk.ptk_sample(new FloatPointer(a.logits).position(r * vocab), run, config.vocabSize(), params,
+            new IntPointer(a.sampleKeys).position(r), new IntPointer(a.sampleKeys).position(count + r),
+            new IntPointer(a.tokens).position(r), stream));
+      }
+      r += run;
+    }
     check(ptk.ptk_copy_to_host(pinnedSample, a.tokens, 4L * count, stream));
     check(ptk.ptk_stream_synchronize(stream));
     pinnedSample.get(out, first, count);

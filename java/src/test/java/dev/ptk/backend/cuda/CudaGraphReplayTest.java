@@ -57,7 +57,7 @@ class CudaGraphReplayTest {
       ForwardBatch next = pathStep(STEPS, random, vocab);
       float[][] logits = cuda.forward(next);
       compare("phase 1 step " + STEPS, cpu.forward(next), logits);
-      int[] drawn = cuda.sample(next, new SamplingRequest(SamplingParams.greedy(), new int[] {1, 2, 3}, new int[] {5, 5, 5}));
+      int[] drawn = cuda.sample(next, SamplingRequest.of(SamplingParams.greedy(), new int[] {1, 2, 3}, new int[] {5, 5, 5}));
       assertArrayEquals(argmax(logits), drawn);
       assertEquals(1, cuda.capturedGraphs());
       assertEquals(STEPS + 2, cuda.graphLaunches());
