@@ -2,6 +2,7 @@ package dev.ptk.engine;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.function.IntConsumer;
 
 /**
  * Host-side allocator of the backend's KV page ids {@code 0 .. numPages-1} with reference counts.
@@ -12,6 +13,7 @@ public final class PagePool {
   private final int pageSize;
   private final int[] refCount;
   private final Deque<Integer> free = new ArrayDeque<>();
+  private IntConsumer onFree = page -> {};
 
   public PagePool(int numPages, int pageSize) {
     if (numPages < 1 || pageSize < 1) {
@@ -20,6 +22,11 @@ public final class PagePool {
     this.pageSize = pageSize;
     this.refCount = new int[numPages];
     for (int p = 0; p < numPages; p++) free.addLast(p);
+  }
+
+  /** Told of every page that becomes free (the prefix cache forgets what it held). */
+  void onFree(IntConsumer listener) {
+    this.onFree = listener;
   }
 
   public int pageSize() {
@@ -68,7 +75,10 @@ public final class PagePool {
   public void release(int[] pages) {
     for (int p : pages) {
       check(p);
-      if (--refCount[p] == 0) free.addLast(p);
+      if (--refCount[p] == 0) {
+        free.addLast(p);
+        onFree.accept(p);
+      }
     }
   }
 

@@ -20,6 +20,10 @@ final class PagedSequence {
     return length;
   }
 
+  int pageCount() {
+    return pages.length;
+  }
+
   /** Appends {@code count} tokens, taking new pages when the last one is full; returns their slots. */
   int[] append(int count) {
     int needed = pool.pagesFor(length + count) - pages.length;

@@ -1,6 +1,6 @@
 package dev.ptk.engine;
 
-/** Hears about a request while it runs (called on the engine's thread). */
+/** Hears about a request while it runs (called on the thread that steps the scheduler). */
 public interface ProgressListener {
   ProgressListener NONE = new ProgressListener() {
     @Override
@@ -9,6 +9,15 @@ public interface ProgressListener {
 
   /** After each decode step of the thinking phase or the summary. */
   void onStep(Progress progress);
+
+  /** The request enters a phase (thinking once its prompt is in the KV cache, then the summary). */
+  default void onPhase(Phase phase) {}
+
+  /**
+   * A token joins an output: path {@code 1..P}, or 0 for the summary; forced tokens (the start
+   * token, the summary template) included, rewritten tokens as written.
+   */
+  default void onToken(int path, int token) {}
 
   /** Something the user should know (for example P beyond the trained range). */
   default void onWarning(String message) {}

@@ -72,7 +72,7 @@ class EngineStateMachineTest {
         {STARTS[2], SUMMARY},          // path 1 samples <think3>, then <summary>: both become <think>
         {41, 42, 43, 44, END_THINK},    // path 2 stops at output index 5: </think2>, then pads to 8
         {}};
-    ScriptedBackend backend = new ScriptedBackend(B, 64, 32, script(samples, new int[] {45, 46, ENDS[0]}, 2 * LP + 8));
+    ScriptedBackend backend = new ScriptedBackend(B, 256, 32, script(samples, new int[] {45, 46, ENDS[0]}, 2 * LP + 8));
     GenerationResult r = run(backend, options(3, 64, Termination.FIRST_FINISH, SummaryPosition.ENGINE, 128));
 
     assertArrayEquals(new int[] {10, THINK, THINK, FILL, FILL, FILL, FILL, FILL}, r.paths().get(0).tokens());
@@ -137,7 +137,7 @@ class EngineStateMachineTest {
   @Test
   void aStopOnAPageBoundaryFinishesWithoutPads() {
     int[][] samples = {{41, 42, END_THINK}, {}};
-    ScriptedBackend backend = new ScriptedBackend(B, 64, 32, script(samples, new int[] {END_SUMMARY}, 2 * LP + 4));
+    ScriptedBackend backend = new ScriptedBackend(B, 256, 32, script(samples, new int[] {END_SUMMARY}, 2 * LP + 4));
     GenerationResult r = run(backend, options(2, 64, Termination.FIRST_FINISH, SummaryPosition.ENGINE, 128));
     assertArrayEquals(new int[] {10, 41, 42, 11}, r.paths().get(0).tokens());
     assertArrayEquals(new int[] {12, FILL, FILL, FILL}, r.paths().get(1).tokens());
@@ -148,7 +148,7 @@ class EngineStateMachineTest {
   @Test
   void allLetsFinishedPathsLeaveTheBatchAndBasesTheSummaryOnTheLongest() {
     int[][] samples = {{41, 42, END_THINK}, {41, 42, 43, 44, 45, 46, 47, 48, STOPS[3]}};
-    ScriptedBackend backend = new ScriptedBackend(B, 64, 32, script(samples, new int[] {END_SUMMARY}, 2 * LP + 12));
+    ScriptedBackend backend = new ScriptedBackend(B, 256, 32, script(samples, new int[] {END_SUMMARY}, 2 * LP + 12));
     GenerationResult r = run(backend, options(2, 64, Termination.ALL, SummaryPosition.ENGINE, 128));
     assertArrayEquals(new int[] {10, 41, 42, 11}, r.paths().get(0).tokens());
     assertArrayEquals(new int[] {12, 41, 42, 43, 44, 45, 46, 47, 48, 13, PAD, PAD}, r.paths().get(1).tokens(),
@@ -168,7 +168,7 @@ class EngineStateMachineTest {
   @Test
   void ratioWaitsForItsShareOfPaths() {
     int[][] samples = {{41, 42, END_THINK}, {}, {41, 42, 43, 44, 45, 46, END_THINK}, {}};
-    ScriptedBackend backend = new ScriptedBackend(B, 64, 32, script(samples, new int[] {END_SUMMARY}, 2 * LP + 8));
+    ScriptedBackend backend = new ScriptedBackend(B, 256, 32, script(samples, new int[] {END_SUMMARY}, 2 * LP + 8));
     GenerationResult r = run(backend, options(4, 64, Termination.ratio(0.5), SummaryPosition.ENGINE, 128));
     assertEquals(List.of(FinishReason.STOP, FinishReason.CUT, FinishReason.STOP, FinishReason.CUT),
         r.paths().stream().map(PathOutput::finish).toList());
@@ -181,7 +181,7 @@ class EngineStateMachineTest {
     int[][] samples = new int[10][];
     Arrays.fill(samples, new int[0]);
     samples[9] = new int[] {41, 42, END_THINK};
-    ScriptedBackend backend = new ScriptedBackend(B, 64, 32, script(samples, new int[] {END_SUMMARY}, 2 * LP + 4));
+    ScriptedBackend backend = new ScriptedBackend(B, 256, 32, script(samples, new int[] {END_SUMMARY}, 2 * LP + 4));
     GenerationResult r = run(backend, options(10, 64, Termination.FIRST_FINISH, SummaryPosition.ENGINE, 128));
     assertEquals(4, r.pathLength());
     assertEquals(1, r.paths().stream().filter(PathOutput::finished).count());
@@ -189,7 +189,7 @@ class EngineStateMachineTest {
 
   @Test
   void pathsStopAtMaxTokens() {
-    ScriptedBackend backend = new ScriptedBackend(B, 64, 32, script(new int[2][0], new int[] {END_SUMMARY}, 2 * LP + 8));
+    ScriptedBackend backend = new ScriptedBackend(B, 256, 32, script(new int[2][0], new int[] {END_SUMMARY}, 2 * LP + 8));
     GenerationResult r = run(backend, options(2, 8, Termination.FIRST_FINISH, SummaryPosition.ENGINE, 128));
     assertEquals(List.of(FinishReason.LENGTH, FinishReason.LENGTH), r.paths().stream().map(PathOutput::finish).toList());
     assertEquals(8, r.pathLength());
@@ -199,12 +199,12 @@ class EngineStateMachineTest {
   @Test
   void summaryStopsAtItsCapCountingTheSummaryToken() {
     int[][] samples = {{41, 42, END_THINK}};
-    ScriptedBackend backend = new ScriptedBackend(B, 64, 32, script(samples, new int[] {45, 46, 47}, 2 * LP + 4));
+    ScriptedBackend backend = new ScriptedBackend(B, 256, 32, script(samples, new int[] {45, 46, 47}, 2 * LP + 4));
     GenerationResult r = run(backend, options(1, 64, Termination.FIRST_FINISH, SummaryPosition.ENGINE, 5));
     assertArrayEquals(new int[] {SUMMARY, 30, 31, 32, 45}, r.summaryTokens());
     assertEquals(FinishReason.LENGTH, r.summaryFinish());
 
-    backend = new ScriptedBackend(B, 64, 32, script(samples, new int[0], 2 * LP + 4));
+    backend = new ScriptedBackend(B, 256, 32, script(samples, new int[0], 2 * LP + 4));
     r = run(backend, options(1, 64, Termination.FIRST_FINISH, SummaryPosition.ENGINE, 3));
     assertArrayEquals(new int[] {SUMMARY, 30, 31}, r.summaryTokens(), "a cap inside the template cuts it");
   }
@@ -212,7 +212,7 @@ class EngineStateMachineTest {
   @Test
   void trainingPositionPutsTheSummaryAtLpPlusN() {
     int[][] samples = {{41, 42, END_THINK}};
-    ScriptedBackend backend = new ScriptedBackend(B, 64, 32, script(samples, new int[] {END_SUMMARY}, LP + 4));
+    ScriptedBackend backend = new ScriptedBackend(B, 256, 32, script(samples, new int[] {END_SUMMARY}, LP + 4));
     GenerationResult r = run(backend, options(1, 64, Termination.FIRST_FINISH, SummaryPosition.TRAINING, 128));
     assertArrayEquals(new int[] {SUMMARY, 30, 31, 32, END_SUMMARY}, r.summaryTokens());
     assertArrayEquals(new int[] {LP + 4}, summaryBatches(backend).get(0).positions());
@@ -222,7 +222,7 @@ class EngineStateMachineTest {
   void pathsPastTheTrainedRangeWarnAndReuseStartTokens() {
     int[][] samples = new int[9][];
     Arrays.fill(samples, new int[] {41, 42, END_THINK});
-    ScriptedBackend backend = new ScriptedBackend(B, 64, 32, script(samples, new int[] {END_SUMMARY}, 2 * LP + 4));
+    ScriptedBackend backend = new ScriptedBackend(B, 256, 32, script(samples, new int[] {END_SUMMARY}, 2 * LP + 4));
     List<String> warnings = new ArrayList<>();
     GenerationResult r = run(backend, options(9, 64, Termination.FIRST_FINISH, SummaryPosition.ENGINE, 128),
         new ProgressListener() {
@@ -244,9 +244,9 @@ class EngineStateMachineTest {
   void theSameSeedReplaysARequest() {
     SamplingParams hot = new SamplingParams(1.0, 1.0, 0, 1234);
     GenerationOptions o = new GenerationOptions(3, 64, hot, Termination.FIRST_FINISH, SummaryPosition.ENGINE, 16);
-    GenerationResult a = run(new ScriptedBackend(B, 64, 32, script(new int[3][0], new int[0], 0)), o);
-    GenerationResult b = run(new ScriptedBackend(B, 64, 32, script(new int[3][0], new int[0], 0)), o);
-    GenerationResult c = run(new ScriptedBackend(B, 64, 32, script(new int[3][0], new int[0], 0)),
+    GenerationResult a = run(new ScriptedBackend(B, 256, 32, script(new int[3][0], new int[0], 0)), o);
+    GenerationResult b = run(new ScriptedBackend(B, 256, 32, script(new int[3][0], new int[0], 0)), o);
+    GenerationResult c = run(new ScriptedBackend(B, 256, 32, script(new int[3][0], new int[0], 0)),
         new GenerationOptions(3, 64, new SamplingParams(1.0, 1.0, 0, 1235), Termination.FIRST_FINISH, SummaryPosition.ENGINE, 16));
     assertEquals(Arrays.toString(a.paths().get(0).tokens()) + Arrays.toString(a.summaryTokens()),
         Arrays.toString(b.paths().get(0).tokens()) + Arrays.toString(b.summaryTokens()));
@@ -257,7 +257,7 @@ class EngineStateMachineTest {
 
   @Test
   void rejectsBadRequestsNamingTheArgument() {
-    ScriptedBackend backend = new ScriptedBackend(B, 64, 32, script(new int[0][], new int[0], 0));
+    ScriptedBackend backend = new ScriptedBackend(B, 256, 32, script(new int[0][], new int[0], 0));
     ParaThinkerEngine engine = new ParaThinkerEngine(backend, CONTROL, Arrays::toString);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> engine.generate(PROMPT, options(32, 64, Termination.FIRST_FINISH, SummaryPosition.ENGINE, 128), ProgressListener.NONE));
@@ -277,12 +277,15 @@ class EngineStateMachineTest {
   }
 
   @Test
-  void runningOutOfPagesIsAClearErrorAndLeaksNothing() {
+  void aRequestThatCanNeverFitThePoolIsRefusedAtOnceNamingTheNumbers() {
     ScriptedBackend backend = new ScriptedBackend(B, 5, 32, script(new int[2][0], new int[0], 0));
     ParaThinkerEngine engine = new ParaThinkerEngine(backend, CONTROL, Arrays::toString);
-    KvPoolExhaustedException e = assertThrows(KvPoolExhaustedException.class,
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> engine.generate(PROMPT, options(2, 64, Termination.FIRST_FINISH, SummaryPosition.ENGINE, 128), ProgressListener.NONE));
-    assertEquals("KV cache pool exhausted: 1 pages needed, 0 free of 5 (4 tokens per page)", e.getMessage());
+    assertEquals("the request needs up to " + (PROMPT.length / B + 2 * 64 / B + 128 / B) + " KV pages (prompt "
+        + PROMPT.length / B + " + 2 paths x " + 64 / B + " + summary " + 128 / B + ") at its longest, the pool has 5 pages"
+        + " of 4 tokens; lower maxTokens or paths", e.getMessage());
     assertEquals(5, engine.pool().freePages());
+    assertEquals(0, engine.steps(), "nothing ran");
   }
 }
