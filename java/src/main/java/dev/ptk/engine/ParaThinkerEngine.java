@@ -58,6 +58,10 @@ public final class ParaThinkerEngine {
     return pool;
   }
 
+  Scheduler scheduler() {
+    return scheduler;
+  }
+
   /** KV pages not held by any request: all of them between requests. */
   public int freeKvPages() {
     return pool.freePages();

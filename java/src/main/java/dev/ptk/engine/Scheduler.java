@@ -92,6 +92,11 @@ final class Scheduler {
     }
   }
 
+  /** Prompt pages the prefix cache knows (every one still held by a request). */
+  int cachedPrefixPages() {
+    return prefixes.size();
+  }
+
   /** Forward steps run so far. */
   long steps() {
     return steps;
@@ -100,14 +105,16 @@ final class Scheduler {
   /** Steps until {@code handle} completes (others advance with it). */
   void runUntilDone(RequestHandle handle) {
     while (!handle.isDone()) {
-      if (!step()) throw new IllegalStateException("request " + handle.id() + " is not done, but nothing can run");
+      if (!step() && !handle.isDone()) {
+        throw new IllegalStateException("request " + handle.id() + " is not done, but nothing can run");
+      }
     }
   }
 
   /** Steps until no request is left. */
   void runUntilIdle() {
     while (hasWork()) {
-      if (!step()) throw new IllegalStateException("requests are left, but nothing can run");
+      if (!step() && hasWork()) throw new IllegalStateException("requests are left, but nothing can run");
     }
   }
 
