@@ -21,6 +21,7 @@ public final class Main {
     register(new InitRandomCommand());
     register(new BenchDecodeCommand());
     register(new BenchRequestCommand());
+    register(new ServeCommand());
   }
 
   private Main() {}

@@ -46,8 +46,13 @@ public final class ParaThinkerEngine {
 
   /** An engine for a ParaThinker checkpoint's tokenizer: its control tokens by name, its summary template. */
   public static ParaThinkerEngine of(Backend backend, Tokenizer tokenizer) {
+    return of(backend, tokenizer, Scheduler.DEFAULT_MAX_RUNNING);
+  }
+
+  /** As {@link #of(Backend, Tokenizer)}, decoding at most {@code maxRunning} requests together. */
+  public static ParaThinkerEngine of(Backend backend, Tokenizer tokenizer, int maxRunning) {
     ControlTokens tokens = ControlTokens.from(tokenizer.special(), ParaThinkerPrompt.summaryIds(tokenizer));
-    return new ParaThinkerEngine(backend, tokens, tokenizer::decode);
+    return new ParaThinkerEngine(backend, tokens, tokenizer::decode, maxRunning, Scheduler.DEFAULT_STEP_TOKENS);
   }
 
   public Backend backend() {

@@ -7,6 +7,15 @@ public enum SummaryPosition {
   /** The training collator: {@code Lp + n}. */
   TRAINING;
 
+  /** {@code engine} or {@code training}; null for anything else (the caller names the field). */
+  public static SummaryPosition parse(String text) {
+    return switch (text) {
+      case "engine" -> ENGINE;
+      case "training" -> TRAINING;
+      default -> null;
+    };
+  }
+
   public int base(int promptLength, int pathLength) {
     return this == ENGINE ? 2 * promptLength + pathLength : promptLength + pathLength;
   }

@@ -14,6 +14,21 @@ public record Termination(String name, double ratio) {
     if (!(ratio > 0 && ratio <= 1)) throw new IllegalArgumentException("termination ratio must be in (0, 1], got " + ratio);
   }
 
+  /** {@code first}, {@code all} or {@code ratio:R}; null when {@code text} is none of them (the caller names the field). */
+  public static Termination parse(String text) {
+    if (text.equals("first")) return FIRST_FINISH;
+    if (text.equals("all")) return ALL;
+    if (text.startsWith("ratio:")) {
+      try {
+        double r = Double.parseDouble(text.substring(6));
+        if (r > 0 && r <= 1) return ratio(r);
+      } catch (NumberFormatException e) {
+        return null;
+      }
+    }
+    return null;
+  }
+
   public static Termination ratio(double r) {
     return new Termination("ratio:" + r, r);
   }

@@ -21,7 +21,7 @@ import java.util.List;
  * Strict JSON reading for the checkpoint's files. Duplicate object keys are an error (Gson's tree
  * parser would keep the last one silently), and every typed getter names the file and the field.
  */
-final class Json {
+public final class Json {
   private Json() {}
 
   static JsonObject readObject(Path file) {
@@ -35,7 +35,7 @@ final class Json {
   }
 
   /** Parses one JSON object; {@code where} names the source in error messages. */
-  static JsonObject parseObject(String text, String where) {
+  public static JsonObject parseObject(String text, String where) {
     try (JsonReader reader = new JsonReader(new StringReader(text))) {
       reader.setStrictness(Strictness.STRICT);
       JsonElement root = read(reader, where);

@@ -71,9 +71,21 @@ public final class Tokenizer implements AutoCloseable {
 
   /** Text of {@code ids}, special tokens included verbatim. */
   public String decode(int[] ids) {
+    return hf.decode(longs(ids), false);
+  }
+
+  /**
+   * Text of {@code ids} as a reader sees it: without the tokens the tokenizer marks special (the
+   * path and summary markers, BOS/EOS, pads).
+   */
+  public String decodeText(int[] ids) {
+    return hf.decode(longs(ids), true);
+  }
+
+  private static long[] longs(int[] ids) {
     long[] l = new long[ids.length];
     for (int i = 0; i < ids.length; i++) l[i] = ids[i];
-    return hf.decode(l, false);
+    return l;
   }
 
   /** The id of a token given by its text (an added token such as {@code <think3>}, or one vocabulary entry). */
