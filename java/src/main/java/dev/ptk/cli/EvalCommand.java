@@ -1,7 +1,10 @@
 package dev.ptk.cli;
 
 import dev.ptk.engine.GenerationOptions;
-import dev.ptk.engine.PagePool;
+import dev.ptk.backend.SamplingParams;
+import dev.ptk.engine.KvBudget;
+import dev.ptk.engine.SummaryPosition;
+import dev.ptk.engine.Termination;
 import dev.ptk.eval.EvalPlan;
 import dev.ptk.eval.EvalRun;
 import dev.ptk.eval.Mode;
@@ -31,6 +34,8 @@ final class EvalCommand implements Command {
         --yarn auto|off|F          RoPE: auto = YaRN factor budget/8192 when above 1 (default), as released
         --backend cpu|cuda|sim|auto  default auto (CUDA when a GPU is present); sim: the
                                    simulated device (the kernels on the host, for validation; slow)
+        --concurrency N            runs decoded together in one batch (default 1: one after another);
+                                   the same per-problem results under greedy decoding
         --limit N                  only the first N problems
         --out DIR                  results.jsonl, summary.json, accuracy-latency.png (default eval-out);
                                    a rerun into DIR skips the runs already there
@@ -64,6 +69,7 @@ final class EvalCommand implements Command {
     String yarn = options.string("--yarn", "auto");
     String backend = Backends.choose(options.string("--backend", "auto"));
     int limit = options.integer("--limit", Integer.MAX_VALUE, 1, Integer.MAX_VALUE);
+    int concurrency = options.integer("--concurrency", 1, 1, 256);
     Path outDir = Path.of(options.string("--out", "eval-out"));
     options.finish();
     if (!options.positional().isEmpty()) throw new UsageException("eval takes no arguments, got " + options.positional());
@@ -92,12 +98,22 @@ final class EvalCommand implements Command {
         }
         longestPrompt = Math.max(longestPrompt, length);
       }
-      // the largest request: P paths of N tokens or one path of P x N (majority runs only one path of N)
-      int pathPages = (modes.equals(List.of(Mode.MAJORITY)) ? 1 : maxP) * PagePool.pagesFor(maxTokens, Backends.PAGE_SIZE);
-      int pages = PagePool.pagesFor(longestPrompt, Backends.PAGE_SIZE) + pathPages
-          + PagePool.pagesFor(GenerationOptions.DEFAULT_SUMMARY_MAX_TOKENS, Backends.PAGE_SIZE);
-      try (EngineSolver solver = new EngineSolver(backend, checkpoint, tokenizer, yarn, pages, err)) {
-        EvalRun.run(solver, model.toAbsolutePath().normalize().getFileName().toString(), problems, plan, outDir, out, err);
+      // room for the requests in flight at once, in the mode whose requests are largest: P paths of
+      // N tokens, one path of P x N (sequential), or one path of N (majority: P of them together)
+      int context = checkpoint.config().maxPositionEmbeddings();
+      long pages = 0;
+      for (Mode m : modes) {
+        int pathCount = m == Mode.PARATHINKER ? maxP : 1;
+        int perPath = m == Mode.SEQUENTIAL ? maxP * maxTokens : maxTokens;
+        int inFlight = m == Mode.MAJORITY && concurrency > 1 ? concurrency * maxP : concurrency;
+        GenerationOptions largest = new GenerationOptions(pathCount, perPath, SamplingParams.greedy(), Termination.FIRST_FINISH,
+            SummaryPosition.ENGINE, GenerationOptions.DEFAULT_SUMMARY_MAX_TOKENS);
+        pages = Math.max(pages, (long) inFlight * KvBudget.of(longestPrompt, largest, Backends.PAGE_SIZE, context).total());
+      }
+      if (pages > Integer.MAX_VALUE) throw new UsageException("--concurrency x the largest request needs too many KV pages");
+      try (EngineSolver solver = new EngineSolver(backend, checkpoint, tokenizer, yarn, (int) pages, concurrency, err)) {
+        EvalRun.run(solver, model.toAbsolutePath().normalize().getFileName().toString(), problems, plan, concurrency, outDir,
+            out, err);
       }
     }
     err.println("wrote " + outDir.resolve(EvalRun.RESULTS) + ", " + outDir.resolve(EvalRun.SUMMARY) + ", "

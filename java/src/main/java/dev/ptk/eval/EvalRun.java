@@ -28,6 +28,12 @@ public final class EvalRun {
   /** Runs the plan, prints the summary table to {@code out} and returns its rows. */
   public static List<Summary.Row> run(Solver solver, String model, List<Problem> problems, EvalPlan plan, Path outDir,
       PrintStream out, PrintStream err) {
+    return run(solver, model, problems, plan, 1, outDir, out, err);
+  }
+
+  /** As above, with up to {@code concurrency} runs in the solver at once (see {@link Evaluator}). */
+  public static List<Summary.Row> run(Solver solver, String model, List<Problem> problems, EvalPlan plan, int concurrency,
+      Path outDir, PrintStream out, PrintStream err) {
     if (problems.isEmpty()) throw new IllegalArgumentException("no problem to evaluate");
     try {
       Files.createDirectories(outDir);
@@ -37,7 +43,7 @@ public final class EvalRun {
     checkSettings(outDir.resolve(SETTINGS), model, plan);
     List<RunResult> results;
     try (ResultLog log = ResultLog.open(outDir.resolve(RESULTS), err)) {
-      results = new Evaluator(solver, plan, err).run(problems, log);
+      results = new Evaluator(solver, plan, err, concurrency).run(problems, log);
     }
     List<Summary.Row> rows = Summary.of(results);
     out.print(Summary.table(rows));
