@@ -1,13 +1,14 @@
 package dev.ptk.cli;
 
 import dev.ptk.backend.Backend;
+import dev.ptk.backend.KvSegment;
 import dev.ptk.backend.SamplingParams;
 import dev.ptk.backend.cuda.CudaBackend;
+import dev.ptk.cli.bench.IndependentResult;
+import dev.ptk.cli.bench.IndependentSequences;
 import dev.ptk.engine.ControlTokens;
 import dev.ptk.engine.GenerationOptions;
 import dev.ptk.engine.GenerationResult;
-import dev.ptk.engine.IndependentResult;
-import dev.ptk.engine.PagePool;
 import dev.ptk.engine.ParaThinkerEngine;
 import dev.ptk.engine.ProgressListener;
 import dev.ptk.engine.SummaryPosition;
@@ -73,9 +74,9 @@ final class BenchRequestCommand implements Command {
     GenerationOptions request = new GenerationOptions(paths, maxTokens, new SamplingParams(GenerationOptions.DEFAULT_TEMPERATURE, 1, 0, seed),
         Termination.ALL, SummaryPosition.ENGINE, GenerationOptions.DEFAULT_SUMMARY_MAX_TOKENS);
     int page = Backends.PAGE_SIZE;
-    int summaryPages = PagePool.pagesFor(request.summaryMaxTokens(), page);
+    int summaryPages = KvSegment.pagesFor(request.summaryMaxTokens(), page);
     // The baseline holds P prompt copies and ceil(N / P) <= maxTokens + summary tokens each.
-    int pages = paths * (PagePool.pagesFor(promptTokens, page) + PagePool.pagesFor(maxTokens, page) + summaryPages + 1);
+    int pages = paths * (KvSegment.pagesFor(promptTokens, page) + KvSegment.pagesFor(maxTokens, page) + summaryPages + 1);
     try (Checkpoint checkpoint = GenerateCommand.openCheckpoint(model);
         Tokenizer tokenizer = GenerateCommand.openTokenizer(checkpoint);
         Backend backend = Backends.open(backendName, checkpoint, GenerationOptions.releasedRopeScaling(maxTokens), pages)) {
@@ -92,7 +93,7 @@ final class BenchRequestCommand implements Command {
       long firstFree = -1, lastFree = -1;
       err.println("bench-request: warm-up (JIT, CUDA graphs of each step shape)");
       engine.generate(prompt, request, ProgressListener.NONE);
-      engine.generateIndependent(prompt, paths, maxTokens, request.sampling(), ProgressListener.NONE);
+      IndependentSequences.run(backend, prompt, paths, maxTokens, request.sampling(), ProgressListener.NONE);
       for (int i = 0; i < requests; i++) {
         ProgressLine progress = new ProgressLine(err, !quiet);
         GenerationResult r;
@@ -101,7 +102,7 @@ final class BenchRequestCommand implements Command {
         try {
           r = engine.generate(prompt, request, progress);
           tokens = r.timings().pathTokens() + r.timings().summaryTokens();
-          base = engine.generateIndependent(prompt, paths, (tokens + paths - 1) / paths, request.sampling(), progress);
+          base = IndependentSequences.run(backend, prompt, paths, (tokens + paths - 1) / paths, request.sampling(), progress);
         } finally {
           progress.end();
         }

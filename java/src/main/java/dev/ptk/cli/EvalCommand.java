@@ -1,7 +1,7 @@
 package dev.ptk.cli;
 
+import dev.ptk.backend.KvSegment;
 import dev.ptk.engine.GenerationOptions;
-import dev.ptk.engine.PagePool;
 import dev.ptk.eval.EvalPlan;
 import dev.ptk.eval.EvalRun;
 import dev.ptk.eval.Mode;
@@ -93,9 +93,9 @@ final class EvalCommand implements Command {
         longestPrompt = Math.max(longestPrompt, length);
       }
       // the largest request: P paths of N tokens or one path of P x N (majority runs only one path of N)
-      int pathPages = (modes.equals(List.of(Mode.MAJORITY)) ? 1 : maxP) * PagePool.pagesFor(maxTokens, Backends.PAGE_SIZE);
-      int pages = PagePool.pagesFor(longestPrompt, Backends.PAGE_SIZE) + pathPages
-          + PagePool.pagesFor(GenerationOptions.DEFAULT_SUMMARY_MAX_TOKENS, Backends.PAGE_SIZE);
+      int pathPages = (modes.equals(List.of(Mode.MAJORITY)) ? 1 : maxP) * KvSegment.pagesFor(maxTokens, Backends.PAGE_SIZE);
+      int pages = KvSegment.pagesFor(longestPrompt, Backends.PAGE_SIZE) + pathPages
+          + KvSegment.pagesFor(GenerationOptions.DEFAULT_SUMMARY_MAX_TOKENS, Backends.PAGE_SIZE);
       try (EngineSolver solver = new EngineSolver(backend, checkpoint, tokenizer, yarn, pages, err)) {
         EvalRun.run(solver, model.toAbsolutePath().normalize().getFileName().toString(), problems, plan, outDir, out, err);
       }

@@ -1,12 +1,12 @@
 package dev.ptk.cli;
 
 import dev.ptk.backend.Backend;
+import dev.ptk.backend.KvSegment;
+import dev.ptk.backend.SamplingParams;
 import dev.ptk.engine.GenerationOptions;
 import dev.ptk.engine.GenerationResult;
-import dev.ptk.engine.PagePool;
 import dev.ptk.engine.ParaThinkerEngine;
 import dev.ptk.engine.PathOutput;
-import dev.ptk.backend.SamplingParams;
 import dev.ptk.engine.SummaryPosition;
 import dev.ptk.engine.Termination;
 import dev.ptk.engine.Timings;
@@ -104,8 +104,8 @@ final class GenerateCommand implements Command {
             + " (max_position_embeddings)");
       }
       int pages = kvPages != null ? parsePages(kvPages)
-          : PagePool.pagesFor(prompt.length, Backends.PAGE_SIZE) + paths * PagePool.pagesFor(maxTokens, Backends.PAGE_SIZE)
-              + PagePool.pagesFor(summaryMax, Backends.PAGE_SIZE);
+          : KvSegment.pagesFor(prompt.length, Backends.PAGE_SIZE) + paths * KvSegment.pagesFor(maxTokens, Backends.PAGE_SIZE)
+              + KvSegment.pagesFor(summaryMax, Backends.PAGE_SIZE);
       try (Backend backend = Backends.open(backendName, checkpoint, scaling, pages)) {
         ParaThinkerEngine engine = ParaThinkerEngine.of(backend, tokenizer);
         try {

@@ -1,7 +1,6 @@
 package dev.ptk.cli;
 
 import dev.ptk.backend.Backend;
-import dev.ptk.engine.Npy;
 import dev.ptk.engine.ScoreInput;
 import dev.ptk.engine.Scorer;
 import dev.ptk.engine.SummaryPosition;
@@ -58,12 +57,7 @@ final class ScoreCommand implements Command {
     Path parent = outFile.toAbsolutePath().getParent();
     if (parent != null && !Files.isDirectory(parent)) throw new UsageException("--out: directory " + parent + " does not exist");
 
-    ScoreInput input;
-    try {
-      input = ScoreInput.read(inputFile);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(e.getMessage());
-    }
+    ScoreInput input = ScoreFile.read(inputFile);
     SummaryPosition position = positionText != null ? GenerateCommand.summaryPosition(positionText)
         : input.summaryPosition() != null ? input.summaryPosition() : SummaryPosition.ENGINE;
     try (Checkpoint checkpoint = GenerateCommand.openCheckpoint(model)) {

@@ -1,7 +1,6 @@
 package dev.ptk.engine;
 
 import dev.ptk.backend.Backend;
-import dev.ptk.backend.SamplingParams;
 import dev.ptk.model.ModelConfig;
 import dev.ptk.model.ParaThinkerPrompt;
 import dev.ptk.model.Tokenizer;
@@ -106,29 +105,6 @@ public final class ParaThinkerEngine {
       return new GenerationResult(prompt.clone(), List.copyOf(paths), out.pathLength(), out.summary(),
           decoder.apply(out.summary()), out.summaryFinish(), text, Boxed.last(text), out.timings(),
           options.sampling().seed());
-    }
-  }
-
-  /**
-   * The baseline a request's speed is measured against: {@code sequences} independent sequences of
-   * {@code tokensEach} tokens after the same engine prompt, each prefilling and reading its own
-   * copy of the prompt, decoded in lockstep as one batch per step; stop tokens do not end them.
-   */
-  public IndependentResult generateIndependent(int[] prompt, int sequences, int tokensEach, SamplingParams sampling,
-      ProgressListener listener) {
-    validate(prompt, new GenerationOptions(1, backend.pageSize(), sampling, Termination.ALL, SummaryPosition.ENGINE, 2));
-    if (sequences < 1) throw new IllegalArgumentException("sequences must be at least 1, got " + sequences);
-    if (tokensEach < 1 || prompt.length + tokensEach > maxModelLength()) {
-      throw new IllegalArgumentException("tokensEach must be in [1, " + (maxModelLength() - prompt.length)
-          + "] (the model's context less the prompt), got " + tokensEach);
-    }
-    long pages = (long) sequences * pool.pagesFor(prompt.length + tokensEach);
-    if (pages > pool.numPages()) {
-      throw new IllegalArgumentException(sequences + " sequences of " + prompt.length + " + " + tokensEach + " tokens need "
-          + pages + " KV pages, the pool has " + pool.numPages());
-    }
-    try (IndependentSequences run = new IndependentSequences(backend, pool, sequences)) {
-      return run.run(prompt, tokensEach, sampling, listener);
     }
   }
 

@@ -18,13 +18,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Strict JSON reading for the checkpoint's files. Duplicate object keys are an error (Gson's tree
- * parser would keep the last one silently), and every typed getter names the file and the field.
+ * Strict JSON reading for the checkpoint's and the CLI's files. Duplicate object keys are an error
+ * (Gson's tree parser would keep the last one silently), and every typed getter names the file and
+ * the field.
  */
-final class Json {
+public final class Json {
   private Json() {}
 
-  static JsonObject readObject(Path file) {
+  public static JsonObject readObject(Path file) {
     String text;
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
@@ -106,7 +107,7 @@ final class Json {
     throw new ModelFormatException(where + ": field \"" + field + "\" must be an integer, got " + e);
   }
 
-  static int asInt(JsonElement e, String field, String where) {
+  public static int asInt(JsonElement e, String field, String where) {
     long v = asLong(e, field, where);
     if (v != (int) v) throw new ModelFormatException(where + ": field \"" + field + "\" out of range: " + v);
     return (int) v;

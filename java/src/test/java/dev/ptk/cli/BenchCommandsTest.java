@@ -7,17 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.ptk.cli.ModelCommandsTest.Result;
-import java.nio.file.Path;
+import dev.ptk.testing.Cli.Run;
+import dev.ptk.testing.Cli;
+import dev.ptk.testing.TestVectors;
 import org.junit.jupiter.api.Test;
 
 /** {@code ptk bench-decode} and {@code ptk bench-request} on the tiny checkpoint, CPU backend. */
 class BenchCommandsTest {
-  static final String TINY = Path.of("..", "test-vectors", "tiny-model").toString();
+  private static final String TINY = TestVectors.tinyModel().toString();
 
   @Test
   void benchDecodeTimesEachShape() {
-    Result r = ModelCommandsTest.ptk("bench-decode", "--model", TINY, "--backend", "cpu", "--paths", "1,3", "--contexts", "32",
+    Run r = Cli.ptk("bench-decode", "--model", TINY, "--backend", "cpu", "--paths", "1,3", "--contexts", "32",
         "--steps", "2");
     assertEquals(0, r.code(), r.err());
     JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
@@ -33,7 +34,7 @@ class BenchCommandsTest {
 
   @Test
   void benchRequestComparesWithIndependentSequencesAndFreesEveryPage() {
-    Result r = ModelCommandsTest.ptk("bench-request", "--model", TINY, "--backend", "cpu", "--paths", "3", "--prompt-tokens", "64",
+    Run r = Cli.ptk("bench-request", "--model", TINY, "--backend", "cpu", "--paths", "3", "--prompt-tokens", "64",
         "--max-tokens", "32", "--requests", "3", "--quiet");
     assertEquals(0, r.code(), r.err());
     JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
@@ -56,8 +57,8 @@ class BenchCommandsTest {
 
   @Test
   void benchRequestRejectsBadFlagsWithOneLine() {
-    Result r = ModelCommandsTest.ptk("bench-request", "--model", TINY, "--backend", "cpu", "--prompt-tokens", "30");
-    assertEquals(2, r.code());
+    Run r = Cli.ptk("bench-request", "--model", TINY, "--backend", "cpu", "--prompt-tokens", "30");
+    Cli.assertUsage(r, "--prompt-tokens must be a multiple of 16, got 30");
     assertEquals("ptk bench-request: --prompt-tokens must be a multiple of 16, got 30", r.err().strip());
   }
 }

@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.ptk.backend.AttentionGroup;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
+import dev.ptk.backend.Sampler;
 import dev.ptk.backend.SamplingParams;
 import dev.ptk.backend.SamplingRequest;
-import dev.ptk.backend.Sampler;
 import dev.ptk.backend.cpu.CpuBackend;
 import dev.ptk.backend.cpu.ScoreSequence;
 import dev.ptk.model.Checkpoint;
-import java.nio.file.Path;
+import dev.ptk.testing.TestVectors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -26,12 +26,11 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("device")
 class CudaGraphReplayTest {
-  private static final Path TINY = Path.of("..", "test-vectors", "tiny-model");
   private static final int PAGE = 16, PAGES = 16, PROMPT = 40, PATHS = 3, STEPS = 4;
 
   @Test
   void decodeStepsReplayOneGraphPerShapeAndMatchTheCpuBackend() {
-    Checkpoint checkpoint = Checkpoint.open(TINY);
+    Checkpoint checkpoint = Checkpoint.open(TestVectors.tinyModel());
     try (CpuBackend cpu = new CpuBackend(checkpoint.config(), checkpoint.weights(), PAGE, PAGES);
         CudaBackend cuda = new CudaBackend(checkpoint.config(), checkpoint.weights(), PAGE, PAGES, 64,
             MatmulChoice.gemvUpTo(StepShape.MAX_DECODE_TOKENS))) {
