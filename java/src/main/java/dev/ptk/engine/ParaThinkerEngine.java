@@ -1,5 +1,6 @@
 package dev.ptk.engine;
 
+import dev.ptk.answer.AnswerExtractor;
 import dev.ptk.backend.Backend;
 import dev.ptk.model.ModelConfig;
 import dev.ptk.model.ParaThinkerPrompt;
@@ -103,8 +104,9 @@ public final class ParaThinkerEngine {
         paths.add(new PathOutput(i + 1, out.paths()[i], decoder.apply(out.paths()[i]), out.pathFinish()[i]));
       }
       return new GenerationResult(prompt.clone(), List.copyOf(paths), out.pathLength(), out.summary(),
-          decoder.apply(out.summary()), out.summaryFinish(), text, Boxed.last(text), out.timings(),
-          options.sampling().seed());
+          decoder.apply(out.summary()), out.summaryFinish(), text,
+          AnswerExtractor.extract(decoder.apply(out.summary()), paths.stream().map(PathOutput::text).toList()).answer(),
+          out.timings(), options.sampling().seed());
     }
   }
 

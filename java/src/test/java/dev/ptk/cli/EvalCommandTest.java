@@ -8,7 +8,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.ptk.eval.Grader;
+import dev.ptk.answer.Grader;
 import dev.ptk.testing.Cli.Run;
 import dev.ptk.testing.Cli;
 import dev.ptk.testing.TestVectors;
