@@ -52,7 +52,7 @@ final class BenchDecodeCommand implements Command {
     int maxContext = Arrays.stream(contexts).max().getAsInt();
     int pages = KvSegment.pagesFor(maxContext, page) + maxPaths;
     List<String> results = new ArrayList<>();
-    try (Checkpoint checkpoint = GenerateCommand.openCheckpoint(model);
+    try (Checkpoint checkpoint = ModelFiles.openCheckpoint(model);
         Backend backend = Backends.open(backendName, checkpoint, checkpoint.config().ropeScaling(), pages)) {
       prefill(backend, maxContext, page, err);
       for (int c : contexts) {

@@ -60,7 +60,7 @@ final class BenchRequestCommand implements Command {
 
   @Override
   public int run(Options options, PrintStream out, PrintStream err) {
-    var model = GenerateCommand.modelDir(options);
+    var model = ModelFiles.modelDir(options);
     String backendName = Backends.choose(options.string("--backend", "auto"));
     int paths = options.integer("--paths", 8, 1, 64);
     int promptTokens = Backends.pageMultiple(options.integer("--prompt-tokens", 1024, 1, Integer.MAX_VALUE), "--prompt-tokens");
@@ -77,8 +77,8 @@ final class BenchRequestCommand implements Command {
     int summaryPages = KvSegment.pagesFor(request.summaryMaxTokens(), page);
     // The baseline holds P prompt copies and ceil(N / P) <= maxTokens + summary tokens each.
     int pages = paths * (KvSegment.pagesFor(promptTokens, page) + KvSegment.pagesFor(maxTokens, page) + summaryPages + 1);
-    try (Checkpoint checkpoint = GenerateCommand.openCheckpoint(model);
-        Tokenizer tokenizer = GenerateCommand.openTokenizer(checkpoint);
+    try (Checkpoint checkpoint = ModelFiles.openCheckpoint(model);
+        Tokenizer tokenizer = ModelFiles.openTokenizer(checkpoint);
         Backend backend = Backends.open(backendName, checkpoint, GenerationOptions.releasedRopeScaling(maxTokens), pages)) {
       ControlTokens control = ControlTokens.from(tokenizer.special(), ParaThinkerPrompt.summaryIds(tokenizer));
       ParaThinkerEngine engine = new ParaThinkerEngine(backend, control, ids -> "");  // texts are not timed

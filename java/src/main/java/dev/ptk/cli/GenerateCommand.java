@@ -11,12 +11,10 @@ import dev.ptk.engine.SummaryPosition;
 import dev.ptk.engine.Termination;
 import dev.ptk.engine.Timings;
 import dev.ptk.model.Checkpoint;
-import dev.ptk.model.ModelFormatException;
 import dev.ptk.model.ParaThinkerPrompt;
 import dev.ptk.model.RopeScaling;
 import dev.ptk.model.Tokenizer;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
@@ -60,7 +58,7 @@ final class GenerateCommand implements Command {
 
   @Override
   public int run(Options options, PrintStream out, PrintStream err) {
-    Path model = modelDir(options);
+    Path model = ModelFiles.modelDir(options);
     String pathsText = options.required("--paths");
     int maxTokens = Backends.pageMultiple(
         options.integer("--max-tokens", GenerationOptions.DEFAULT_MAX_TOKENS, 1, Integer.MAX_VALUE), "--max-tokens");
@@ -70,7 +68,7 @@ final class GenerateCommand implements Command {
     int topK = options.integer("--top-k", 0, 0, Integer.MAX_VALUE);
     long seed = seed(options.string("--seed", null));
     Termination termination = termination(options.string("--termination", "first"));
-    SummaryPosition position = summaryPosition(options.string("--summary-position", "engine"));
+    SummaryPosition position = CommonFlags.summaryPosition(options.string("--summary-position", "engine"));
     int summaryMax = options.integer("--summary-max-tokens", GenerationOptions.DEFAULT_SUMMARY_MAX_TOKENS, 2, Integer.MAX_VALUE);
     String yarn = options.string("--yarn", "auto");
     String kvPages = options.string("--kv-pages", null);
@@ -82,7 +80,7 @@ final class GenerateCommand implements Command {
     }
     String question = options.positional().get(0);
 
-    try (Checkpoint checkpoint = openCheckpoint(model)) {
+    try (Checkpoint checkpoint = ModelFiles.openCheckpoint(model)) {
       return generate(checkpoint, question, pathsText, maxTokens, new SamplingParams(temperature, topP, topK, seed),
           termination, position, summaryMax, yarn, kvPages, backendName, quiet, out, err);
     }
@@ -96,14 +94,14 @@ final class GenerateCommand implements Command {
     RopeScaling scaling = Backends.yarn(yarn, checkpoint.config().ropeScaling(), GenerationOptions.releasedRopeScaling(maxTokens));
     GenerationOptions request = new GenerationOptions(paths, maxTokens, sampling, termination, position, summaryMax);
 
-    try (Tokenizer tokenizer = openTokenizer(checkpoint)) {
+    try (Tokenizer tokenizer = ModelFiles.openTokenizer(checkpoint)) {
       int[] prompt = ParaThinkerPrompt.engineIds(tokenizer, question, Backends.PAGE_SIZE);
       int context = checkpoint.config().maxPositionEmbeddings();
       if (prompt.length >= context) {
         throw new UsageException("the prompt has " + prompt.length + " tokens, the model's context is " + context
             + " (max_position_embeddings)");
       }
-      int pages = kvPages != null ? parsePages(kvPages)
+      int pages = kvPages != null ? CommonFlags.kvPages(kvPages)
           : KvSegment.pagesFor(prompt.length, Backends.PAGE_SIZE) + paths * KvSegment.pagesFor(maxTokens, Backends.PAGE_SIZE)
               + KvSegment.pagesFor(summaryMax, Backends.PAGE_SIZE);
       try (Backend backend = Backends.open(backendName, checkpoint, scaling, pages)) {
@@ -127,30 +125,6 @@ final class GenerateCommand implements Command {
     return 0;
   }
 
-  static Path modelDir(Options options) {
-    Path model = options.existingPath("--model");
-    if (!Files.isDirectory(model)) throw new UsageException("--model: " + model + " is not a directory");
-    return model;
-  }
-
-  static Checkpoint openCheckpoint(Path dir) {
-    try {
-      return Checkpoint.open(dir);
-    } catch (ModelFormatException e) {
-      throw new UsageException(e.getMessage());
-    }
-  }
-
-  static Tokenizer openTokenizer(Checkpoint checkpoint) {
-    try {
-      Tokenizer t = Tokenizer.load(checkpoint.tokenizerFile());
-      t.special();
-      return t;
-    } catch (ModelFormatException e) {
-      throw new UsageException(e.getMessage());
-    }
-  }
-
   private static int paths(String text, int max) {
     int p;
     try {
@@ -163,16 +137,6 @@ final class GenerateCommand implements Command {
           + " as trained, more up to max_segments - 1 with a warning), got " + p);
     }
     return p;
-  }
-
-  static int parsePages(String text) {
-    try {
-      int n = Integer.parseInt(text);
-      if (n >= 1) return n;
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new UsageException("--kv-pages must be a positive integer, got '" + text + "'");
   }
 
   private static long seed(String text) {
@@ -196,14 +160,6 @@ final class GenerateCommand implements Command {
       }
     }
     throw new UsageException("--termination must be first, all or ratio:R with 0 < R <= 1, got '" + text + "'");
-  }
-
-  static SummaryPosition summaryPosition(String text) {
-    return switch (text) {
-      case "engine" -> SummaryPosition.ENGINE;
-      case "training" -> SummaryPosition.TRAINING;
-      default -> throw new UsageException("--summary-position must be engine or training, got '" + text + "'");
-    };
   }
 
   private static void print(GenerationResult r, PrintStream out) {

@@ -45,7 +45,7 @@ final class ScoreCommand implements Command {
 
   @Override
   public int run(Options options, PrintStream out, PrintStream err) {
-    Path model = GenerateCommand.modelDir(options);
+    Path model = ModelFiles.modelDir(options);
     Path inputFile = options.existingPath("--input");
     Path outFile = Path.of(options.required("--out"));
     String positionText = options.string("--summary-position", null);
@@ -58,11 +58,11 @@ final class ScoreCommand implements Command {
     if (parent != null && !Files.isDirectory(parent)) throw new UsageException("--out: directory " + parent + " does not exist");
 
     ScoreInput input = ScoreFile.read(inputFile);
-    SummaryPosition position = positionText != null ? GenerateCommand.summaryPosition(positionText)
+    SummaryPosition position = positionText != null ? CommonFlags.summaryPosition(positionText)
         : input.summaryPosition() != null ? input.summaryPosition() : SummaryPosition.ENGINE;
-    try (Checkpoint checkpoint = GenerateCommand.openCheckpoint(model)) {
+    try (Checkpoint checkpoint = ModelFiles.openCheckpoint(model)) {
       RopeScaling scaling = Backends.yarn(yarn, checkpoint.config().ropeScaling(), null);
-      int pages = kvPages != null ? GenerateCommand.parsePages(kvPages) : input.pagesNeeded(Backends.PAGE_SIZE);
+      int pages = kvPages != null ? CommonFlags.kvPages(kvPages) : input.pagesNeeded(Backends.PAGE_SIZE);
       float[][] logits;
       try (Backend backend = Backends.open(backendName, checkpoint, scaling, pages)) {
         try {

@@ -112,11 +112,4 @@ class ModelConfigTest {
     String m = fails(Files.readString(RELEASED).replace("\"hidden_size\": 1536", "\"hidden_size\": 1536, \"hidden_size\": 768"));
     assertTrue(m.contains("duplicate key \"hidden_size\""), m);
   }
-
-  @Test
-  void generationConfigFieldOfTheWrongType() throws IOException {
-    Path f = Files.writeString(tmp.resolve("generation_config.json"), "{\"eos_token_id\": [151643, 151649], \"top_k\": \"x\"}");
-    ModelFormatException e = assertThrows(ModelFormatException.class, () -> GenerationConfig.load(f));
-    assertTrue(e.getMessage().contains("field \"top_k\" must be an integer"), e.getMessage());
-  }
 }
