@@ -17,7 +17,10 @@ class BatchChunksTest {
   private static final Checkpoint TINY = Checkpoint.open(TestVectors.tinyModel());
   private static final KvSegment PROMPT = new KvSegment(new int[] {7, 3}, 6);
 
-  /** A 6-token prompt on pages 7, 3 and two 3-token paths after it, each seeing the prompt. */
+  /**
+   * A 6-token prompt on pages 7, 3 and two 3-token paths after it, each seeing the prompt, with the
+   * logit rows in any order (the cases need rows BatchBuilder does not build, so the batch is raw).
+   */
   private static ForwardBatch promptThenPaths(int[] logitRows) {
     List<KvSegment> prompt = List.of(PROMPT);
     return new ForwardBatch(new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 6, 7, 8},

@@ -34,17 +34,15 @@ final class PagedAttention {
 
   /** The passes of a batch: shared visible segments first, then each group's own part. */
   static List<Pass> plan(List<AttentionGroup> groups) {
-    Map<KvSegment, List<AttentionGroup>> viewers = new LinkedHashMap<>();
-    List<KvSegment> order = new ArrayList<>();
+    Map<KvSegment, List<AttentionGroup>> viewers = new LinkedHashMap<>();  // in the order first seen
     for (AttentionGroup g : groups) {
       for (KvSegment s : g.visible()) {
         List<AttentionGroup> list = viewers.computeIfAbsent(s, k -> new ArrayList<>());
-        if (list.isEmpty()) order.add(s);
         if (!list.contains(g)) list.add(g);
       }
     }
     List<Pass> passes = new ArrayList<>();
-    for (KvSegment s : order) {
+    for (KvSegment s : viewers.keySet()) {
       int n = 0;
       for (AttentionGroup g : viewers.get(s)) n += g.numTokens();
       int[] rows = new int[n];
