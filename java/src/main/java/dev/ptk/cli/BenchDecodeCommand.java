@@ -1,8 +1,8 @@
 package dev.ptk.cli;
 
 import dev.ptk.backend.Backend;
-import dev.ptk.backend.BatchBuilder.Logits;
 import dev.ptk.backend.BatchBuilder;
+import dev.ptk.backend.BatchBuilder.Logits;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
 import dev.ptk.backend.SamplingParams;

@@ -1,8 +1,8 @@
 package dev.ptk.engine;
 
 import dev.ptk.backend.Backend;
-import dev.ptk.backend.BatchBuilder.Logits;
 import dev.ptk.backend.BatchBuilder;
+import dev.ptk.backend.BatchBuilder.Logits;
 import dev.ptk.backend.KvSegment;
 import java.util.ArrayList;
 import java.util.List;

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.ptk.testing.Cli.Run;
 import dev.ptk.testing.Cli;
+import dev.ptk.testing.Cli.Run;
 import dev.ptk.testing.TestVectors;
 import org.junit.jupiter.api.Test;
 

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.ptk.testing.Cli.Run;
 import dev.ptk.testing.Cli;
+import dev.ptk.testing.Cli.Run;
 import dev.ptk.testing.TestVectors;
 import java.io.IOException;
 import java.nio.file.Files;

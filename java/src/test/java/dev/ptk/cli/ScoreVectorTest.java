@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import dev.ptk.model.SafeTensors;
-import dev.ptk.testing.Cli.Run;
 import dev.ptk.testing.Cli;
+import dev.ptk.testing.Cli.Run;
 import dev.ptk.testing.TestVectors;
 import dev.ptk.testing.Tolerance;
 import java.io.IOException;
