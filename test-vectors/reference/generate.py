@@ -436,7 +436,7 @@ def write_model(out, tok, cfg, bits):
 # model-level: score cases
 # ------------------------------------------------------------------------------------------------
 def engine_prompt(tok, text, B=PS):
-    """spec/parathinker.md §1.3 prompts_preprocess: encode (adds BOS), pad so that len+1 is a
+    """model/SEMANTICS.md §4: encode (adds BOS), pad so that len+1 is a
     multiple of B, decode to text, encode again (adds BOS again)."""
     ids = tok.encode(text)
     L = len(ids) + 1
@@ -596,7 +596,7 @@ def margin(row):
 
 
 def run_flow(tok, model, question, P, max_tokens=48, summary_max=128, B=PS, verify=True):
-    """spec/parathinker.md §1.3, §1.4, §3.2, §5.2-5.5, §8 under greedy decoding."""
+    """model/SEMANTICS.md §4, §6, §9 under greedy decoding."""
     think_ids = [tok.id("<think%d>" % k) for k in range(1, 9)]
     STOP = set(stop_ids(tok))
     REPLACE = set(think_ids) | {tok.id(tt.SUMMARY)}

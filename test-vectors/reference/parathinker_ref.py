@@ -1,6 +1,6 @@
 """Naive float64 reference of the ParaThinker Qwen2 model and of the kernel-level semantics.
 
-Written from spec/qwen2.md and spec/parathinker.md. Deliberately simple: the model runs over a
+Written from model/SEMANTICS.md. Deliberately simple: the model runs over a
 whole token sequence with a dense 4-D mask built from the training-collator rule, explicit
 position ids and segment ids per token; kernels gather K/V by page table and attend densely.
 """
@@ -99,7 +99,7 @@ PAD_LABEL, PROMPT_LABEL, SUMMARY_LABEL = 0, 1, 10
 
 
 def collator_mask(labels):
-    """Training-collator rule (spec/parathinker.md §4.1): q may attend k iff k <= q, both labels
+    """Training-collator rule (model/SEMANTICS.md §8): q may attend k iff k <= q, both labels
     non-zero, and (same label, or key label is prompt, or query label is summary)."""
     lab = torch.as_tensor(labels)
     T = lab.shape[0]

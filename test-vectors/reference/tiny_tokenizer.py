@@ -4,7 +4,8 @@ Merges are learned deterministically from the built-in corpus below (pre-tokeniz
 split regex, byte-level mapped; at each step the most frequent adjacent pair wins, ties broken by
 the lexicographically smallest (left, right) pair). Vocab ids: the 256 byte symbols in byte order
 (id = byte value, symbol = GPT-2 bytes_to_unicode of that byte), then one id per new merge
-result, then the added tokens (DeepSeek-distill specials, then ParaThinker's in spec order).
+result, then the added tokens (DeepSeek-distill specials, then ParaThinker's in their released
+order, model/SEMANTICS.md §3.2).
 """
 import json
 import unicodedata

@@ -1,6 +1,7 @@
 package dev.ptk.bench;
 
-import dev.ptk.backend.AttentionGroup;
+import dev.ptk.backend.BatchBuilder;
+import dev.ptk.backend.BatchBuilder.Logits;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
 import dev.ptk.backend.cpu.CpuBackend;
@@ -9,7 +10,6 @@ import dev.ptk.model.ModelConfig;
 import dev.ptk.model.RopeScaling;
 import dev.ptk.model.Weights;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -77,20 +77,14 @@ public class CpuDecodeBenchmark {
     int[] promptIds = new int[promptPages];
     for (int i = 0; i < promptPages; i++) promptIds[i] = i;
     KvSegment prompt = new KvSegment(promptIds, PROMPT);
-    int[] tokens = new int[paths], positions = new int[paths], segments = new int[paths], slots = new int[paths];
-    int[] rows = new int[paths];
-    List<AttentionGroup> groups = new ArrayList<>();
+    BatchBuilder b = new BatchBuilder();
     for (int p = 0; p < paths; p++) {
       int[] pages = new int[pathPages];
       for (int i = 0; i < pathPages; i++) pages[i] = promptPages + p * pathPages + i;
-      tokens[p] = (1000 + p) % vocab;
-      positions[p] = PROMPT + PATH - 1;
-      segments[p] = p + 1;
-      slots[p] = pages[pathPages - 1] * PAGE + PAGE - 1;
-      rows[p] = p;
-      groups.add(new AttentionGroup(p, 1, List.of(prompt), new KvSegment(pages, PATH)));
+      b.add(List.of(prompt), new KvSegment(pages, PATH), p + 1, PROMPT + PATH - 1, new int[] {(1000 + p) % vocab},
+          new int[] {pages[pathPages - 1] * PAGE + PAGE - 1}, Logits.LAST);
     }
-    return new ForwardBatch(tokens, positions, segments, slots, groups, rows);
+    return b.batch();
   }
 
   @Benchmark

@@ -10,6 +10,6 @@ import java.util.List;
  *
  * <p>Phase 1: one group per path, visible = [prompt], own = the path. Summary: visible = [prompt,
  * path 1, …, path P], own = the summary. Prompt prefill: visible = [], own = the prompt. Groups that
- * share a visible segment object share its reads (the prompt is read once for all paths).
+ * see equal visible segments ({@link KvSegment#equals}) share their reads (the prompt is read once for all paths).
  */
 public record AttentionGroup(int firstToken, int numTokens, List<KvSegment> visible, KvSegment own) {}

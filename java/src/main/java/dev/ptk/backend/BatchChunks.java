@@ -64,6 +64,6 @@ public final class BatchChunks {
   /** The first {@code length} tokens of a segment, on the pages that hold them. */
   private static KvSegment truncate(KvSegment s, int length, int pageSize) {
     if (length == s.length()) return s;
-    return new KvSegment(Arrays.copyOf(s.pages(), (length + pageSize - 1) / pageSize), length);
+    return new KvSegment(Arrays.copyOf(s.pages(), KvSegment.pagesFor(length, pageSize)), length);
   }
 }

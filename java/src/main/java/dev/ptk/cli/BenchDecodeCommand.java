@@ -1,7 +1,8 @@
 package dev.ptk.cli;
 
-import dev.ptk.backend.AttentionGroup;
 import dev.ptk.backend.Backend;
+import dev.ptk.backend.BatchBuilder;
+import dev.ptk.backend.BatchBuilder.Logits;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
 import dev.ptk.backend.SamplingParams;
@@ -49,15 +50,16 @@ final class BenchDecodeCommand implements Command {
     int page = Backends.PAGE_SIZE;
     int maxPaths = Arrays.stream(paths).max().getAsInt();
     int maxContext = Arrays.stream(contexts).max().getAsInt();
-    int pages = (maxContext + page - 1) / page + maxPaths;
+    int pages = KvSegment.pagesFor(maxContext, page) + maxPaths;
     List<String> results = new ArrayList<>();
-    try (Checkpoint checkpoint = GenerateCommand.openCheckpoint(model);
+    try (Checkpoint checkpoint = ModelFiles.openCheckpoint(model);
         Backend backend = Backends.open(backendName, checkpoint, checkpoint.config().ropeScaling(), pages)) {
       prefill(backend, maxContext, page, err);
       for (int c : contexts) {
         for (int p : paths) {
-          ForwardBatch step = step(p, c, page, checkpoint.config().maxSegments());
-          SamplingRequest draw = released(p);
+          BatchBuilder built = step(p, c, page, checkpoint.config().maxSegments());
+          ForwardBatch step = built.batch();
+          SamplingRequest draw = built.sampling();
           double[] ms = new double[steps];
           for (int i = 0; i < 3; i++) backend.sample(step, draw);
           for (int i = 0; i < steps; i++) {
@@ -104,48 +106,36 @@ final class BenchDecodeCommand implements Command {
   private static void prefill(Backend backend, int tokens, int page, PrintStream err) {
     err.println("bench-decode: prefilling a random prompt of " + tokens + " tokens");
     SplittableRandom random = new SplittableRandom(tokens);
-    int[] ids = new int[tokens], positions = new int[tokens], slots = new int[tokens];
-    int[] pages = new int[(tokens + page - 1) / page];
-    for (int i = 0; i < pages.length; i++) pages[i] = i;
+    int[] ids = new int[tokens], slots = new int[tokens];
     for (int t = 0; t < tokens; t++) {
       ids[t] = random.nextInt(backend.config().vocabSize());
-      positions[t] = t;
       slots[t] = t;  // page t / page, offset t % page
     }
-    backend.forward(new ForwardBatch(ids, positions, new int[tokens], slots,
-        List.of(new AttentionGroup(0, tokens, List.of(), new KvSegment(pages, tokens))), new int[0]));
+    KvSegment prompt = new KvSegment(firstPages(KvSegment.pagesFor(tokens, page)), tokens);
+    backend.forward(new BatchBuilder().add(List.of(), prompt, 0, 0, ids, slots, Logits.NONE).batch());
   }
 
-  /** The released sampling settings for paths 1..P at step 1. */
-  private static SamplingRequest released(int paths) {
-    int[] ids = new int[paths];
-    int[] steps = new int[paths];
-    for (int j = 0; j < paths; j++) {
-      ids[j] = j + 1;
-      steps[j] = 1;
-    }
-    return SamplingRequest.of(new SamplingParams(GenerationOptions.DEFAULT_TEMPERATURE, 1, 0, 0), ids, steps);
-  }
-
-  /** P paths of one token each after a shared prompt of `context` tokens in pages 0.., paths' pages after it. */
-  private static ForwardBatch step(int paths, int context, int page, int maxSegments) {
-    int promptPages = (context + page - 1) / page;
-    int[] promptIds = new int[promptPages];
-    for (int i = 0; i < promptPages; i++) promptIds[i] = i;
-    List<KvSegment> prompt = List.of(new KvSegment(promptIds, context));
-    int[] tokens = new int[paths], positions = new int[paths], segments = new int[paths], slots = new int[paths];
-    int[] rows = new int[paths];
-    List<AttentionGroup> groups = new ArrayList<>();
+  /**
+   * P paths of one token each after a shared prompt of `context` tokens in pages 0.., paths' pages
+   * after it, each drawn with the released settings as path j + 1 at step 1.
+   */
+  private static BatchBuilder step(int paths, int context, int page, int maxSegments) {
+    int promptPages = KvSegment.pagesFor(context, page);
+    List<KvSegment> prompt = List.of(new KvSegment(firstPages(promptPages), context));
+    SamplingParams released = new SamplingParams(GenerationOptions.DEFAULT_TEMPERATURE, 1, 0, 0);
+    BatchBuilder b = new BatchBuilder();
     for (int j = 0; j < paths; j++) {
       int own = promptPages + j;
-      tokens[j] = j;
-      positions[j] = context;
-      segments[j] = maxSegments > 0 ? Math.min(j + 1, maxSegments - 1) : 0;
-      slots[j] = own * page;
-      rows[j] = j;
-      groups.add(new AttentionGroup(j, 1, prompt, new KvSegment(new int[] {own}, 1)));
+      int segment = maxSegments > 0 ? Math.min(j + 1, maxSegments - 1) : 0;
+      b.addSampled(prompt, new KvSegment(new int[] {own}, 1), segment, context, j, own * page, released, j + 1, 1);
     }
-    return new ForwardBatch(tokens, positions, segments, slots, groups, rows);
+    return b;
+  }
+
+  private static int[] firstPages(int count) {
+    int[] pages = new int[count];
+    for (int i = 0; i < count; i++) pages[i] = i;
+    return pages;
   }
 
   private static int[] list(String text, String flag) {

@@ -1,13 +1,17 @@
 package dev.ptk.cli;
 
 import dev.ptk.backend.Backend;
+import dev.ptk.backend.KvSegment;
 import dev.ptk.backend.SamplingParams;
 import dev.ptk.backend.cuda.CudaBackend;
+import dev.ptk.cli.bench.ConcurrencyChart;
+import dev.ptk.cli.bench.ConcurrencySweep;
+import dev.ptk.cli.bench.IndependentResult;
+import dev.ptk.cli.bench.IndependentSequences;
 import dev.ptk.engine.ControlTokens;
 import dev.ptk.engine.GenerationOptions;
 import dev.ptk.engine.GenerationResult;
-import dev.ptk.engine.IndependentResult;
-import dev.ptk.engine.PagePool;
+import dev.ptk.engine.KvBudget;
 import dev.ptk.engine.ParaThinkerEngine;
 import dev.ptk.engine.ProgressListener;
 import dev.ptk.engine.SummaryPosition;
@@ -16,10 +20,13 @@ import dev.ptk.model.Checkpoint;
 import dev.ptk.model.ParaThinkerPrompt;
 import dev.ptk.model.Tokenizer;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.IntFunction;
 
 /**
  * {@code ptk bench-request}: whole ParaThinker requests (prompt once, P paths over it, summary)
@@ -39,6 +46,9 @@ final class BenchRequestCommand implements Command {
         --requests R             requests, each followed by its baseline, after one untimed
                                  warm-up pair (default 3)
         --seed S                 prompt and sampling seed (default 1); sampling at temperature 0.5
+        --concurrency C[,C..]    instead: C requests at once (each its own prompt and seed) against
+                                 one at a time, e.g. 1,2,4,8: aggregate tokens/s and latency per level
+        --chart FILE.png         with --concurrency: tokens/s and latency against concurrency
         --quiet                  no progress line
       """;
 
@@ -59,25 +69,31 @@ final class BenchRequestCommand implements Command {
 
   @Override
   public int run(Options options, PrintStream out, PrintStream err) {
-    var model = GenerateCommand.modelDir(options);
+    var model = ModelFiles.modelDir(options);
     String backendName = Backends.choose(options.string("--backend", "auto"));
     int paths = options.integer("--paths", 8, 1, 64);
     int promptTokens = Backends.pageMultiple(options.integer("--prompt-tokens", 1024, 1, Integer.MAX_VALUE), "--prompt-tokens");
     int maxTokens = Backends.pageMultiple(options.integer("--max-tokens", 512, 1, Integer.MAX_VALUE), "--max-tokens");
     int requests = options.integer("--requests", 3, 1, 10_000);
     long seed = options.integer("--seed", 1, Integer.MIN_VALUE, Integer.MAX_VALUE);
+    String concurrencyText = options.string("--concurrency", null);
+    String chart = options.string("--chart", null);
     boolean quiet = options.flag("--quiet");
     options.finish();
     if (!options.positional().isEmpty()) throw new UsageException("bench-request takes no positional arguments");
+    if (chart != null && concurrencyText == null) throw new UsageException("--chart needs --concurrency");
 
     GenerationOptions request = new GenerationOptions(paths, maxTokens, new SamplingParams(GenerationOptions.DEFAULT_TEMPERATURE, 1, 0, seed),
         Termination.ALL, SummaryPosition.ENGINE, GenerationOptions.DEFAULT_SUMMARY_MAX_TOKENS);
     int page = Backends.PAGE_SIZE;
-    int summaryPages = PagePool.pagesFor(request.summaryMaxTokens(), page);
+    if (concurrencyText != null) {
+      return sweep(model, backendName, request, promptTokens, levels(concurrencyText), seed, chart, quiet, out, err);
+    }
+    int summaryPages = KvSegment.pagesFor(request.summaryMaxTokens(), page);
     // The baseline holds P prompt copies and ceil(N / P) <= maxTokens + summary tokens each.
-    int pages = paths * (PagePool.pagesFor(promptTokens, page) + PagePool.pagesFor(maxTokens, page) + summaryPages + 1);
-    try (Checkpoint checkpoint = GenerateCommand.openCheckpoint(model);
-        Tokenizer tokenizer = GenerateCommand.openTokenizer(checkpoint);
+    int pages = paths * (KvSegment.pagesFor(promptTokens, page) + KvSegment.pagesFor(maxTokens, page) + summaryPages + 1);
+    try (Checkpoint checkpoint = ModelFiles.openCheckpoint(model);
+        Tokenizer tokenizer = ModelFiles.openTokenizer(checkpoint);
         Backend backend = Backends.open(backendName, checkpoint, GenerationOptions.releasedRopeScaling(maxTokens), pages)) {
       ControlTokens control = ControlTokens.from(tokenizer.special(), ParaThinkerPrompt.summaryIds(tokenizer));
       ParaThinkerEngine engine = new ParaThinkerEngine(backend, control, ids -> "");  // texts are not timed
@@ -92,7 +108,7 @@ final class BenchRequestCommand implements Command {
       long firstFree = -1, lastFree = -1;
       err.println("bench-request: warm-up (JIT, CUDA graphs of each step shape)");
       engine.generate(prompt, request, ProgressListener.NONE);
-      engine.generateIndependent(prompt, paths, maxTokens, request.sampling(), ProgressListener.NONE);
+      IndependentSequences.run(backend, prompt, paths, maxTokens, request.sampling(), ProgressListener.NONE);
       for (int i = 0; i < requests; i++) {
         ProgressLine progress = new ProgressLine(err, !quiet);
         GenerationResult r;
@@ -101,7 +117,7 @@ final class BenchRequestCommand implements Command {
         try {
           r = engine.generate(prompt, request, progress);
           tokens = r.timings().pathTokens() + r.timings().summaryTokens();
-          base = engine.generateIndependent(prompt, paths, (tokens + paths - 1) / paths, request.sampling(), progress);
+          base = IndependentSequences.run(backend, prompt, paths, (tokens + paths - 1) / paths, request.sampling(), progress);
         } finally {
           progress.end();
         }
@@ -132,6 +148,59 @@ final class BenchRequestCommand implements Command {
           + ", \"requests\": [\n  " + String.join(",\n  ", rows) + "\n]}");
     }
     return 0;
+  }
+
+  /** The concurrency sweep: every level's aggregate rate and latencies, as JSON (and a picture). */
+  private static int sweep(Path model, String backendName, GenerationOptions request, int promptTokens, int[] levels,
+      long seed, String chart, boolean quiet, PrintStream out, PrintStream err) {
+    int most = Arrays.stream(levels).max().orElseThrow();
+    try (Checkpoint checkpoint = ModelFiles.openCheckpoint(model);
+        Tokenizer tokenizer = ModelFiles.openTokenizer(checkpoint)) {
+      int context = checkpoint.config().maxPositionEmbeddings();
+      int pages = most * KvBudget.of(promptTokens, request, Backends.PAGE_SIZE, context).total();
+      try (Backend backend = Backends.open(backendName, checkpoint, GenerationOptions.releasedRopeScaling(request.maxTokens()), pages)) {
+        ControlTokens control = ControlTokens.from(tokenizer.special(), ParaThinkerPrompt.summaryIds(tokenizer));
+        ParaThinkerEngine engine = new ParaThinkerEngine(backend, control, ids -> "", most, ParaThinkerEngine.DEFAULT_STEP_TOKENS);
+        int vocab = checkpoint.config().vocabSize();
+        IntFunction<int[]> prompt = i -> randomPrompt(promptTokens, vocab, control, seed + 1000L * (i + 1));
+        try {
+          engine.validate(prompt.apply(0), request);
+        } catch (IllegalArgumentException e) {
+          throw new UsageException(e.getMessage());
+        }
+        err.println("bench-request: warm-up (one request, untimed)");
+        engine.generate(prompt.apply(-1), request, ProgressListener.NONE);
+        List<ConcurrencySweep.Level> results = ConcurrencySweep.run(engine, prompt, request, levels, err, !quiet);
+        double one = results.get(0).tokensPerSecond();
+        List<String> rows = new ArrayList<>();
+        for (ConcurrencySweep.Level l : results) {
+          rows.add(String.format(Locale.ROOT, "{\"concurrency\": %d, \"wall_ms\": %.1f, \"tokens\": %d, "
+                  + "\"tokens_per_s\": %.2f, \"vs_first_level\": %.3f, \"mean_latency_ms\": %.1f, \"latency_ms\": %s, "
+                  + "\"pool_free_pages\": %d}", l.concurrency(), l.wallNanos() / 1e6, l.tokens(), l.tokensPerSecond(),
+              l.tokensPerSecond() / one, l.meanLatencyMs(), Arrays.toString(Arrays.stream(l.latencyMs()).map(Math::rint).toArray()),
+              l.freePagesAfter()));
+        }
+        out.println("{\"backend\": \"" + backend.describe().replace("\"", "'") + "\", \"paths\": " + request.paths()
+            + ", \"prompt_tokens\": " + promptTokens + ", \"max_tokens\": " + request.maxTokens() + ", \"kv_pages\": "
+            + backend.numPages() + ", \"levels\": [\n  " + String.join(",\n  ", rows) + "\n]}");
+        if (chart != null) {
+          ConcurrencyChart.write(Path.of(chart), results, "ParaThinker requests at once, P = " + request.paths()
+              + ", " + backend.describe());
+          err.println("wrote " + chart);
+        }
+      }
+    }
+    return 0;
+  }
+
+  private static int[] levels(String text) {
+    try {
+      int[] levels = Arrays.stream(text.split(",", -1)).mapToInt(t -> Integer.parseInt(t.trim())).toArray();
+      if (levels.length > 0 && Arrays.stream(levels).allMatch(c -> c >= 1 && c <= 256)) return levels;
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new UsageException("--concurrency must be a comma list of integers in [1, 256], got '" + text + "'");
   }
 
   /** Token ids drawn uniformly from the vocabulary, control tokens excluded (they would steer the flow). */

@@ -58,7 +58,7 @@ final class EvalCommand implements Command {
 
   @Override
   public int run(Options options, PrintStream out, PrintStream err) {
-    Path model = GenerateCommand.modelDir(options);
+    Path model = ModelFiles.modelDir(options);
     Path data = options.existingPath("--data");
     List<Integer> paths = pathCounts(options.string("--paths", "1,2,4,8"));
     List<Mode> modes = modes(options.string("--mode", "parathinker"));
@@ -82,7 +82,7 @@ final class EvalCommand implements Command {
     if (problems.isEmpty()) throw new UsageException("--data: " + data + " has no usable problem");
     System.setProperty("java.awt.headless", "true"); // the chart is drawn off screen
 
-    try (Checkpoint checkpoint = GenerateCommand.openCheckpoint(model); Tokenizer tokenizer = GenerateCommand.openTokenizer(checkpoint)) {
+    try (Checkpoint checkpoint = ModelFiles.openCheckpoint(model); Tokenizer tokenizer = ModelFiles.openTokenizer(checkpoint)) {
       int parallel = modes.contains(Mode.PARATHINKER) ? maxP : 1;
       if (parallel > GenerationOptions.maxPaths(checkpoint.config())) {
         throw new UsageException("--paths " + maxP + " exceeds the model's " + GenerationOptions.maxPaths(checkpoint.config())

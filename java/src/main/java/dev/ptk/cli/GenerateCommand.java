@@ -1,22 +1,21 @@
 package dev.ptk.cli;
 
 import dev.ptk.backend.Backend;
+import dev.ptk.backend.KvSegment;
+import dev.ptk.backend.SamplingParams;
 import dev.ptk.engine.GenerationOptions;
+import dev.ptk.engine.KvBudget;
 import dev.ptk.engine.GenerationResult;
-import dev.ptk.engine.PagePool;
 import dev.ptk.engine.ParaThinkerEngine;
 import dev.ptk.engine.PathOutput;
-import dev.ptk.backend.SamplingParams;
 import dev.ptk.engine.SummaryPosition;
 import dev.ptk.engine.Termination;
 import dev.ptk.engine.Timings;
 import dev.ptk.model.Checkpoint;
-import dev.ptk.model.ModelFormatException;
 import dev.ptk.model.ParaThinkerPrompt;
 import dev.ptk.model.RopeScaling;
 import dev.ptk.model.Tokenizer;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
@@ -60,7 +59,7 @@ final class GenerateCommand implements Command {
 
   @Override
   public int run(Options options, PrintStream out, PrintStream err) {
-    Path model = modelDir(options);
+    Path model = ModelFiles.modelDir(options);
     String pathsText = options.required("--paths");
     int maxTokens = Backends.pageMultiple(
         options.integer("--max-tokens", GenerationOptions.DEFAULT_MAX_TOKENS, 1, Integer.MAX_VALUE), "--max-tokens");
@@ -69,8 +68,8 @@ final class GenerateCommand implements Command {
     if (topP == 0) throw new UsageException("--top-p must be in (0, 1], got 0");
     int topK = options.integer("--top-k", 0, 0, Integer.MAX_VALUE);
     long seed = seed(options.string("--seed", null));
-    Termination termination = termination(options.string("--termination", "first"));
-    SummaryPosition position = summaryPosition(options.string("--summary-position", "engine"));
+    Termination termination = CommonFlags.termination(options.string("--termination", "first"));
+    SummaryPosition position = CommonFlags.summaryPosition(options.string("--summary-position", "engine"));
     int summaryMax = options.integer("--summary-max-tokens", GenerationOptions.DEFAULT_SUMMARY_MAX_TOKENS, 2, Integer.MAX_VALUE);
     String yarn = options.string("--yarn", "auto");
     String kvPages = options.string("--kv-pages", null);
@@ -82,7 +81,7 @@ final class GenerateCommand implements Command {
     }
     String question = options.positional().get(0);
 
-    try (Checkpoint checkpoint = openCheckpoint(model)) {
+    try (Checkpoint checkpoint = ModelFiles.openCheckpoint(model)) {
       return generate(checkpoint, question, pathsText, maxTokens, new SamplingParams(temperature, topP, topK, seed),
           termination, position, summaryMax, yarn, kvPages, backendName, quiet, out, err);
     }
@@ -96,16 +95,15 @@ final class GenerateCommand implements Command {
     RopeScaling scaling = Backends.yarn(yarn, checkpoint.config().ropeScaling(), GenerationOptions.releasedRopeScaling(maxTokens));
     GenerationOptions request = new GenerationOptions(paths, maxTokens, sampling, termination, position, summaryMax);
 
-    try (Tokenizer tokenizer = openTokenizer(checkpoint)) {
+    try (Tokenizer tokenizer = ModelFiles.openTokenizer(checkpoint)) {
       int[] prompt = ParaThinkerPrompt.engineIds(tokenizer, question, Backends.PAGE_SIZE);
       int context = checkpoint.config().maxPositionEmbeddings();
       if (prompt.length >= context) {
         throw new UsageException("the prompt has " + prompt.length + " tokens, the model's context is " + context
             + " (max_position_embeddings)");
       }
-      int pages = kvPages != null ? parsePages(kvPages)
-          : PagePool.pagesFor(prompt.length, Backends.PAGE_SIZE) + paths * PagePool.pagesFor(maxTokens, Backends.PAGE_SIZE)
-              + PagePool.pagesFor(summaryMax, Backends.PAGE_SIZE);
+      int pages = kvPages != null ? CommonFlags.kvPages(kvPages)
+          : KvBudget.of(prompt.length, request, Backends.PAGE_SIZE, context).total();
       try (Backend backend = Backends.open(backendName, checkpoint, scaling, pages)) {
         ParaThinkerEngine engine = ParaThinkerEngine.of(backend, tokenizer);
         try {
@@ -127,30 +125,6 @@ final class GenerateCommand implements Command {
     return 0;
   }
 
-  static Path modelDir(Options options) {
-    Path model = options.existingPath("--model");
-    if (!Files.isDirectory(model)) throw new UsageException("--model: " + model + " is not a directory");
-    return model;
-  }
-
-  static Checkpoint openCheckpoint(Path dir) {
-    try {
-      return Checkpoint.open(dir);
-    } catch (ModelFormatException e) {
-      throw new UsageException(e.getMessage());
-    }
-  }
-
-  static Tokenizer openTokenizer(Checkpoint checkpoint) {
-    try {
-      Tokenizer t = Tokenizer.load(checkpoint.tokenizerFile());
-      t.special();
-      return t;
-    } catch (ModelFormatException e) {
-      throw new UsageException(e.getMessage());
-    }
-  }
-
   private static int paths(String text, int max) {
     int p;
     try {
@@ -165,16 +139,6 @@ final class GenerateCommand implements Command {
     return p;
   }
 
-  static int parsePages(String text) {
-    try {
-      int n = Integer.parseInt(text);
-      if (n >= 1) return n;
-    } catch (NumberFormatException e) {
-      // reported below
-    }
-    throw new UsageException("--kv-pages must be a positive integer, got '" + text + "'");
-  }
-
   private static long seed(String text) {
     if (text == null) return new SplittableRandom().nextLong();
     try {
@@ -182,28 +146,6 @@ final class GenerateCommand implements Command {
     } catch (NumberFormatException e) {
       throw new UsageException("--seed must be an integer, got '" + text + "'");
     }
-  }
-
-  private static Termination termination(String text) {
-    if (text.equals("first")) return Termination.FIRST_FINISH;
-    if (text.equals("all")) return Termination.ALL;
-    if (text.startsWith("ratio:")) {
-      try {
-        double r = Double.parseDouble(text.substring(6));
-        if (r > 0 && r <= 1) return Termination.ratio(r);
-      } catch (NumberFormatException e) {
-        // reported below
-      }
-    }
-    throw new UsageException("--termination must be first, all or ratio:R with 0 < R <= 1, got '" + text + "'");
-  }
-
-  static SummaryPosition summaryPosition(String text) {
-    return switch (text) {
-      case "engine" -> SummaryPosition.ENGINE;
-      case "training" -> SummaryPosition.TRAINING;
-      default -> throw new UsageException("--summary-position must be engine or training, got '" + text + "'");
-    };
   }
 
   private static void print(GenerationResult r, PrintStream out) {

@@ -1,7 +1,6 @@
 package dev.ptk.cli;
 
 import dev.ptk.backend.Backend;
-import dev.ptk.engine.Npy;
 import dev.ptk.engine.ScoreInput;
 import dev.ptk.engine.Scorer;
 import dev.ptk.engine.SummaryPosition;
@@ -46,7 +45,7 @@ final class ScoreCommand implements Command {
 
   @Override
   public int run(Options options, PrintStream out, PrintStream err) {
-    Path model = GenerateCommand.modelDir(options);
+    Path model = ModelFiles.modelDir(options);
     Path inputFile = options.existingPath("--input");
     Path outFile = Path.of(options.required("--out"));
     String positionText = options.string("--summary-position", null);
@@ -58,17 +57,12 @@ final class ScoreCommand implements Command {
     Path parent = outFile.toAbsolutePath().getParent();
     if (parent != null && !Files.isDirectory(parent)) throw new UsageException("--out: directory " + parent + " does not exist");
 
-    ScoreInput input;
-    try {
-      input = ScoreInput.read(inputFile);
-    } catch (IllegalArgumentException e) {
-      throw new UsageException(e.getMessage());
-    }
-    SummaryPosition position = positionText != null ? GenerateCommand.summaryPosition(positionText)
+    ScoreInput input = ScoreFile.read(inputFile);
+    SummaryPosition position = positionText != null ? CommonFlags.summaryPosition(positionText)
         : input.summaryPosition() != null ? input.summaryPosition() : SummaryPosition.ENGINE;
-    try (Checkpoint checkpoint = GenerateCommand.openCheckpoint(model)) {
+    try (Checkpoint checkpoint = ModelFiles.openCheckpoint(model)) {
       RopeScaling scaling = Backends.yarn(yarn, checkpoint.config().ropeScaling(), null);
-      int pages = kvPages != null ? GenerateCommand.parsePages(kvPages) : input.pagesNeeded(Backends.PAGE_SIZE);
+      int pages = kvPages != null ? CommonFlags.kvPages(kvPages) : input.pagesNeeded(Backends.PAGE_SIZE);
       float[][] logits;
       try (Backend backend = Backends.open(backendName, checkpoint, scaling, pages)) {
         try {

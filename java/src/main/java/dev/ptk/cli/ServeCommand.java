@@ -50,7 +50,7 @@ final class ServeCommand implements Command {
 
   @Override
   public int run(Options options, PrintStream out, PrintStream err) {
-    Path model = GenerateCommand.modelDir(options);
+    Path model = ModelFiles.modelDir(options);
     String host = options.string("--host", "127.0.0.1");
     int port = options.integer("--port", 8000, 0, 65535);
     int concurrency = options.integer("--max-concurrency", 8, 1, 1024);
@@ -63,10 +63,10 @@ final class ServeCommand implements Command {
     String backendName = Backends.choose(options.string("--backend", "auto"));
     options.finish();
 
-    try (Checkpoint checkpoint = GenerateCommand.openCheckpoint(model);
-        Tokenizer tokenizer = GenerateCommand.openTokenizer(checkpoint)) {
+    try (Checkpoint checkpoint = ModelFiles.openCheckpoint(model);
+        Tokenizer tokenizer = ModelFiles.openTokenizer(checkpoint)) {
       RopeScaling scaling = Backends.yarn(yarn, checkpoint.config().ropeScaling(), GenerationOptions.releasedRopeScaling(maxTokens));
-      int pages = kvPages != null ? GenerateCommand.parsePages(kvPages) : backendName.equals("cpu") ? DEFAULT_CPU_KV_PAGES : 0;
+      int pages = kvPages != null ? CommonFlags.kvPages(kvPages) : backendName.equals("cpu") ? DEFAULT_CPU_KV_PAGES : 0;
       try (Backend backend = Backends.open(backendName, checkpoint, scaling, pages)) {
         ParaThinkerEngine engine = ParaThinkerEngine.of(backend, tokenizer, concurrency);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -4,7 +4,7 @@ import dev.ptk.model.SpecialTokens;
 import java.util.Arrays;
 
 /**
- * The token ids that drive the ParaThinker flow (spec §1.2, §1.4, §5.3).
+ * The token ids that drive the ParaThinker flow (SEMANTICS.md §3.2, §9.2).
  *
  * @param pathStarts {@code <think1>} .. {@code <think8>}
  * @param pathEnds {@code </think1>} .. {@code </think8>}

@@ -5,9 +5,9 @@ import dev.ptk.model.ModelConfig;
 import dev.ptk.model.RopeScaling;
 
 /**
- * One request's settings. {@link #defaults} are those of the released example: 16384 tokens per
- * path, temperature 0.5, top-p 1, no top-k, first-finish, summary at {@code 2·Lp + n}, summary cap
- * 128 (counting {@code <summary>}).
+ * One request's settings. The released example runs 16384 tokens per path
+ * ({@link #DEFAULT_MAX_TOKENS}), temperature 0.5, top-p 1, no top-k, first-finish, the summary at
+ * {@code 2·Lp + n} and a summary cap of 128 counting {@code <summary>}.
  *
  * @param paths P, 1..8 as trained; up to {@code max_segments - 1} with a warning
  * @param maxTokens tokens per path, a multiple of the KV page size
@@ -35,11 +35,6 @@ public record GenerationOptions(
     if (summaryMaxTokens < 2) {
       throw new IllegalArgumentException("summaryMaxTokens must be at least 2 (it counts <summary>), got " + summaryMaxTokens);
     }
-  }
-
-  public static GenerationOptions defaults(int paths, long seed) {
-    return new GenerationOptions(paths, DEFAULT_MAX_TOKENS, new SamplingParams(DEFAULT_TEMPERATURE, 1.0, 0, seed),
-        Termination.FIRST_FINISH, SummaryPosition.ENGINE, DEFAULT_SUMMARY_MAX_TOKENS);
   }
 
   /**

@@ -9,8 +9,8 @@ import java.util.List;
  * @param pathLength n, the path output length the summary position is based on (the longest path)
  * @param summaryTokens {@code <summary>}, the template, the free part and {@code </summary>} if it stopped
  * @param text all path tokens then the summary, decoded (the released example's output text)
- * @param answer the last balanced {@code \boxed{...}} of {@code text} (so the summary's when it has
- *     one, else the last path's that has one); null when there is none
+ * @param answer the final answer by {@link dev.ptk.answer.AnswerExtractor}'s rule: the summary's
+ *     last box, else the paths' vote; null when nothing is boxed
  * @param seed the sampling seed, which replays the request
  */
 public record GenerationResult(

@@ -1,5 +1,7 @@
 package dev.ptk.engine;
 
+import dev.ptk.backend.KvSegment;
+
 /**
  * The most KV pages a request can hold at once, the one rule for it: its prompt, every path at its
  * longest and the summary at its cap. A path holds the K/V of every token it was fed: at most
@@ -10,8 +12,8 @@ package dev.ptk.engine;
 public record KvBudget(int promptPages, int paths, int pagesPerPath, int summaryPages) {
   public static KvBudget of(int promptLength, GenerationOptions options, int pageSize, int maxModelLength) {
     int longestPath = Math.min(options.maxTokens(), Math.max(1, maxModelLength - promptLength + 1));
-    return new KvBudget(PagePool.pagesFor(promptLength, pageSize), options.paths(),
-        PagePool.pagesFor(longestPath, pageSize), PagePool.pagesFor(options.summaryMaxTokens(), pageSize));
+    return new KvBudget(KvSegment.pagesFor(promptLength, pageSize), options.paths(),
+        KvSegment.pagesFor(longestPath, pageSize), KvSegment.pagesFor(options.summaryMaxTokens(), pageSize));
   }
 
   public int total() {

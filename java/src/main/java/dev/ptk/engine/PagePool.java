@@ -1,5 +1,6 @@
 package dev.ptk.engine;
 
+import dev.ptk.backend.KvSegment;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.function.IntConsumer;
@@ -43,12 +44,9 @@ public final class PagePool {
 
   /** Pages needed to hold {@code tokens} tokens. */
   public int pagesFor(long tokens) {
-    return pagesFor(tokens, pageSize);
+    return KvSegment.pagesFor(tokens, pageSize);
   }
 
-  public static int pagesFor(long tokens, int pageSize) {
-    return Math.toIntExact((tokens + pageSize - 1) / pageSize);
-  }
 
   /** Takes {@code count} free pages, each with reference count 1. */
   public int[] allocate(int count) {

@@ -1,7 +1,7 @@
 package dev.ptk.engine;
 
+import dev.ptk.answer.AnswerExtractor;
 import dev.ptk.backend.Backend;
-import dev.ptk.backend.SamplingParams;
 import dev.ptk.model.ParaThinkerPrompt;
 import dev.ptk.model.Tokenizer;
 import java.util.ArrayList;
@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * The ParaThinker flow of the released engine on any {@link Backend} (spec §5, §8): prefill the
+ * The ParaThinker flow of the released engine on any {@link Backend} (SEMANTICS.md §9): prefill the
  * prompt once, decode P paths in lockstep as one batch over the shared prompt pages, then a
  * summary over the prompt and every path's pages, all without copying KV. Many requests run at
  * once ({@link #submit}, continuous batching: see {@link Scheduler}); {@link #generate} runs one
@@ -19,6 +19,9 @@ import java.util.function.Function;
  * {@code config.withRopeScaling(GenerationOptions.releasedRopeScaling(maxTokens))}.
  */
 public final class ParaThinkerEngine {
+  /** Tokens of one forward step when not told otherwise: decode rows, then prefill chunks. */
+  public static final int DEFAULT_STEP_TOKENS = Scheduler.DEFAULT_STEP_TOKENS;
+
   private final Backend backend;
   private final ControlTokens tokens;
   private final Function<int[], String> decoder;
@@ -164,31 +167,9 @@ public final class ParaThinkerEngine {
       paths.add(new PathOutput(i + 1, out.paths()[i], decoder.apply(out.paths()[i]), out.pathFinish()[i]));
     }
     return new GenerationResult(prompt.clone(), List.copyOf(paths), out.pathLength(), out.summary(),
-        decoder.apply(out.summary()), out.summaryFinish(), text, Boxed.last(text), out.timings(),
-        options.sampling().seed());
-  }
-
-  /**
-   * The baseline a request's speed is measured against: {@code sequences} independent sequences of
-   * {@code tokensEach} tokens after the same engine prompt, each prefilling and reading its own
-   * copy of the prompt, decoded in lockstep as one batch per step; stop tokens do not end them.
-   */
-  public IndependentResult generateIndependent(int[] prompt, int sequences, int tokensEach, SamplingParams sampling,
-      ProgressListener listener) {
-    validatePrompt(prompt);
-    if (sequences < 1) throw new IllegalArgumentException("sequences must be at least 1, got " + sequences);
-    if (tokensEach < 1 || prompt.length + tokensEach > maxModelLength()) {
-      throw new IllegalArgumentException("tokensEach must be in [1, " + (maxModelLength() - prompt.length)
-          + "] (the model's context less the prompt), got " + tokensEach);
-    }
-    long pages = (long) sequences * pool.pagesFor(prompt.length + tokensEach);
-    if (pages > pool.numPages()) {
-      throw new IllegalArgumentException(sequences + " sequences of " + prompt.length + " + " + tokensEach + " tokens need "
-          + pages + " KV pages, the pool has " + pool.numPages());
-    }
-    try (IndependentSequences run = new IndependentSequences(backend, pool, sequences)) {
-      return run.run(prompt, tokensEach, sampling, listener);
-    }
+        decoder.apply(out.summary()), out.summaryFinish(), text,
+        AnswerExtractor.extract(decoder.apply(out.summary()), paths.stream().map(PathOutput::text).toList()).answer(),
+        out.timings(), options.sampling().seed());
   }
 
   private static int[] concat(int[][] paths, int[] summary) {

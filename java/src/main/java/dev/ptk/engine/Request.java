@@ -10,7 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One request's state machine (spec §5.2-5.5), advanced one scheduler step at a time: it adds its
+ * One request's state machine (SEMANTICS.md §9.1-9.4), advanced one scheduler step at a time: it adds its
  * rows to the step's batch ({@link #addRows}), then takes the tokens drawn for them
  * ({@link #accept}). Page ownership follows the released engine: every path holds a reference to
  * the prompt's pages, the summary holds references to the prompt's and every path's pages; closing
@@ -156,7 +156,7 @@ final class Request {
   }
 
   /**
-   * §5.2: the prompt at positions 0..Lp-1, segment 0, in chunks of whole pages. A page another
+   * §9.1: the prompt at positions 0..Lp-1, segment 0, in chunks of whole pages. A page another
    * request is writing is waited for; the released engine's sampled-and-discarded token after the
    * prompt asks for no logits here.
    */
@@ -185,7 +185,7 @@ final class Request {
     return to - from;
   }
 
-  /** §5.2 fork: P paths, each holding the prompt's pages; the request's own hold on them goes. */
+  /** §9.1 fork: P paths, each holding the prompt's pages; the request's own hold on them goes. */
   private void startThinking() {
     for (int i = 1; i <= options.paths(); i++) {
       paths.add(new Path(i, control.pathStart(i), options.maxTokens(), pool));
@@ -198,7 +198,7 @@ final class Request {
     for (Path p : paths) listener.onToken(p.index, p.tokens[0]);
   }
 
-  /** §5.3: one row per running path over the prompt and the path itself. */
+  /** §9.2: one row per running path over the prompt and the path itself. */
   private void addPathRows(BatchBuilder batch) {
     stepping.clear();
     List<KvSegment> promptOnly = List.of(promptSegment);
@@ -212,7 +212,7 @@ final class Request {
     }
   }
 
-  /** §5.4-5.5: the summary's next token; template tokens are forced and ask for no logits. */
+  /** §9.3-9.4: the summary's next token; template tokens are forced and ask for no logits. */
   private void addSummaryRow(BatchBuilder batch) {
     int t = summaryLength - 1;
     int slot = take(summaryKv, 1)[0];
@@ -258,7 +258,7 @@ final class Request {
     report(Phase.THINKING, step, 0, thinkingStart);
   }
 
-  /** §5.3 (a), on the token the forward pass just consumed. */
+  /** §9.2 (a), on the token the forward pass just consumed. */
   private void checkStop(Path p) {
     if (control.isStop(p.last())) {
       if (p.length % pageSize == 0) p.finish = FinishReason.STOP;
@@ -271,7 +271,7 @@ final class Request {
     }
   }
 
-  /** §5.3 (c): a path may not open a path or the summary, and ends with its own end token. */
+  /** §9.2 (c): a path may not open a path or the summary, and ends with its own end token. */
   private int rewrite(int sampled, Path p) {
     if (control.isReplacedByThink(sampled)) return control.think();
     if (control.isStop(sampled)) return control.pathEnd(p.index);
@@ -279,7 +279,7 @@ final class Request {
   }
 
   /**
-   * §5.4: one sequence over prompt + every path (by reference), its RoPE base from the longest
+   * §9.3: one sequence over prompt + every path (by reference), its RoPE base from the longest
    * path; the template is forced one token per step.
    */
   private void startSummary() {
@@ -312,7 +312,7 @@ final class Request {
     listener.onToken(SUMMARY_PATH, summary[0]);
   }
 
-  /** §5.5: free decoding until a stop token (written as {@code </summary>}) or the cap. */
+  /** §9.4: free decoding until a stop token (written as {@code </summary>}) or the cap. */
   private void acceptSummaryToken(int next) {
     if (control.isStop(next)) {
       summary[summaryLength++] = control.summaryEnd();

@@ -1,8 +1,8 @@
 package dev.ptk.engine;
 
-import dev.ptk.backend.AttentionGroup;
 import dev.ptk.backend.Backend;
-import dev.ptk.backend.ForwardBatch;
+import dev.ptk.backend.BatchBuilder;
+import dev.ptk.backend.BatchBuilder.Logits;
 import dev.ptk.backend.KvSegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,34 +31,20 @@ public final class Scorer {
       PagedSequence prompt = sequence(pool, held);
       int[] slots = prompt.append(lp);
       KvSegment promptSegment = prompt.segment();
-      out.addAll(List.of(backend.forward(batch(in.prompt(), 0, 0, slots, List.of(new AttentionGroup(0, lp, List.of(), promptSegment))))));
+      forward(new BatchBuilder().add(List.of(), promptSegment, 0, 0, in.prompt(), slots, Logits.ALL), out);
 
       List<KvSegment> all = new ArrayList<>(List.of(promptSegment));
-      int total = 0;
-      for (int[] p : in.paths()) total += p.length;
-      if (total > 0) {
-        int[] ids = new int[total];
-        int[] positions = new int[total];
-        int[] segments = new int[total];
-        int[] pathSlots = new int[total];
-        List<AttentionGroup> groups = new ArrayList<>();
-        List<KvSegment> promptOnly = List.of(promptSegment);
-        int at = 0;
+      if (!in.paths().isEmpty()) {
+        BatchBuilder paths = new BatchBuilder();
         for (int i = 0; i < in.paths().size(); i++) {
           int[] p = in.paths().get(i);
           PagedSequence kv = sequence(pool, held);
-          System.arraycopy(kv.append(p.length), 0, pathSlots, at, p.length);
-          System.arraycopy(p, 0, ids, at, p.length);
-          for (int k = 0; k < p.length; k++) {
-            positions[at + k] = lp + k;
-            segments[at + k] = i + 1;
-          }
+          int[] pathSlots = kv.append(p.length);
           KvSegment own = kv.segment();
-          groups.add(new AttentionGroup(at, p.length, promptOnly, own));
+          paths.add(List.of(promptSegment), own, i + 1, lp, p, pathSlots, Logits.ALL);
           all.add(own);
-          at += p.length;
         }
-        out.addAll(List.of(backend.forward(new ForwardBatch(ids, positions, segments, pathSlots, groups, range(total)))));
+        forward(paths, out);
       }
 
       int[] summary = in.summary();
@@ -66,8 +52,7 @@ public final class Scorer {
         PagedSequence kv = sequence(pool, held);
         int[] summarySlots = kv.append(summary.length);
         int base = position.base(lp, in.pathLength());
-        out.addAll(List.of(backend.forward(batch(summary, base, 0, summarySlots,
-            List.of(new AttentionGroup(0, summary.length, List.copyOf(all), kv.segment()))))));
+        forward(new BatchBuilder().add(List.copyOf(all), kv.segment(), 0, base, summary, summarySlots, Logits.ALL), out);
       }
     } finally {
       for (PagedSequence s : held) s.release();
@@ -75,11 +60,19 @@ public final class Scorer {
     return out.toArray(new float[0][]);
   }
 
+  private void forward(BatchBuilder batch, List<float[]> out) {
+    out.addAll(List.of(backend.forward(batch.batch())));
+  }
+
   private void validate(ScoreInput in) {
     int maxPaths = GenerationOptions.maxPaths(backend.config());
     if (in.paths().size() > maxPaths) {
       throw new IllegalArgumentException("paths: " + in.paths().size() + " paths, the model allows at most " + maxPaths
           + " (max_segments - 1)");
+    }
+    if (in.prompt().length == 0) throw new IllegalArgumentException("prompt: no tokens");
+    for (int i = 0; i < in.paths().size(); i++) {
+      if (in.paths().get(i).length == 0) throw new IllegalArgumentException("paths[" + i + "]: no tokens");
     }
     int vocab = backend.config().vocabSize();
     checkIds(in.prompt(), "prompt", vocab);
@@ -101,22 +94,5 @@ public final class Scorer {
     PagedSequence s = new PagedSequence(pool);
     held.add(s);
     return s;
-  }
-
-  /** Consecutive positions from {@code first}, one segment id, every row's logits. */
-  private static ForwardBatch batch(int[] ids, int first, int segment, int[] slots, List<AttentionGroup> groups) {
-    int[] positions = new int[ids.length];
-    int[] segments = new int[ids.length];
-    for (int i = 0; i < ids.length; i++) {
-      positions[i] = first + i;
-      segments[i] = segment;
-    }
-    return new ForwardBatch(ids.clone(), positions, segments, slots, groups, range(ids.length));
-  }
-
-  private static int[] range(int n) {
-    int[] r = new int[n];
-    for (int i = 0; i < n; i++) r[i] = i;
-    return r;
   }
 }

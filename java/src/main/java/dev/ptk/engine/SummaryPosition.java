@@ -1,6 +1,6 @@
 package dev.ptk.engine;
 
-/** Where the summary's RoPE positions start (spec §3.2), n = path output length (the longest path). */
+/** Where the summary's RoPE positions start (SEMANTICS.md §6), n = path output length (the longest path). */
 public enum SummaryPosition {
   /** The released engine: {@code 2·Lp + n}. */
   ENGINE,

@@ -1,8 +1,8 @@
 package dev.ptk.engine;
 
 /**
- * When the thinking phase ends: once {@code finished >= ratio * P} paths have finished (spec
- * §5.3 b). Paths that finish earlier leave the batch; the others keep decoding.
+ * When the thinking phase ends: once {@code finished >= ratio * P} paths have finished (SEMANTICS.md
+ * §9.2 b). Paths that finish earlier leave the batch; the others keep decoding.
  */
 public record Termination(String name, double ratio) {
   /** The released engine's rule (ratio 0.1): with up to 10 paths, the first path to finish ends thinking. */

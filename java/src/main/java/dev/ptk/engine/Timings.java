@@ -19,7 +19,8 @@ public record Timings(long prefillNanos, long thinkingNanos, long summaryNanos, 
     return prefillNanos + thinkingNanos + summaryNanos;
   }
 
-  static double perSecond(long tokens, long nanos) {
+  /** {@code tokens} per second over {@code nanos}; 0 before any time has passed. */
+  public static double perSecond(long tokens, long nanos) {
     return nanos <= 0 ? 0 : tokens * 1e9 / nanos;
   }
 }

@@ -1,5 +1,8 @@
 package dev.ptk.eval;
 
+import dev.ptk.answer.AnswerExtractor;
+import dev.ptk.answer.Grader;
+import dev.ptk.answer.MajorityVote;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;

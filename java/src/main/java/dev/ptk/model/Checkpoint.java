@@ -13,10 +13,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A checkpoint directory in the Hugging Face layout: config.json, optional generation_config.json,
- * and either model.safetensors or model.safetensors.index.json with its shards. Opening it checks
- * that every tensor the model needs is there with the shape its config implies and a float dtype
- * (BF16, F16, F32), and that nothing unexpected is there (a tensor of a layer the config does not
+ * A checkpoint directory in the Hugging Face layout: config.json and either model.safetensors or
+ * model.safetensors.index.json with its shards (generation_config.json is not read: the engine
+ * takes its sampling from the request). Opening it checks that every tensor the model needs is
+ * there with the shape its config implies and a float dtype (BF16, F16, F32), and that nothing unexpected is there (a tensor of a layer the config does not
  * have means the config and the weights do not belong together).
  *
  * <p>The weights stay memory-mapped; Java 17 cannot unmap eagerly, so the mappings go away when no
@@ -25,7 +25,6 @@ import java.util.Set;
  */
 public final class Checkpoint implements AutoCloseable {
   public static final String CONFIG = "config.json";
-  public static final String GENERATION_CONFIG = "generation_config.json";
   public static final String SINGLE_FILE = "model.safetensors";
   public static final String INDEX = "model.safetensors.index.json";
   public static final String TOKENIZER = "tokenizer.json";
@@ -34,13 +33,11 @@ public final class Checkpoint implements AutoCloseable {
 
   private final Path dir;
   private final ModelConfig config;
-  private final GenerationConfig generation;
   private Weights weights;
 
-  private Checkpoint(Path dir, ModelConfig config, GenerationConfig generation, Weights weights) {
+  private Checkpoint(Path dir, ModelConfig config, Weights weights) {
     this.dir = dir;
     this.config = config;
-    this.generation = generation;
     this.weights = weights;
   }
 
@@ -49,10 +46,8 @@ public final class Checkpoint implements AutoCloseable {
     Path configFile = dir.resolve(CONFIG);
     if (!Files.isRegularFile(configFile)) throw new ModelFormatException(configFile + ": missing");
     ModelConfig config = ModelConfig.load(configFile);
-    Path genFile = dir.resolve(GENERATION_CONFIG);
-    GenerationConfig generation = Files.isRegularFile(genFile) ? GenerationConfig.load(genFile) : GenerationConfig.DEFAULTS;
     Map<String, Tensor> tensors = readTensors(dir);
-    return new Checkpoint(dir, config, generation, buildWeights(config, tensors, dir.toString()));
+    return new Checkpoint(dir, config, buildWeights(config, tensors, dir.toString()));
   }
 
   public Path dir() {
@@ -61,10 +56,6 @@ public final class Checkpoint implements AutoCloseable {
 
   public ModelConfig config() {
     return config;
-  }
-
-  public GenerationConfig generation() {
-    return generation;
   }
 
   public Weights weights() {

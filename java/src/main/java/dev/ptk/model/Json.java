@@ -14,17 +14,16 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
- * Strict JSON reading for the checkpoint's files. Duplicate object keys are an error (Gson's tree
- * parser would keep the last one silently), and every typed getter names the file and the field.
+ * Strict JSON reading for the checkpoint's and the CLI's files. Duplicate object keys are an error
+ * (Gson's tree parser would keep the last one silently), and every typed getter names the file and
+ * the field.
  */
 public final class Json {
   private Json() {}
 
-  static JsonObject readObject(Path file) {
+  public static JsonObject readObject(Path file) {
     String text;
     try {
       text = Files.readString(file, StandardCharsets.UTF_8);
@@ -106,7 +105,7 @@ public final class Json {
     throw new ModelFormatException(where + ": field \"" + field + "\" must be an integer, got " + e);
   }
 
-  static int asInt(JsonElement e, String field, String where) {
+  public static int asInt(JsonElement e, String field, String where) {
     long v = asLong(e, field, where);
     if (v != (int) v) throw new ModelFormatException(where + ": field \"" + field + "\" out of range: " + v);
     return (int) v;
@@ -147,18 +146,5 @@ public final class Json {
     JsonElement e = required(o, field, where);
     if (e.isJsonObject()) return e.getAsJsonObject();
     throw new ModelFormatException(where + ": field \"" + field + "\" must be an object, got " + e);
-  }
-
-  /** An integer or a list of integers (generation_config.json's token ids may be either). */
-  static List<Integer> integers(JsonObject o, String field, String where) {
-    List<Integer> ids = new ArrayList<>();
-    if (!has(o, field)) return ids;
-    JsonElement e = o.get(field);
-    if (e.isJsonArray()) {
-      for (JsonElement x : e.getAsJsonArray()) ids.add(asInt(x, field, where));
-    } else {
-      ids.add(asInt(e, field, where));
-    }
-    return ids;
   }
 }

@@ -3,7 +3,7 @@ package dev.ptk.model;
 import java.util.Arrays;
 
 /**
- * The released engine's prompt and summary template (spec/parathinker.md §1.3 and §5.1), token for
+ * The released engine's prompt and summary template (SEMANTICS.md §4 and §9.4), token for
  * token. The instruction text is the engine's constant, including the two runs of five spaces left
  * by Python line continuations and the literal {@code <summary> </summary>}, which the tokenizer
  * maps to the special tokens.

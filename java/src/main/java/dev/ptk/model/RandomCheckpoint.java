@@ -45,7 +45,7 @@ public final class RandomCheckpoint {
         for (long done = 0; done < count; ) {
           int n = (int) Math.min(CHUNK, count - done);
           chunk.clear();
-          for (int i = 0; i < n; i++) chunk.putShort(toBf16((float) (mean + std * rng.nextGaussian())));
+          for (int i = 0; i < n; i++) chunk.putShort(Tensor.floatToBf16((float) (mean + std * rng.nextGaussian())));
           w.write(chunk.flip());
           done += n;
         }
@@ -62,12 +62,6 @@ public final class RandomCheckpoint {
     double s = 1.0 / Math.sqrt(shape[1]);
     boolean residualOut = name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight");
     return residualOut ? s / Math.sqrt(2.0 * c.numLayers()) : s;
-  }
-
-  /** float -> bf16 with round to nearest even (no NaN can occur here). */
-  static short toBf16(float f) {
-    int bits = Float.floatToRawIntBits(f);
-    return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
   }
 
   private static void copyTokenizer(Path tokenizer, Path outDir) throws IOException {

@@ -28,7 +28,7 @@ public record RopeScaling(double factor, int originalMaxPositions, double betaFa
    * {@code original_max_position_embeddings}; {@code beta_fast}/{@code beta_slow} default to 32/1.
    * The mscale is always {@code 0.1 ln(factor) + 1}: the released engine passes
    * {@code attention_factor: 1.0}, which vLLM's YaRN does not read, so {@code attention_factor} and
-   * {@code mscale} keys are ignored here too (spec/parathinker.md §3.3).
+   * {@code mscale} keys are ignored here too (SEMANTICS.md §7).
    */
   static RopeScaling fromConfig(JsonObject config, String file) {
     if (!Json.has(config, "rope_scaling")) return NONE;

@@ -57,6 +57,16 @@ public record Tensor(String name, DType dtype, long[] shape, ByteBuffer data) {
     return (int) n;
   }
 
+  /**
+   * float32 to bf16 bits, rounding to nearest even on the top 16 bits as PyTorch does; NaN becomes
+   * the quiet NaN 0x7FC0 (rounding could carry a NaN's payload into infinity).
+   */
+  public static short floatToBf16(float x) {
+    if (Float.isNaN(x)) return (short) 0x7FC0;
+    int b = Float.floatToRawIntBits(x);
+    return (short) ((b + 0x7FFF + ((b >>> 16) & 1)) >>> 16);
+  }
+
   /** bf16 is the top half of a float32. */
   public static float bf16ToFloat(short bits) {
     return Float.intBitsToFloat((bits & 0xFFFF) << 16);

@@ -7,17 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.ptk.backend.cpu.CpuBackend;
 import dev.ptk.model.Checkpoint;
-import java.nio.file.Path;
+import dev.ptk.testing.TestVectors;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** How a batch is cut, and that drawing per chunk draws what the whole batch draws. */
 class BatchChunksTest {
   private static final int PAGE = 4;
-  private static final Checkpoint TINY = Checkpoint.open(Path.of("..", "test-vectors", "tiny-model"));
+  private static final Checkpoint TINY = Checkpoint.open(TestVectors.tinyModel());
   private static final KvSegment PROMPT = new KvSegment(new int[] {7, 3}, 6);
 
-  /** A 6-token prompt on pages 7, 3 and two 3-token paths after it, each seeing the prompt. */
+  /**
+   * A 6-token prompt on pages 7, 3 and two 3-token paths after it, each seeing the prompt, with the
+   * logit rows in any order (the cases need rows BatchBuilder does not build, so the batch is raw).
+   */
   private static ForwardBatch promptThenPaths(int[] logitRows) {
     List<KvSegment> prompt = List.of(PROMPT);
     return new ForwardBatch(new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, new int[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 6, 7, 8},

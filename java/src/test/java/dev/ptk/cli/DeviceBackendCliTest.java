@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.ptk.cli.GenerateScoreCliTest.Run;
 import dev.ptk.nativelib.presets.LibraryFlavour;
+import dev.ptk.testing.Cli;
+import dev.ptk.testing.Cli.Run;
+import dev.ptk.testing.TestVectors;
 import java.io.IOException;
 import java.nio.file.Files;
 import org.junit.jupiter.api.Tag;
@@ -25,7 +27,7 @@ class DeviceBackendCliTest {
 
   @Test
   void infoNamesTheDeviceForWhatItIs() {
-    Run r = GenerateScoreCliTest.ptk("info");
+    Run r = Cli.ptk("info");
     assertEquals(0, r.code(), r.err());
     assertEquals(SIM, r.out().contains("simulated device: kernels run on the host for validation; timings are meaningless"),
         r.out());
@@ -51,9 +53,9 @@ class DeviceBackendCliTest {
   /** The CLI's own path on the device: matmuls timed at start-up, greedy generation, the reference's summary. */
   @Test
   void greedyGenerateOnTheDevicePrintsTheReferenceSummary() throws IOException {
-    JsonObject v = JsonParser.parseString(Files.readString(GenerateScoreCliTest.TINY.resolveSibling("model").resolve("flow_p3.json")))
+    JsonObject v = JsonParser.parseString(Files.readString(TestVectors.file("model/flow_p3.json")))
         .getAsJsonObject();
-    Run r = GenerateScoreCliTest.ptk("generate", "--model", GenerateScoreCliTest.TINY.toString(), "--paths", "3", "--max-tokens", "48",
+    Run r = Cli.ptk("generate", "--model", TestVectors.tinyModel().toString(), "--paths", "3", "--max-tokens", "48",
         "--temperature", "0", "--backend", SIM ? "sim" : "cuda", v.get("question").getAsString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("=== summary (stop, " + v.getAsJsonArray("summary").size() + " tokens) ===\n"

@@ -8,9 +8,10 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.ptk.eval.Grader;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import dev.ptk.answer.Grader;
+import dev.ptk.testing.Cli;
+import dev.ptk.testing.Cli.Run;
+import dev.ptk.testing.TestVectors;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,22 +31,12 @@ import org.junit.jupiter.api.io.TempDir;
  * resume and report files (the tiny model's accuracy means nothing).
  */
 class EvalCommandTest {
-  private static final Path TINY = Path.of("../test-vectors/tiny-model");
+  private static final Path TINY = TestVectors.tinyModel();
   @TempDir Path dir;
   private Path data;
 
-  private record Result(int code, String out, String err) {}
-
-  private static Result ptk(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
   @BeforeEach
   void problems() throws Exception {
-    assertTrue(Files.isDirectory(TINY), TINY.toAbsolutePath() + " is missing (test-vectors/tiny-model of the reference)");
     data = dir.resolve("three.jsonl");
     Files.writeString(data, String.join("\n",
         "{\"id\": \"add\", \"problem\": \"What is 2 + 3?\", \"answer\": \"5\"}",
@@ -63,7 +56,7 @@ class EvalCommandTest {
   void everyModeEndToEndThenAResumeThatDoesNothing() throws Exception {
     Path out = dir.resolve("out");
     String[] args = evalArgs(out, "--paths", "1,2", "--mode", "parathinker,sequential,majority", "--max-tokens", "16");
-    Result first = ptk(args);
+    Run first = Cli.ptk(args);
     assertEquals(0, first.code(), first.err());
     assertTrue(first.err().contains(data + ":4: skipped: not valid JSON"), first.err());
     assertTrue(first.err().contains("eval 18/18 runs"), first.err());
@@ -76,7 +69,7 @@ class EvalCommandTest {
       String mode = r.get("mode").getAsString();
       int p = r.get("paths").getAsInt();
       byKey.put(r.get("id").getAsString() + "/" + mode + "/" + p, r);
-      int[] tokens = ints(r.getAsJsonArray("tokens_per_path"));
+      int[] tokens = TestVectors.ints(r.getAsJsonArray("tokens_per_path"));
       int pathCount = mode.equals("sequential") ? 1 : p;
       int cap = mode.equals("sequential") ? 16 * p : 16;
       assertEquals(pathCount, tokens.length, r::toString);
@@ -126,7 +119,7 @@ class EvalCommandTest {
 
     byte[] results = Files.readAllBytes(out.resolve("results.jsonl"));
     byte[] summaryBytes = Files.readAllBytes(out.resolve("summary.json"));
-    Result again = ptk(args);
+    Run again = Cli.ptk(args);
     assertEquals(0, again.code(), again.err());
     assertTrue(again.err().contains("eval 18/18 runs (18 resumed)") && again.err().contains("no new tokens"), again.err());
     assertArrayEquals(results, Files.readAllBytes(out.resolve("results.jsonl")));
@@ -134,10 +127,37 @@ class EvalCommandTest {
     assertEquals(first.out(), again.out());
   }
 
+  /** Each run's line of results.jsonl, keyed by (id, mode, P, sample), without its latency. */
+  private static Map<String, JsonObject> runs(Path out) throws Exception {
+    Map<String, JsonObject> byKey = new TreeMap<>();
+    for (String l : Files.readAllLines(out.resolve("results.jsonl"))) {
+      JsonObject o = JsonParser.parseString(l).getAsJsonObject();
+      o.remove("latency_ms");
+      byKey.put(o.get("id").getAsString() + "/" + o.get("mode").getAsString() + "/" + o.get("paths").getAsInt() + "/"
+          + o.get("sample").getAsInt(), o);
+    }
+    return byKey;
+  }
+
+  @Test
+  void runsDecodedTogetherGiveTheResultsOfRunsOneAtATime() throws Exception {
+    String[] plan = {"--paths", "1,2", "--mode", "parathinker,sequential,majority", "--samples", "2", "--max-tokens", "16"};
+    Path one = dir.resolve("one"), four = dir.resolve("four");
+    Run a = Cli.ptk(evalArgs(one, plan));
+    assertEquals(0, a.code(), a.err());
+    List<String> concurrent = new ArrayList<>(Arrays.asList(plan));
+    concurrent.addAll(List.of("--concurrency", "4"));
+    Run b = Cli.ptk(evalArgs(four, concurrent.toArray(String[]::new)));
+    assertEquals(0, b.code(), b.err());
+    Map<String, JsonObject> want = runs(one);
+    assertEquals(3 * 2 * 3 * 2, want.size());
+    assertEquals(want, runs(four), "the same answers, tokens and votes per run");
+  }
+
   @Test
   void samplesAndLimit() throws Exception {
     Path out = dir.resolve("out");
-    Result r = ptk(evalArgs(out, "--paths", "2", "--samples", "2", "--limit", "1", "--max-tokens", "16"));
+    Run r = Cli.ptk(evalArgs(out, "--paths", "2", "--samples", "2", "--limit", "1", "--max-tokens", "16"));
     assertEquals(0, r.code(), r.err());
     List<String> lines = Files.readAllLines(out.resolve("results.jsonl"));
     assertEquals(2, lines.size());
@@ -152,33 +172,22 @@ class EvalCommandTest {
   @Test
   void badOptionsAreUsageErrors() {
     Path out = dir.resolve("out");
-    assertUsage(ptk(evalArgs(out, "--max-tokens", "10")), "--max-tokens must be a multiple of 16, got 10");
-    assertUsage(ptk(evalArgs(out, "--mode", "parathinker,vote")), "--mode: unknown mode 'vote'");
-    assertUsage(ptk(evalArgs(out, "--paths", "1,0")), "--paths must be a comma list of distinct positive integers, got '1,0'");
-    assertUsage(ptk(evalArgs(out, "--paths", "2,2")), "--paths must be a comma list of distinct positive integers");
-    assertUsage(ptk(evalArgs(out, "--paths", "99", "--max-tokens", "16")), "--paths 99 exceeds the model's");
-    assertUsage(ptk("eval", "--model", TINY.toString()), "missing required option --data");
-    assertUsage(ptk(evalArgs(out, "--samples", "0")), "--samples must be in [1,");
+    Cli.assertUsage(Cli.ptk(evalArgs(out, "--max-tokens", "10")), "--max-tokens must be a multiple of 16, got 10");
+    Cli.assertUsage(Cli.ptk(evalArgs(out, "--mode", "parathinker,vote")), "--mode: unknown mode 'vote'");
+    Cli.assertUsage(Cli.ptk(evalArgs(out, "--paths", "1,0")), "--paths must be a comma list of distinct positive integers, got '1,0'");
+    Cli.assertUsage(Cli.ptk(evalArgs(out, "--paths", "2,2")), "--paths must be a comma list of distinct positive integers");
+    Cli.assertUsage(Cli.ptk(evalArgs(out, "--paths", "99", "--max-tokens", "16")), "--paths 99 exceeds the model's");
+    Cli.assertUsage(Cli.ptk("eval", "--model", TINY.toString()), "missing required option --data");
+    Cli.assertUsage(Cli.ptk(evalArgs(out, "--samples", "0")), "--samples must be in [1,");
     assertTrue(Files.notExists(out.resolve("results.jsonl")), "a usage error must not start an evaluation");
   }
 
   @Test
   void anotherBudgetIntoTheSameDirectoryIsRefused() {
     Path out = dir.resolve("out");
-    assertEquals(0, ptk(evalArgs(out, "--paths", "1", "--limit", "1", "--max-tokens", "16")).code());
-    Result r = ptk(evalArgs(out, "--paths", "1", "--limit", "1", "--max-tokens", "32"));
+    assertEquals(0, Cli.ptk(evalArgs(out, "--paths", "1", "--limit", "1", "--max-tokens", "16")).code());
+    Run r = Cli.ptk(evalArgs(out, "--paths", "1", "--limit", "1", "--max-tokens", "32"));
     assertEquals(1, r.code());
     assertTrue(r.err().contains("the runs there were made with max_tokens 16, this evaluation uses 32"), r.err());
-  }
-
-  private static void assertUsage(Result r, String message) {
-    assertEquals(2, r.code(), r.err());
-    assertTrue(r.err().contains(message), r.err());
-  }
-
-  private static int[] ints(JsonArray a) {
-    int[] xs = new int[a.size()];
-    for (int i = 0; i < xs.length; i++) xs[i] = a.get(i).getAsInt();
-    return xs;
   }
 }

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.ByteArrayOutputStream;
+import dev.ptk.testing.Cli;
+import dev.ptk.testing.Cli.Run;
+import dev.ptk.testing.TestVectors;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -16,71 +16,51 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code ptk generate} and {@code ptk score}: bad input is one line and exit code 2; a good run prints the result. */
 class GenerateScoreCliTest {
-  static final Path TINY = Path.of("..", "test-vectors", "tiny-model");
   @TempDir Path tmp;
-
-  record Run(int code, String out, String err) {}
-
-  static Run ptk(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  /** Exit code 2 and exactly one line on stderr that contains {@code expected}. */
-  static void assertUsageError(String expected, String... args) {
-    Run r = ptk(args);
-    assertEquals(2, r.code(), r.err());
-    assertTrue(r.err().endsWith("\n") && r.err().indexOf('\n') == r.err().length() - 1, "one line: " + r.err());
-    assertTrue(r.err().contains(expected), r.err());
-    assertEquals("", r.out());
-  }
 
   @Test
   void generateRejectsBadArgumentsWithOneLine() {
-    String model = TINY.toString();
-    assertTrue(Files.isDirectory(TINY), TINY.toAbsolutePath() + " missing");
-    assertUsageError("ptk generate: unknown option --bogus", "generate", "--model", model, "--paths", "2", "--bogus", "1", "q");
-    assertUsageError("--model: " + tmp.resolve("nope") + " does not exist", "generate", "--model", tmp.resolve("nope").toString(),
+    String model = TestVectors.tinyModel().toString();
+    Cli.assertUsage("ptk generate: unknown option --bogus", "generate", "--model", model, "--paths", "2", "--bogus", "1", "q");
+    Cli.assertUsage("--model: " + tmp.resolve("nope") + " does not exist", "generate", "--model", tmp.resolve("nope").toString(),
         "--paths", "2", "q");
-    assertUsageError("--paths must be in [1, 31]", "generate", "--model", model, "--paths", "0", "q");
-    assertUsageError("--paths must be in [1, 31]", "generate", "--model", model, "--paths", "40", "q");
-    assertUsageError("missing required option --paths", "generate", "--model", model, "q");
-    assertUsageError("--max-tokens must be a multiple of 16", "generate", "--model", model, "--paths", "2", "--max-tokens", "40", "q");
-    assertUsageError("--termination must be first, all or ratio:R", "generate", "--model", model, "--paths", "2",
+    Cli.assertUsage("--paths must be in [1, 31]", "generate", "--model", model, "--paths", "0", "q");
+    Cli.assertUsage("--paths must be in [1, 31]", "generate", "--model", model, "--paths", "40", "q");
+    Cli.assertUsage("missing required option --paths", "generate", "--model", model, "q");
+    Cli.assertUsage("--max-tokens must be a multiple of 16", "generate", "--model", model, "--paths", "2", "--max-tokens", "40", "q");
+    Cli.assertUsage("--termination must be first, all or ratio:R", "generate", "--model", model, "--paths", "2",
         "--termination", "ratio:2", "q");
-    assertUsageError("give the question as one quoted argument", "generate", "--model", model, "--paths", "2", "what", "is");
+    Cli.assertUsage("give the question as one quoted argument", "generate", "--model", model, "--paths", "2", "what", "is");
     if (!dev.ptk.nativelib.CudaEnvironment.query().hasDevice()) {
       // Where a GPU exists, --backend cuda runs instead (bench/gpu/e2e-check.sh covers it).
-      assertUsageError("--backend cuda: no CUDA device", "generate", "--model", model, "--paths", "2", "--backend", "cuda", "q");
+      Cli.assertUsage("--backend cuda: no CUDA device", "generate", "--model", model, "--paths", "2", "--backend", "cuda", "q");
     }
     // This JVM has loaded the CUDA build of libptk (above); the sim's is another library.
-    assertUsageError("--backend sim: libptk is already loaded as the cuda flavour", "generate", "--model", model, "--paths", "2",
+    Cli.assertUsage("--backend sim: libptk is already loaded as the cuda flavour", "generate", "--model", model, "--paths", "2",
         "--backend", "sim", "q");
-    assertUsageError("--backend must be cpu, cuda, sim or auto, got 'gpu'", "generate", "--model", model, "--paths", "2",
+    Cli.assertUsage("--backend must be cpu, cuda, sim or auto, got 'gpu'", "generate", "--model", model, "--paths", "2",
         "--backend", "gpu", "q");
-    assertUsageError("the model's context is 4096", "generate", "--model", model, "--paths", "2", "x ".repeat(5000));
-    assertUsageError("KV pages, the pool has 2", "generate", "--model", model, "--paths", "2", "--kv-pages", "2", "q");
+    Cli.assertUsage("the model's context is 4096", "generate", "--model", model, "--paths", "2", "x ".repeat(5000));
+    Cli.assertUsage("KV pages, the pool has 2", "generate", "--model", model, "--paths", "2", "--kv-pages", "2", "q");
   }
 
   @Test
   void scoreRejectsBadInputWithOneLine() throws IOException {
-    String model = TINY.toString();
+    String model = TestVectors.tinyModel().toString();
     Path seq = tmp.resolve("seq.json");
     Files.writeString(seq, "{\"prompt\": [1, 2], \"paths\": [[3]], \"summary\": [], \"extra\": 1}");
-    assertUsageError("unknown field \"extra\"", "score", "--model", model, "--input", seq.toString(), "--out", tmp.resolve("o.npy").toString());
+    Cli.assertUsage("unknown field \"extra\"", "score", "--model", model, "--input", seq.toString(), "--out", tmp.resolve("o.npy").toString());
     Files.writeString(seq, "{\"prompt\": [1, 2], \"paths\": [[3, 9999]], \"summary\": []}");
-    assertUsageError("paths[0]: token id 9999 outside the vocabulary [0, 448)", "score", "--model", model, "--input", seq.toString(),
+    Cli.assertUsage("paths[0]: token id 9999 outside the vocabulary [0, 448)", "score", "--model", model, "--input", seq.toString(),
         "--out", tmp.resolve("o.npy").toString());
-    assertUsageError("--input: " + tmp.resolve("none.json") + " does not exist", "score", "--model", model, "--input",
+    Cli.assertUsage("--input: " + tmp.resolve("none.json") + " does not exist", "score", "--model", model, "--input",
         tmp.resolve("none.json").toString(), "--out", tmp.resolve("o.npy").toString());
   }
 
   @Test
   void greedyGenerateOnTheTinyModelPrintsTheReferenceSummary() throws IOException {
-    JsonObject v = JsonParser.parseString(Files.readString(TINY.resolveSibling("model").resolve("flow_p3.json"))).getAsJsonObject();
-    Run r = ptk("generate", "--model", TINY.toString(), "--paths", "3", "--max-tokens", "48", "--temperature", "0", "--quiet",
+    JsonObject v = JsonParser.parseString(Files.readString(TestVectors.file("model/flow_p3.json"))).getAsJsonObject();
+    Run r = Cli.ptk("generate", "--model", TestVectors.tinyModel().toString(), "--paths", "3", "--max-tokens", "48", "--temperature", "0", "--quiet",
         v.get("question").getAsString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("=== summary (stop, " + v.getAsJsonArray("summary").size() + " tokens) ===\n"

@@ -13,10 +13,10 @@ import dev.ptk.model.LayerWeights;
 import dev.ptk.model.ReleasedTokenizer;
 import dev.ptk.model.SpecialTokens;
 import dev.ptk.model.Tensor;
-import java.io.ByteArrayOutputStream;
+import dev.ptk.testing.Cli;
+import dev.ptk.testing.Cli.Run;
+import dev.ptk.testing.TestVectors;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -24,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code ptk tokenize} and {@code ptk init-random} through {@link Main#run}. */
 class ModelCommandsTest {
-  static final Path VECTORS = Path.of("..", "test-vectors");
   // hidden 64, 4 heads of 16, 2 kv heads, 3 layers, 4 thought-embedding rows
   static final String CONFIG = """
       {"hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4, "num_key_value_heads": 2,
@@ -34,26 +33,12 @@ class ModelCommandsTest {
 
   @TempDir Path tmp;
 
-  record Result(int code, String out, String err) {}
-
-  static Result ptk(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-    int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  private static void assertUsage(Result r, String message) {
-    assertEquals(2, r.code(), r.err());
-    assertTrue(r.err().contains(message), r.err());
-    assertEquals(1, r.err().lines().count(), "one line: " + r.err());
-  }
-
   @Test
   void tokenizeChatGivesTheReferenceEnginePrompt() throws IOException {
-    Path flow = VECTORS.resolve("model").resolve("flow_p2.json");
+    Path flow = TestVectors.ROOT.resolve("model/flow_p2.json");
     assumeTrue(Files.isRegularFile(flow), flow + " not present");
     JsonObject f = JsonParser.parseString(Files.readString(flow)).getAsJsonObject();
-    Result r = ptk("tokenize", "--model", VECTORS.resolve("tiny-model").toString(), "--chat", f.get("question").getAsString());
+    Run r = Cli.ptk("tokenize", "--model", TestVectors.tinyModel().toString(), "--chat", f.get("question").getAsString());
     assertEquals(0, r.code(), r.err());
     String[] lines = r.out().split("\n");
     assertEquals(f.get("prompt_ids").toString().replace(",", ", "), lines[0]);
@@ -63,22 +48,22 @@ class ModelCommandsTest {
   @Test
   void tokenizeWithTheReleasedTokenizer() throws IOException {
     Path tok = ReleasedTokenizer.write(tmp);
-    Result r = ptk("tokenize", "--model", tok.toString(), SpecialTokens.USER + "Who are you?" + SpecialTokens.ASSISTANT + "<think>\n");
+    Run r = Cli.ptk("tokenize", "--model", tok.toString(), SpecialTokens.USER + "Who are you?" + SpecialTokens.ASSISTANT + "<think>\n");
     assertEquals(0, r.code(), r.err());
     assertEquals("[151644, 15191, 525, 498, 30, 151645, 151648, 198]\nlength 8\n", r.out());
   }
 
   @Test
   void tokenizeUsageErrors() {
-    assertUsage(ptk("tokenize", "hello"), "missing required option --model");
-    assertUsage(ptk("tokenize", "--model", tmp.resolve("nope").toString(), "hello"), "does not exist");
-    assertUsage(ptk("tokenize", "--model", tmp.toString()), "one TEXT argument, got 0");
-    assertUsage(ptk("tokenize", "--model", tmp.toString(), "--bogus", "1", "x"), "unknown option --bogus");
+    Cli.assertUsage(Cli.ptk("tokenize", "hello"), "missing required option --model");
+    Cli.assertUsage(Cli.ptk("tokenize", "--model", tmp.resolve("nope").toString(), "hello"), "does not exist");
+    Cli.assertUsage(Cli.ptk("tokenize", "--model", tmp.toString()), "one TEXT argument, got 0");
+    Cli.assertUsage(Cli.ptk("tokenize", "--model", tmp.toString(), "--bogus", "1", "x"), "unknown option --bogus");
   }
 
   @Test
   void tokenizeWithoutTokenizerFileFails() {
-    Result r = ptk("tokenize", "--model", tmp.toString(), "hello");
+    Run r = Cli.ptk("tokenize", "--model", tmp.toString(), "hello");
     assertEquals(1, r.code());
     assertTrue(r.err().contains(tmp.resolve("tokenizer.json") + ": missing"), r.err());
   }
@@ -91,7 +76,7 @@ class ModelCommandsTest {
   void initRandomWritesALoadableCheckpoint() throws IOException {
     Path tokFile = Files.writeString(tmp.resolve("tok.json"), "{\"stand-in\": true}");
     Path out = tmp.resolve("ckpt");
-    Result r = ptk("init-random", "--config", config().toString(), "--out", out.toString(), "--seed", "7", "--tokenizer", tokFile.toString());
+    Run r = Cli.ptk("init-random", "--config", config().toString(), "--out", out.toString(), "--seed", "7", "--tokenizer", tokFile.toString());
     assertEquals(0, r.code(), r.err());
     assertEquals(Files.readString(tokFile), Files.readString(out.resolve("tokenizer.json")));
     try (Checkpoint c = Checkpoint.open(out)) {
@@ -125,7 +110,7 @@ class ModelCommandsTest {
   void initRandomIsDeterministicInTheSeed() throws IOException {
     Path cfg = config();
     for (String[] run : new String[][] {{"a", "1"}, {"b", "1"}, {"c", "2"}}) {
-      assertEquals(0, ptk("init-random", "--config", cfg.toString(), "--out", tmp.resolve(run[0]).toString(), "--seed", run[1]).code());
+      assertEquals(0, Cli.ptk("init-random", "--config", cfg.toString(), "--out", tmp.resolve(run[0]).toString(), "--seed", run[1]).code());
     }
     byte[] a = Files.readAllBytes(tmp.resolve("a/model.safetensors"));
     assertArrayEquals(a, Files.readAllBytes(tmp.resolve("b/model.safetensors")));
@@ -138,7 +123,7 @@ class ModelCommandsTest {
   void initRandomPlainQwen2WithoutThoughtEmbeddings() throws IOException {
     Path cfg = Files.writeString(tmp.resolve("plain.json"), CONFIG.replace("\"max_segments\": 4,", ""));
     Path out = tmp.resolve("plain");
-    assertEquals(0, ptk("init-random", "--config", cfg.toString(), "--out", out.toString(), "--seed", "3").code());
+    assertEquals(0, Cli.ptk("init-random", "--config", cfg.toString(), "--out", out.toString(), "--seed", "3").code());
     try (Checkpoint c = Checkpoint.open(out)) {
       assertEquals(null, c.weights().layers().get(2).segEmbeddings());
     }
@@ -148,19 +133,19 @@ class ModelCommandsTest {
   void initRandomUsageErrors() throws IOException {
     Path cfg = config();
     String out = tmp.resolve("o").toString();
-    assertUsage(ptk("init-random", "--config", cfg.toString(), "--out", out), "missing required option --seed");
-    assertUsage(ptk("init-random", "--config", tmp.resolve("none.json").toString(), "--out", out, "--seed", "1"), "does not exist");
-    assertUsage(ptk("init-random", "--config", cfg.toString(), "--out", out, "--seed", "x"), "--seed must be an integer");
-    assertUsage(ptk("init-random", "--config", cfg.toString(), "--out", out, "--seed", "1", "--tokenizer", tmp.resolve("t").toString()),
+    Cli.assertUsage(Cli.ptk("init-random", "--config", cfg.toString(), "--out", out), "missing required option --seed");
+    Cli.assertUsage(Cli.ptk("init-random", "--config", tmp.resolve("none.json").toString(), "--out", out, "--seed", "1"), "does not exist");
+    Cli.assertUsage(Cli.ptk("init-random", "--config", cfg.toString(), "--out", out, "--seed", "x"), "--seed must be an integer");
+    Cli.assertUsage(Cli.ptk("init-random", "--config", cfg.toString(), "--out", out, "--seed", "1", "--tokenizer", tmp.resolve("t").toString()),
         "--tokenizer");
-    assertEquals(0, ptk("init-random", "--config", cfg.toString(), "--out", out, "--seed", "1").code());
-    assertUsage(ptk("init-random", "--config", cfg.toString(), "--out", out, "--seed", "1"), "already holds a checkpoint");
+    assertEquals(0, Cli.ptk("init-random", "--config", cfg.toString(), "--out", out, "--seed", "1").code());
+    Cli.assertUsage(Cli.ptk("init-random", "--config", cfg.toString(), "--out", out, "--seed", "1"), "already holds a checkpoint");
   }
 
   @Test
   void initRandomRejectsAMalformedConfig() throws IOException {
     Path cfg = Files.writeString(tmp.resolve("bad.json"), CONFIG.replace("\"vocab_size\": 500,", ""));
-    Result r = ptk("init-random", "--config", cfg.toString(), "--out", tmp.resolve("o").toString(), "--seed", "1");
+    Run r = Cli.ptk("init-random", "--config", cfg.toString(), "--out", tmp.resolve("o").toString(), "--seed", "1");
     assertEquals(1, r.code());
     assertTrue(r.err().contains(cfg + ": missing field \"vocab_size\""), r.err());
   }

@@ -13,6 +13,7 @@ import dev.ptk.backend.cuda.MatmulChoice;
 import dev.ptk.model.Checkpoint;
 import dev.ptk.model.ParaThinkerPrompt;
 import dev.ptk.model.Tokenizer;
+import dev.ptk.testing.TestVectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -30,15 +31,15 @@ class CudaFlowTest {
   @ParameterizedTest(name = "{0}, ptk_gemv up to {1} rows")
   @CsvSource({"flow_p3, 16", "flow_p2, 0"})
   void greedyGenerationIsTheCpuBackendsTokenForToken(String name, int gemvRows) {
-    JsonObject v = TinyVectors.json("model/" + name + ".json");
+    JsonObject v = TestVectors.json("model/" + name + ".json");
     JsonObject engine = v.getAsJsonObject("engine");
     int maxTokens = engine.get("max_tokens").getAsInt();
     GenerationOptions options = new GenerationOptions(v.get("P").getAsInt(), maxTokens, SamplingParams.greedy(),
         Termination.FIRST_FINISH, SummaryPosition.ENGINE, engine.get("summary_max_tokens").getAsInt());
-    Checkpoint checkpoint = Checkpoint.open(TinyVectors.TINY);
+    Checkpoint checkpoint = Checkpoint.open(TestVectors.tinyModel());
     var config = checkpoint.config().withRopeScaling(GenerationOptions.releasedRopeScaling(maxTokens));
 
-    try (Tokenizer tokenizer = Tokenizer.load(TinyVectors.TINY);
+    try (Tokenizer tokenizer = Tokenizer.load(TestVectors.tinyModel());
         CpuBackend cpu = new CpuBackend(config, checkpoint.weights(), CpuBackend.DEFAULT_PAGE_SIZE, PAGES);
         CudaBackend cuda = new CudaBackend(config, checkpoint.weights(), CpuBackend.DEFAULT_PAGE_SIZE, PAGES, 256,
             MatmulChoice.gemvUpTo(gemvRows))) {

@@ -9,6 +9,7 @@ import dev.ptk.backend.cuda.MatmulChoice;
 import dev.ptk.model.Checkpoint;
 import dev.ptk.model.ParaThinkerPrompt;
 import dev.ptk.model.Tokenizer;
+import dev.ptk.testing.TestVectors;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -25,8 +26,8 @@ class CudaRequestsTest {
 
   @Test
   void pagesAndDeviceMemoryComeBackAfterEveryRequest() {
-    Checkpoint checkpoint = Checkpoint.open(TinyVectors.TINY);
-    try (Tokenizer tokenizer = Tokenizer.load(TinyVectors.TINY);
+    Checkpoint checkpoint = Checkpoint.open(TestVectors.tinyModel());
+    try (Tokenizer tokenizer = Tokenizer.load(TestVectors.tinyModel());
         CudaBackend cuda = new CudaBackend(checkpoint.config(), checkpoint.weights(), 16, PAGES, 256, MatmulChoice.gemvUpTo(0))) {
       ParaThinkerEngine engine = ParaThinkerEngine.of(cuda, tokenizer);
       run(engine, tokenizer, "What is 2 + 3?", SamplingParams.greedy());

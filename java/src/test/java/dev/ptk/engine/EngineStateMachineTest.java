@@ -17,7 +17,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The engine's rules (spec §5.2-5.5) on a scripted backend whose logits force chosen tokens:
+ * The engine's rules (SEMANTICS.md §9.1-9.4) on a scripted backend whose logits force chosen tokens:
  * rewriting, padding to a page boundary, termination rules, the summary template, cap and
  * position, and page sharing. Page size 4, prompt of 8 tokens.
  */

@@ -9,6 +9,7 @@ import dev.ptk.backend.SamplingParams;
 import dev.ptk.backend.cpu.CpuBackend;
 import dev.ptk.model.ParaThinkerPrompt;
 import dev.ptk.model.Tokenizer;
+import dev.ptk.testing.TestVectors;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -21,7 +22,7 @@ class FlowVectorTest {
   @ParameterizedTest
   @ValueSource(strings = {"flow_p3", "flow_p2"})
   void greedyGenerationReproducesTheReferenceFlow(String name) {
-    JsonObject v = TinyVectors.json("model/" + name + ".json");
+    JsonObject v = TestVectors.json("model/" + name + ".json");
     JsonObject engine = v.getAsJsonObject("engine");
     int paths = v.get("P").getAsInt();
     int maxTokens = engine.get("max_tokens").getAsInt();
@@ -30,24 +31,24 @@ class FlowVectorTest {
     GenerationOptions options = new GenerationOptions(paths, maxTokens, SamplingParams.greedy(), Termination.FIRST_FINISH,
         SummaryPosition.ENGINE, engine.get("summary_max_tokens").getAsInt());
 
-    try (Tokenizer tokenizer = Tokenizer.load(TinyVectors.file("tiny-model"));
-        CpuBackend backend = TinyVectors.backend(GenerationOptions.releasedRopeScaling(maxTokens), 64)) {
+    try (Tokenizer tokenizer = Tokenizer.load(TestVectors.tinyModel());
+        CpuBackend backend = TestVectors.tinyBackend(GenerationOptions.releasedRopeScaling(maxTokens), 64)) {
       assertEquals(engine.get("block_size").getAsInt(), backend.pageSize());
       ParaThinkerEngine e = ParaThinkerEngine.of(backend, tokenizer);
       int[] prompt = ParaThinkerPrompt.engineIds(tokenizer, v.get("question").getAsString(), backend.pageSize());
-      assertArrayEquals(TinyVectors.ints(v.getAsJsonArray("prompt_ids")), prompt, "engine prompt ids");
+      assertArrayEquals(TestVectors.ints(v.getAsJsonArray("prompt_ids")), prompt, "engine prompt ids");
 
       GenerationResult r = e.generate(prompt, options, ProgressListener.NONE);
       JsonArray want = v.getAsJsonArray("paths");
       JsonArray reasons = v.getAsJsonArray("finish_reason");
       for (int i = 0; i < paths; i++) {
-        assertArrayEquals(TinyVectors.ints(want.get(i).getAsJsonArray()), r.paths().get(i).tokens(), "path " + (i + 1));
+        assertArrayEquals(TestVectors.ints(want.get(i).getAsJsonArray()), r.paths().get(i).tokens(), "path " + (i + 1));
         String reason = reasons.get(i).isJsonNull() ? "cut" : reasons.get(i).getAsString();
         assertEquals(reason, r.paths().get(i).finish().name().toLowerCase(), "finish of path " + (i + 1));
       }
       assertEquals(v.get("n").getAsInt(), r.pathLength());
       assertEquals(v.get("Lp").getAsInt(), r.promptLength());
-      assertArrayEquals(TinyVectors.ints(v.getAsJsonArray("summary")), r.summaryTokens(), "summary");
+      assertArrayEquals(TestVectors.ints(v.getAsJsonArray("summary")), r.summaryTokens(), "summary");
       assertEquals(v.get("summary_text").getAsString(), r.summaryText());
       assertEquals(v.get("text").getAsString(), r.text());
       assertEquals(backend.numPages(), e.pool().freePages());

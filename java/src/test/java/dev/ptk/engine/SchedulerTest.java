@@ -15,6 +15,7 @@ import dev.ptk.model.ModelConfig;
 import dev.ptk.model.ParaThinkerPrompt;
 import dev.ptk.model.RopeScaling;
 import dev.ptk.model.Tokenizer;
+import dev.ptk.testing.TestVectors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -38,8 +39,8 @@ class SchedulerTest {
 
   @BeforeAll
   static void load() {
-    tokenizer = Tokenizer.load(TinyVectors.file("tiny-model"));
-    cpu = TinyVectors.backend(RopeScaling.NONE, 1024);
+    tokenizer = Tokenizer.load(TestVectors.tinyModel());
+    cpu = TestVectors.tinyBackend(RopeScaling.NONE, 1024);
   }
 
   @AfterAll
@@ -108,7 +109,7 @@ class SchedulerTest {
     Spec s = spec(1);
     int budget = KvBudget.of(s.prompt.length, s.options, PAGE, cpu.config().maxPositionEmbeddings()).total();
     // Room for two requests' worst cases (distinct prompts: nothing shared) but not three.
-    try (CpuBackend small = TinyVectors.backend(RopeScaling.NONE, 2 * budget + 1)) {
+    try (CpuBackend small = TestVectors.tinyBackend(RopeScaling.NONE, 2 * budget + 1)) {
       ParaThinkerEngine engine = engine(small, 16, Scheduler.DEFAULT_STEP_TOKENS);
       List<Long> started = new ArrayList<>();
       List<RequestHandle> handles = new ArrayList<>();

@@ -63,7 +63,6 @@ class CheckpointTest {
     try (Checkpoint c = Checkpoint.open(dir(CONFIG, tinyTensors(true)))) {
       assertEquals(8, c.config().hiddenSize());
       assertEquals(4, c.config().headDim());
-      assertEquals(GenerationConfig.DEFAULTS, c.generation());
       Weights w = c.weights();
       assertEquals(2, w.layers().size());
       assertArrayEquals(new long[] {4, 8}, w.layers().get(1).kWeight().shape());
@@ -202,15 +201,5 @@ class CheckpointTest {
     String index = "{\"weight_map\": {\"model.norm.weight\": \"model-00001-of-00002.safetensors\"}}";
     String m = fails(sharded(index));
     assertTrue(m.contains("tensor model.norm.weight is listed in shard model-00001-of-00002.safetensors"), m);
-  }
-
-  @Test
-  void generationConfigIsRead() throws IOException {
-    Path d = dir(CONFIG, tinyTensors(true));
-    Files.writeString(d.resolve("generation_config.json"),
-        "{\"bos_token_id\": 5, \"eos_token_id\": [2, 7], \"do_sample\": true, \"temperature\": 0.6, \"top_p\": 0.95}");
-    try (Checkpoint c = Checkpoint.open(d)) {
-      assertEquals(new GenerationConfig(List.of(5), List.of(2, 7), 0.6, 0.95, 0, true), c.generation());
-    }
   }
 }

@@ -32,7 +32,7 @@ class ModelConfigTest {
   @Test
   void releasedCheckpointShape() {
     ModelConfig c = ModelConfig.load(RELEASED);
-    // spec/qwen2.md §1 and spec/parathinker.md §2
+    // SEMANTICS.md §1 and §5
     assertEquals(1536, c.hiddenSize());
     assertEquals(28, c.numLayers());
     assertEquals(128, c.headDim());
@@ -57,7 +57,7 @@ class ModelConfigTest {
     assertEquals(9280, r.originalMaxPositions());
     assertEquals(32.0, r.betaFast());
     assertEquals(1.0, r.betaSlow());
-    assertEquals(1.0693, r.mscale(), 1e-4); // spec/parathinker.md §3.3: 0.1 ln 2 + 1, attention_factor not applied
+    assertEquals(1.0693, r.mscale(), 1e-4); // SEMANTICS.md §7: 0.1 ln 2 + 1, attention_factor not applied
   }
 
   @Test
@@ -111,12 +111,5 @@ class ModelConfigTest {
   void duplicateField() throws IOException {
     String m = fails(Files.readString(RELEASED).replace("\"hidden_size\": 1536", "\"hidden_size\": 1536, \"hidden_size\": 768"));
     assertTrue(m.contains("duplicate key \"hidden_size\""), m);
-  }
-
-  @Test
-  void generationConfigFieldOfTheWrongType() throws IOException {
-    Path f = Files.writeString(tmp.resolve("generation_config.json"), "{\"eos_token_id\": [151643, 151649], \"top_k\": \"x\"}");
-    ModelFormatException e = assertThrows(ModelFormatException.class, () -> GenerationConfig.load(f));
-    assertTrue(e.getMessage().contains("field \"top_k\" must be an integer"), e.getMessage());
   }
 }

@@ -12,7 +12,7 @@ import java.nio.file.Path;
 /**
  * Rebuilds ParaThinker-1.5B's tokenizer for tests: the real Qwen byte-level BPE (fetched by
  * model/fetch-test-tokenizer.sh) with the DeepSeek-distill added tokens at 151643..151664
- * (spec/qwen2.md §4) and ParaThinker's at 151665..151683 (spec/parathinker.md §1.2).
+ * (SEMANTICS.md §3.1) and ParaThinker's at 151665..151683 (SEMANTICS.md §3.2).
  */
 public final class ReleasedTokenizer {
   static final Path QWEN = Path.of("..", "build", "qwen-tokenizer", "tokenizer.json");

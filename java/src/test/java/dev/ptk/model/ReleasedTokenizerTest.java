@@ -12,7 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** ParaThinker-1.5B's tokenizer (real Qwen BPE + released added tokens): facts from the spec. */
+/** ParaThinker-1.5B's tokenizer (real Qwen BPE + released added tokens): facts of SEMANTICS.md §3. */
 class ReleasedTokenizerTest {
   @TempDir static Path tmp;
   static Tokenizer tok;
@@ -29,7 +29,7 @@ class ReleasedTokenizerTest {
 
   @Test
   void chatPromptOfTheSpec() {
-    // spec/qwen2.md §4: "Who are you?" through the chat template
+    // SEMANTICS.md §3.1: "Who are you?" through the chat template
     int[] want = {151646, 151644, 15191, 525, 498, 30, 151645, 151648, 198};
     String text = SpecialTokens.USER + "Who are you?" + SpecialTokens.ASSISTANT + "<think>\n";
     assertArrayEquals(want, tok.encode(text, true));

@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.ptk.testing.TestVectors;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -20,18 +20,6 @@ import org.junit.jupiter.api.Test;
  * loader returns equals an independent read of the file and the facts in the manifest.
  */
 class TinyModelTest {
-  static final Path VECTORS = Path.of("..", "test-vectors");
-  static final Path TINY = VECTORS.resolve("tiny-model");
-
-  /** The vectors are part of the repository: their absence is a failure, not a skip. */
-  static void requireVectors() {
-    assertTrue(Files.isDirectory(TINY), TINY.toAbsolutePath() + " not present (written by test-vectors/reference/generate.py)");
-  }
-
-  static JsonObject manifest() throws IOException {
-    return JsonParser.parseString(Files.readString(VECTORS.resolve("manifest.json"))).getAsJsonObject();
-  }
-
   /** Raw little-endian u16 words of one tensor, located with a plain JSON parse and a seek. */
   private static short[] rawWords(Path file, String name) throws IOException {
     try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
@@ -58,9 +46,8 @@ class TinyModelTest {
 
   @Test
   void loadsWithTheManifestsShapes() throws IOException {
-    requireVectors();
-    JsonObject tiny = manifest().getAsJsonObject("tiny_model");
-    try (Checkpoint c = Checkpoint.open(TINY)) {
+    JsonObject tiny = TestVectors.json("manifest.json").getAsJsonObject("tiny_model");
+    try (Checkpoint c = Checkpoint.open(TestVectors.tinyModel())) {
       ModelConfig cfg = c.config();
       assertEquals(tiny.get("vocab_size").getAsInt(), cfg.vocabSize());
       assertEquals(cfg.vocabSize(), c.weights().lmHead().dim(0));
@@ -72,15 +59,13 @@ class TinyModelTest {
       JsonObject special = tiny.getAsJsonObject("special_ids");
       assertEquals(special.get("<\uff5cbegin\u2581of\u2581sentence\uff5c>").getAsInt(), cfg.bosTokenId());
       assertEquals(special.get("<\uff5cend\u2581of\u2581sentence\uff5c>").getAsInt(), cfg.eosTokenId());
-      assertEquals(0.95, c.generation().topP());
     }
   }
 
   @Test
   void bytesEqualAnIndependentRead() throws IOException {
-    requireVectors();
-    Path file = TINY.resolve("model.safetensors");
-    try (Checkpoint c = Checkpoint.open(TINY)) {
+    Path file = TestVectors.file("tiny-model/model.safetensors");
+    try (Checkpoint c = Checkpoint.open(TestVectors.tinyModel())) {
       Weights w = c.weights();
       for (Tensor t : new Tensor[] {w.layers().get(1).segEmbeddings(), w.layers().get(0).kBias(), w.norm(), w.lmHead()}) {
         assertArrayEquals(rawWords(file, t.name()), words(t), t.name());
@@ -90,9 +75,8 @@ class TinyModelTest {
 
   @Test
   void lmHeadRowsPastTheTokenizerAreZero() throws IOException {
-    requireVectors();
-    int tokenizerSize = manifest().getAsJsonObject("tiny_model").get("tokenizer_size").getAsInt();
-    try (Checkpoint c = Checkpoint.open(TINY)) {
+    int tokenizerSize = TestVectors.json("manifest.json").getAsJsonObject("tiny_model").get("tokenizer_size").getAsInt();
+    try (Checkpoint c = Checkpoint.open(TestVectors.tinyModel())) {
       Tensor head = c.weights().lmHead();
       float[] v = head.toFloats();
       int h = head.dim(1);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.ptk.testing.TestVectors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,9 +29,8 @@ class TinyTokenizerTest {
 
   @Test
   void specialTokensByName() throws IOException {
-    TinyModelTest.requireVectors();
-    JsonObject ids = TinyModelTest.manifest().getAsJsonObject("tiny_model").getAsJsonObject("special_ids");
-    try (Tokenizer t = Tokenizer.load(TinyModelTest.TINY)) {
+    JsonObject ids = TestVectors.json("manifest.json").getAsJsonObject("tiny_model").getAsJsonObject("special_ids");
+    try (Tokenizer t = Tokenizer.load(TestVectors.tinyModel())) {
       SpecialTokens s = t.special();
       assertEquals(ids.get(SpecialTokens.BOS).getAsInt(), s.bos());
       assertEquals(ids.get(SpecialTokens.EOS).getAsInt(), s.eos());
@@ -50,9 +50,8 @@ class TinyTokenizerTest {
 
   @Test
   void enginePromptAndSummaryTemplateOfEveryFlowVector() throws IOException {
-    TinyModelTest.requireVectors();
     int checked = 0;
-    try (Tokenizer t = Tokenizer.load(TinyModelTest.TINY); Stream<Path> files = Files.list(TinyModelTest.VECTORS.resolve("model"))) {
+    try (Tokenizer t = Tokenizer.load(TestVectors.tinyModel()); Stream<Path> files = Files.list(TestVectors.file("model"))) {
       for (Path f : files.filter(p -> p.getFileName().toString().startsWith("flow")).toList()) {
         JsonObject flow = JsonParser.parseString(Files.readString(f)).getAsJsonObject();
         String question = flow.get("question").getAsString();
@@ -72,8 +71,7 @@ class TinyTokenizerTest {
 
   @Test
   void decodeKeepsSpecialTokensAndRoundTrips() {
-    TinyModelTest.requireVectors();
-    try (Tokenizer t = Tokenizer.load(TinyModelTest.TINY)) {
+    try (Tokenizer t = Tokenizer.load(TestVectors.tinyModel())) {
       String text = "<think1>Let x = 12.</think1>";
       int[] ids = t.encode(text, false);
       assertEquals(t.special().thinkStart(1), ids[0]);
@@ -86,8 +84,7 @@ class TinyTokenizerTest {
 
   @Test
   void unknownTokenIsNamed() {
-    TinyModelTest.requireVectors();
-    try (Tokenizer t = Tokenizer.load(TinyModelTest.TINY)) {
+    try (Tokenizer t = Tokenizer.load(TestVectors.tinyModel())) {
       ModelFormatException e = assertThrows(ModelFormatException.class, () -> t.id("<think9>"));
       assertTrue(e.getMessage().contains("\"<think9>\"") && e.getMessage().contains("tokenizer.json"), e.getMessage());
     }

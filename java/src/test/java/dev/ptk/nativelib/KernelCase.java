@@ -1,10 +1,11 @@
 package dev.ptk.nativelib;
 
 import com.google.gson.JsonObject;
-import dev.ptk.backend.cpu.Vectors;
 import dev.ptk.model.SafeTensors;
 import dev.ptk.model.Tensor;
 import dev.ptk.nativelib.global.ptk;
+import dev.ptk.testing.TestVectors;
+import dev.ptk.testing.Tolerance;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -14,7 +15,7 @@ record KernelCase(String name, String kind, JsonObject scalars, double rtol, dou
 
   /** The manifest entries of every kernel case, kinds in the order above. */
   static Stream<JsonObject> manifestEntries() {
-    return KINDS.stream().flatMap(kind -> Vectors.cases(kind).stream());
+    return KINDS.stream().flatMap(kind -> TestVectors.cases(kind).stream());
   }
 
   static String name(JsonObject entry) {
@@ -22,8 +23,8 @@ record KernelCase(String name, String kind, JsonObject scalars, double rtol, dou
   }
 
   static KernelCase open(JsonObject entry) {
-    return new KernelCase(name(entry), entry.get("kind").getAsString(), Vectors.scalars(entry), Vectors.rtol(entry),
-        Vectors.atol(entry), Vectors.open(entry));
+    return new KernelCase(name(entry), entry.get("kind").getAsString(), TestVectors.scalars(entry), Tolerance.rtol(entry),
+        Tolerance.atol(entry), TestVectors.open(entry));
   }
 
   Tensor tensor(String tensor) {

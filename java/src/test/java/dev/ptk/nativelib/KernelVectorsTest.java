@@ -5,10 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import com.google.gson.JsonObject;
-import dev.ptk.backend.cpu.Vectors;
 import dev.ptk.model.DType;
 import dev.ptk.model.Tensor;
 import dev.ptk.nativelib.global.ptk;
+import dev.ptk.testing.TestVectors;
+import dev.ptk.testing.Tolerance;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -109,7 +110,7 @@ class KernelVectorsTest {
   @TestFactory
   Stream<DynamicTest> corruptedTablesAreRejected() {
     Stream<DynamicTest> attention = Stream.of("decode", "prefill", "summary", "phase1").flatMap(kind -> {
-      KernelCase c = KernelCase.open(Vectors.cases(kind).get(0));
+      KernelCase c = KernelCase.open(TestVectors.cases(kind).get(0));
       PageTables t = PageTables.of(c);
       int pageSize = (int) c.scalar("page_size"), numPages = (int) c.scalar("num_pages");
       int[] indices = t.indices().clone();
@@ -127,7 +128,7 @@ class KernelVectorsTest {
           rejected(c, t.indptrName() + " decreasing", t.withCsr(decreasing, t.indices(), t.lastPageLen()),
               t.indptrName()));
     });
-    KernelCase rope = KernelCase.open(Vectors.cases("rope_append").get(0));
+    KernelCase rope = KernelCase.open(TestVectors.cases("rope_append").get(0));
     int[] slots = rope.ints("slot_mapping").clone();
     slots[0] = (int) (rope.scalar("page_size") * rope.tensor("k_cache_in").dim(0));
     return Stream.concat(attention, Stream.of(dynamicTest(rope + ": slot past the pool", () -> {
@@ -288,7 +289,7 @@ class KernelVectorsTest {
 
   private static void compare(KernelCase c, String expected, String label, DeviceBuffers gpu, Pointer got, DType dtype) {
     float[] want = c.tensor(expected).toFloats();
-    Vectors.assertClose(c + " " + label, want, gpu.download(got, dtype, want.length), c.rtol(), c.atol());
+    Tolerance.assertClose(c + " " + label, want, gpu.download(got, dtype, want.length), c.rtol(), c.atol());
   }
 
   /** An attention plan sized exactly for its tables, destroyed on close. */

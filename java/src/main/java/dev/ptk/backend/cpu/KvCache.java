@@ -33,11 +33,4 @@ final class KvCache {
   short[] values(int layer) {
     return v[layer];
   }
-
-  /** float32 to bf16 bits, round to nearest even on the top 16 bits (as PyTorch); NaN becomes 0x7FC0. */
-  static short toBf16(float x) {
-    if (Float.isNaN(x)) return (short) 0x7FC0;
-    int b = Float.floatToRawIntBits(x);
-    return (short) ((b + 0x7FFF + ((b >>> 16) & 1)) >>> 16);
-  }
 }

@@ -3,14 +3,14 @@ package dev.ptk.backend.cpu;
 import dev.ptk.backend.AttentionGroup;
 import dev.ptk.backend.KvSegment;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Attention of one layer over a batch's groups: per-segment states, merged per token. Every
- * visible segment is attended once for the queries of all groups that list the same segment object
- * (the shared prompt is read once for all paths), then each group's own segment causally.
+ * visible segment is attended once for the queries of all groups that list an equal segment (the
+ * shared prompt is read once for all paths), then each group's own segment causally.
  */
 final class PagedAttention {
   /** One pass: queries {@code rows} over {@code segment}, row i seeing its first {@code limits[i]} keys. */
@@ -34,17 +34,15 @@ final class PagedAttention {
 
   /** The passes of a batch: shared visible segments first, then each group's own part. */
   static List<Pass> plan(List<AttentionGroup> groups) {
-    Map<KvSegment, List<AttentionGroup>> viewers = new IdentityHashMap<>();
-    List<KvSegment> order = new ArrayList<>();
+    Map<KvSegment, List<AttentionGroup>> viewers = new LinkedHashMap<>();  // in the order first seen
     for (AttentionGroup g : groups) {
       for (KvSegment s : g.visible()) {
         List<AttentionGroup> list = viewers.computeIfAbsent(s, k -> new ArrayList<>());
-        if (list.isEmpty()) order.add(s);
         if (!list.contains(g)) list.add(g);
       }
     }
     List<Pass> passes = new ArrayList<>();
-    for (KvSegment s : order) {
+    for (KvSegment s : viewers.keySet()) {
       int n = 0;
       for (AttentionGroup g : viewers.get(s)) n += g.numTokens();
       int[] rows = new int[n];

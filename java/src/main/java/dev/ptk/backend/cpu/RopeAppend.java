@@ -1,5 +1,7 @@
 package dev.ptk.backend.cpu;
 
+import dev.ptk.model.Tensor;
+
 /**
  * The step between the QKV projection and attention: adds the thought embedding (the layer's table
  * row for the token's segment) to K and V of every kv head, rotates Q and K at the token's own
@@ -37,8 +39,8 @@ final class RopeAppend {
         if (slots[t] < 0) continue;
         int dst = (slots[t] * hkv + h) * d;
         for (int i = 0; i < d; i++) {
-          kCache[dst + i] = KvCache.toBf16(qkv[kOff + i]);
-          vCache[dst + i] = KvCache.toBf16(qkv[vOff + i]);
+          kCache[dst + i] = Tensor.floatToBf16(qkv[kOff + i]);
+          vCache[dst + i] = Tensor.floatToBf16(qkv[vOff + i]);
         }
       }
     }

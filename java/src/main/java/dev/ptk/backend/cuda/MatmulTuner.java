@@ -2,6 +2,7 @@ package dev.ptk.backend.cuda;
 
 import static dev.ptk.nativelib.Native.check;
 
+import dev.ptk.model.Tensor;
 import dev.ptk.nativelib.global.ptk;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -105,7 +106,7 @@ final class MatmulTuner {
     SplittableRandom random = new SplittableRandom(count);
     short[] values = new short[Math.toIntExact(count)];
     for (int i = 0; i < values.length; i++) {
-      values[i] = (short) (Float.floatToRawIntBits((float) random.nextGaussian()) >>> 16);  // truncated to bf16
+      values[i] = Tensor.floatToBf16((float) random.nextGaussian());
     }
     try (ShortPointer host = new ShortPointer(values)) {
       check(ptk.ptk_copy_to_device(buffer, host, 2 * count, stream));

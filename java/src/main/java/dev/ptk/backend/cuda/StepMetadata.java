@@ -60,17 +60,17 @@ public record StepMetadata(
     }
     int prefixAt = out.size;
     int prefixLen = prefix == null ? 0 : prefix.length();
-    for (int p = 0; p < pagesHolding(prefixLen, pageSize); p++) out.add(prefix.pages()[p]);
+    for (int p = 0; p < KvSegment.pagesFor(prefixLen, pageSize); p++) out.add(prefix.pages()[p]);
     int indptrAt = out.size;
     out.add(0);
     int total = 0;
-    for (KvSegment s : tables) out.add(total += pagesHolding(s.length(), pageSize));
+    for (KvSegment s : tables) out.add(total += KvSegment.pagesFor(s.length(), pageSize));
     int indicesAt = out.size;
     for (KvSegment s : tables) {
-      for (int p = 0; p < pagesHolding(s.length(), pageSize); p++) out.add(s.pages()[p]);
+      for (int p = 0; p < KvSegment.pagesFor(s.length(), pageSize); p++) out.add(s.pages()[p]);
     }
     int lastPageLenAt = out.size;
-    for (KvSegment s : tables) out.add(s.length() == 0 ? 0 : s.length() - (pagesHolding(s.length(), pageSize) - 1) * pageSize);
+    for (KvSegment s : tables) out.add(s.length() == 0 ? 0 : s.length() - (KvSegment.pagesFor(s.length(), pageSize) - 1) * pageSize);
     return new StepMetadata(out.toArray(), tokensAt, logitRowsAt, deviceInts, positionsAt, segmentIdsAt, slotsAt,
         qoIndptrAt, prefixAt, prefixLen, indptrAt, indicesAt, lastPageLenAt, tables.size());
   }
@@ -78,10 +78,6 @@ public record StepMetadata(
   /** Page-table entries in all tables (what the attention plan's max_pages must hold). */
   public int numIndices() {
     return lastPageLenAt - indicesAt;
-  }
-
-  private static int pagesHolding(int tokens, int pageSize) {
-    return (tokens + pageSize - 1) / pageSize;
   }
 
   /** A growing int array. */

@@ -50,12 +50,6 @@ public record StepShape(Kind kind, int tokens, int logitRows, boolean decode) {
   }
 
   private static boolean sameSegments(List<KvSegment> a, List<KvSegment> b) {
-    if (a == b) return true;
-    if (a.size() != b.size()) return false;
-    for (int i = 0; i < a.size(); i++) {
-      KvSegment x = a.get(i), y = b.get(i);
-      if (x != y && (x.length() != y.length() || !java.util.Arrays.equals(x.pages(), y.pages()))) return false;
-    }
-    return true;
+    return a.equals(b);  // element-wise KvSegment.equals: same pages, same length
   }
 }

@@ -8,6 +8,7 @@ import dev.ptk.backend.AttentionGroup;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
 import dev.ptk.model.Checkpoint;
+import dev.ptk.testing.TestVectors;
 import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
@@ -21,7 +22,7 @@ class BadArgumentsTest {
 
   @BeforeAll
   static void open() {
-    Checkpoint ck = Checkpoint.open(Vectors.DIR.resolve("tiny-model"));
+    Checkpoint ck = Checkpoint.open(TestVectors.tinyModel());
     backend = new CpuBackend(ck.config(), ck.weights(), 16, PAGES);
   }
 

@@ -1,17 +1,18 @@
 package dev.ptk.backend.cpu;
 
-import static dev.ptk.backend.cpu.Vectors.assertClose;
-import static dev.ptk.backend.cpu.Vectors.atol;
 import static dev.ptk.backend.cpu.Vectors.bits;
-import static dev.ptk.backend.cpu.Vectors.rtol;
-import static dev.ptk.backend.cpu.Vectors.scalars;
 import static dev.ptk.backend.cpu.Vectors.widen;
+import static dev.ptk.testing.TestVectors.scalars;
+import static dev.ptk.testing.Tolerance.assertClose;
+import static dev.ptk.testing.Tolerance.atol;
+import static dev.ptk.testing.Tolerance.rtol;
 
 import com.google.gson.JsonObject;
 import dev.ptk.backend.AttentionGroup;
 import dev.ptk.backend.KvSegment;
 import dev.ptk.model.RopeScaling;
 import dev.ptk.model.SafeTensors;
+import dev.ptk.testing.TestVectors;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,7 +34,7 @@ class KernelVectorsTest {
   }
 
   static Stream<Arguments> cases(String kind) {
-    return Vectors.cases(kind).stream().map(c -> Arguments.of(c.get("name").getAsString(), c));
+    return TestVectors.cases(kind).stream().map(c -> Arguments.of(c.get("name").getAsString(), c));
   }
 
   static Stream<Arguments> ropeAppend() {
@@ -60,7 +61,7 @@ class KernelVectorsTest {
   @MethodSource("ropeAppend")
   void ropeAppend(String name, JsonObject c) {
     JsonObject s = scalars(c);
-    SafeTensors f = Vectors.open(c);
+    SafeTensors f = TestVectors.open(c);
     float[] qkv = f.tensor("qkv").toFloats();
     int[] positions = f.tensor("positions").toInts();
     int[] segs = f.tensor("segment_ids").toInts();
@@ -90,7 +91,7 @@ class KernelVectorsTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("decode")
   void decode(String name, JsonObject c) {
-    SafeTensors f = Vectors.open(c);
+    SafeTensors f = TestVectors.open(c);
     Csr csr = Csr.of(f, "indptr", c);
     float[] q = f.tensor("q").toFloats();
     int b = csr.count();
@@ -102,7 +103,7 @@ class KernelVectorsTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("prefill")
   void prefill(String name, JsonObject c) {
-    SafeTensors f = Vectors.open(c);
+    SafeTensors f = TestVectors.open(c);
     Csr csr = Csr.of(f, "indptr", c);
     int[] qo = f.tensor("qo_indptr").toInts();
     int prefixLen = scalars(c).get("prefix_len").getAsInt();
@@ -115,7 +116,7 @@ class KernelVectorsTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("summary")
   void summary(String name, JsonObject c) {
-    SafeTensors f = Vectors.open(c);
+    SafeTensors f = TestVectors.open(c);
     Csr csr = Csr.of(f, "seg_indptr", c);
     List<KvSegment> visible = new ArrayList<>();
     for (int i = 0; i + 1 < csr.count(); i++) visible.add(csr.segment(i));
@@ -127,7 +128,7 @@ class KernelVectorsTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("phase1")
   void phase1(String name, JsonObject c) {
-    SafeTensors f = Vectors.open(c);
+    SafeTensors f = TestVectors.open(c);
     Csr csr = Csr.of(f, "indptr", c);
     KvSegment prompt = new KvSegment(f.tensor("prompt_indices").toInts(), scalars(c).get("prompt_len").getAsInt());
     float[] q = f.tensor("q").toFloats();
@@ -162,9 +163,9 @@ class KernelVectorsTest {
 
   @Test
   void merge() {
-    for (JsonObject c : Vectors.cases("merge")) {
+    for (JsonObject c : TestVectors.cases("merge")) {
       String name = c.get("name").getAsString();
-      SafeTensors f = Vectors.open(c);
+      SafeTensors f = TestVectors.open(c);
       AttentionStates a = new AttentionStates(f.tensor("o_a").toFloats(), f.tensor("lse_a").toFloats(), HQ, D);
       AttentionStates b = new AttentionStates(f.tensor("o_b").toFloats(), f.tensor("lse_b").toFloats(), HQ, D);
       int rows = a.lse.length / HQ;

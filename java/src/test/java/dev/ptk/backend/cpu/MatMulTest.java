@@ -116,7 +116,7 @@ class MatMulTest {
       float v = (float) rnd.nextGaussian();
       switch (dtype) {
         case BF16 -> {
-          short bits = KvCache.toBf16(v);
+          short bits = Tensor.floatToBf16(v);
           buf.putShort(2 * i, bits);
           exact[i] = Tensor.bf16ToFloat(bits);
         }

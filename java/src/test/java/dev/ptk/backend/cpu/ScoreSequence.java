@@ -1,21 +1,24 @@
 package dev.ptk.backend.cpu;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.ptk.backend.AttentionGroup;
 import dev.ptk.backend.Backend;
+import dev.ptk.backend.BatchBuilder;
+import dev.ptk.backend.BatchBuilder.Logits;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
 import dev.ptk.model.Checkpoint;
 import dev.ptk.model.ModelConfig;
 import dev.ptk.model.RopeScaling;
-import dev.ptk.model.SafeTensors;
+import dev.ptk.testing.TestVectors;
+import dev.ptk.testing.Tolerance;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -45,7 +48,7 @@ public final class ScoreSequence {
 
   /** Every score case with each summary position: (display name, manifest case, "logits_engine" or "logits_training"). */
   public static Stream<Arguments> cases() {
-    return Vectors.cases("score").stream().flatMap(c -> Stream.of("logits_engine", "logits_training")
+    return TestVectors.cases("score").stream().flatMap(c -> Stream.of("logits_engine", "logits_training")
         .map(which -> Arguments.of(c.get("name").getAsString() + " " + which, c, which)));
   }
 
@@ -53,20 +56,20 @@ public final class ScoreSequence {
   public static ScoreSequence of(JsonObject c, String which) {
     JsonObject ids;
     try {
-      ids = JsonParser.parseString(Files.readString(Vectors.DIR.resolve(c.get("tokens").getAsString()))).getAsJsonObject();
+      ids = JsonParser.parseString(Files.readString(TestVectors.file(c.get("tokens").getAsString()))).getAsJsonObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    JsonObject s = Vectors.scalars(c);
+    JsonObject s = TestVectors.scalars(c);
     int base = s.get(which.equals("logits_engine") ? "summary_base_engine" : "summary_base_training").getAsInt();
     List<Integer> free = new ArrayList<>();
     for (int p = 0; p < PAGES; p++) free.add(p);
     Collections.shuffle(free, new Random(7));
     ScoreSequence seq = new ScoreSequence(c, which);
     List<int[]> parts = new ArrayList<>();
-    parts.add(ints(ids.getAsJsonArray("prompt")));
-    for (JsonElement p : ids.getAsJsonArray("paths")) parts.add(ints(p.getAsJsonArray()));
-    parts.add(ints(ids.getAsJsonArray("summary")));
+    parts.add(TestVectors.ints(ids.getAsJsonArray("prompt")));
+    for (JsonElement p : ids.getAsJsonArray("paths")) parts.add(TestVectors.ints(p.getAsJsonArray()));
+    parts.add(TestVectors.ints(ids.getAsJsonArray("summary")));
     int lp = parts.get(0).length;
     int total = parts.stream().mapToInt(a -> a.length).sum();
     seq.tokens = new int[total];
@@ -76,7 +79,7 @@ public final class ScoreSequence {
     int t = 0;
     for (int part = 0; part < parts.size(); part++) {
       int[] p = parts.get(part);
-      int[] pages = new int[(p.length + PAGE - 1) / PAGE];
+      int[] pages = new int[KvSegment.pagesFor(p.length, PAGE)];
       for (int i = 0; i < pages.length; i++) pages[i] = free.remove(free.size() - 1);
       seq.segmentsInOrder.add(new KvSegment(pages, p.length));
       seq.ranges.add(new int[] {t, p.length});
@@ -93,7 +96,7 @@ public final class ScoreSequence {
 
   /** The tiny checkpoint's config with the case's RoPE (YaRN where the case has a factor above 1). */
   public static ModelConfig config(JsonObject c, Checkpoint checkpoint) {
-    JsonObject s = Vectors.scalars(c);
+    JsonObject s = TestVectors.scalars(c);
     if (s.get("yarn_factor").getAsDouble() <= 1) return checkpoint.config();
     return checkpoint.config().withRopeScaling(RopeScaling.yarn(s.get("yarn_factor").getAsDouble(),
         s.get("yarn_original_max").getAsInt(), s.get("beta_fast").getAsDouble(), s.get("beta_slow").getAsDouble()));
@@ -101,7 +104,7 @@ public final class ScoreSequence {
 
   /** The case's checkpoint (test-vectors/tiny-model). */
   public static Checkpoint checkpoint(JsonObject c) {
-    return Checkpoint.open(Vectors.DIR.resolve(c.get("model_dir").getAsString()));
+    return Checkpoint.open(TestVectors.file(c.get("model_dir").getAsString()));
   }
 
   public int size() {
@@ -135,7 +138,10 @@ public final class ScoreSequence {
     return new AttentionGroup(0, 1, visible(part), new KvSegment(own.pages(), t - ranges.get(part)[0] + 1));
   }
 
-  /** Every token in one forward, each group as the engine would never batch them. */
+  /**
+   * Every token in one forward, each group as the engine would never batch them, with the logit
+   * rows in any order (so that a test can check rows are returned as asked): hence no BatchBuilder.
+   */
   ForwardBatch whole(int[] logitRows) {
     return new ForwardBatch(tokens, positions, segments, slots, groups(), logitRows);
   }
@@ -143,12 +149,14 @@ public final class ScoreSequence {
   /** The logits of every token, one token per forward. */
   public float[][] oneTokenPerForward(Backend backend) {
     float[][] logits = new float[tokens.length][];
-    for (int t = 0; t < tokens.length; t++) {
-      ForwardBatch b = new ForwardBatch(new int[] {tokens[t]}, new int[] {positions[t]}, new int[] {segments[t]},
-          new int[] {slots[t]}, List.of(groupOf(t)), new int[] {0});
-      logits[t] = backend.forward(b)[0];
-    }
+    for (int t = 0; t < tokens.length; t++) logits[t] = backend.forward(alone(new BatchBuilder(), t).batch())[0];
     return logits;
+  }
+
+  /** Adds token t as a group of its own, with its logits. */
+  private BatchBuilder alone(BatchBuilder b, int t) {
+    AttentionGroup g = groupOf(t);
+    return b.add(g.visible(), g.own(), segments[t], positions[t], new int[] {tokens[t]}, new int[] {slots[t]}, Logits.LAST);
   }
 
   /** As the engine runs: the prompt in one forward, then one token of every unfinished path per forward, then the summary. */
@@ -169,45 +177,34 @@ public final class ScoreSequence {
   }
 
   /**
-   * One forward: the whole segment {@code part} when {@code part >= 0} (starting at {@code tokens.get(0)}),
-   * else the single tokens listed, each as its own group.
+   * One forward: the whole segment {@code part} when {@code part >= 0}, else the single tokens
+   * listed, each as its own group.
    */
   private void forward(Backend backend, List<Integer> listed, int part, float[][] logits) {
+    BatchBuilder b = new BatchBuilder();
     int[] ids;
-    List<AttentionGroup> groups = new ArrayList<>();
     if (part >= 0) {
       int first = ranges.get(part)[0], n = ranges.get(part)[1];
       ids = new int[n];
       for (int i = 0; i < n; i++) ids[i] = first + i;
-      groups.add(new AttentionGroup(0, n, visible(part), segmentsInOrder.get(part)));
+      b.add(visible(part), segmentsInOrder.get(part), segments[first], positions[first],
+          Arrays.copyOfRange(tokens, first, first + n), Arrays.copyOfRange(slots, first, first + n), Logits.ALL);
     } else {
       ids = listed.stream().mapToInt(Integer::intValue).toArray();
-      for (int i = 0; i < ids.length; i++) {
-        AttentionGroup g = groupOf(ids[i]);
-        groups.add(new AttentionGroup(i, 1, g.visible(), g.own()));
-      }
+      for (int t : ids) alone(b, t);
     }
-    int n = ids.length;
-    int[] tok = new int[n], pos = new int[n], seg = new int[n], slot = new int[n], rows = new int[n];
-    for (int i = 0; i < n; i++) {
-      tok[i] = tokens[ids[i]];
-      pos[i] = positions[ids[i]];
-      seg[i] = segments[ids[i]];
-      slot[i] = slots[ids[i]];
-      rows[i] = i;
-    }
-    float[][] out = backend.forward(new ForwardBatch(tok, pos, seg, slot, groups, rows));
-    for (int i = 0; i < n; i++) logits[ids[i]] = out[i];
+    float[][] out = backend.forward(b.batch());
+    for (int i = 0; i < ids.length; i++) logits[ids[i]] = out[i];
   }
 
   /** The reference logits of every token within the manifest's tolerance (what a float32 forward meets). */
   public void check(String what, float[][] logits) {
-    Vectors.assertClose(what, reference(), flat(logits), Vectors.rtol(manifestCase), Vectors.atol(manifestCase));
+    Tolerance.assertClose(what, reference(), flat(logits), manifestCase);
   }
 
   /** The reference logits of every token, row after row. */
   public float[] reference() {
-    return SafeTensors.open(Vectors.DIR.resolve(manifestCase.get("file").getAsString())).tensor(which).toFloats();
+    return TestVectors.open(manifestCase).tensor(which).toFloats();
   }
 
   /** Rows of logits as one array, row after row. */
@@ -218,9 +215,4 @@ public final class ScoreSequence {
     return out;
   }
 
-  private static int[] ints(JsonArray a) {
-    int[] out = new int[a.size()];
-    for (int i = 0; i < out.length; i++) out[i] = a.get(i).getAsInt();
-    return out;
-  }
 }

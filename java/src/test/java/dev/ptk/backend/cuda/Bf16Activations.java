@@ -3,7 +3,7 @@ package dev.ptk.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ptk.backend.cpu.Vectors;
+import dev.ptk.testing.Tolerance;
 
 /**
  * How close the CUDA backend's logits come to a float32 forward's (the reference's, the CPU
@@ -22,7 +22,7 @@ final class Bf16Activations {
   private Bf16Activations() {}
 
   static void assertClose(String what, float[] want, float[] got) {
-    Vectors.assertClose(what, want, got, RTOL, ATOL);
+    Tolerance.assertClose(what, want, got, RTOL, ATOL);
     assertEquals(want.length, got.length);
     double sum = 0;
     for (int i = 0; i < want.length; i++) sum += Math.abs((double) got[i] - want[i]);

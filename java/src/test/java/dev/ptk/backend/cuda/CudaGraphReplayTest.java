@@ -3,16 +3,17 @@ package dev.ptk.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.ptk.backend.AttentionGroup;
+import dev.ptk.backend.BatchBuilder;
+import dev.ptk.backend.BatchBuilder.Logits;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
+import dev.ptk.backend.Sampler;
 import dev.ptk.backend.SamplingParams;
 import dev.ptk.backend.SamplingRequest;
-import dev.ptk.backend.Sampler;
 import dev.ptk.backend.cpu.CpuBackend;
 import dev.ptk.backend.cpu.ScoreSequence;
 import dev.ptk.model.Checkpoint;
-import java.nio.file.Path;
+import dev.ptk.testing.TestVectors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -26,12 +27,11 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("device")
 class CudaGraphReplayTest {
-  private static final Path TINY = Path.of("..", "test-vectors", "tiny-model");
   private static final int PAGE = 16, PAGES = 16, PROMPT = 40, PATHS = 3, STEPS = 4;
 
   @Test
   void decodeStepsReplayOneGraphPerShapeAndMatchTheCpuBackend() {
-    Checkpoint checkpoint = Checkpoint.open(TINY);
+    Checkpoint checkpoint = Checkpoint.open(TestVectors.tinyModel());
     try (CpuBackend cpu = new CpuBackend(checkpoint.config(), checkpoint.weights(), PAGE, PAGES);
         CudaBackend cuda = new CudaBackend(checkpoint.config(), checkpoint.weights(), PAGE, PAGES, 64,
             MatmulChoice.gemvUpTo(StepShape.MAX_DECODE_TOKENS))) {
@@ -71,15 +71,12 @@ class CudaGraphReplayTest {
 
   /** PROMPT random tokens in pages 0..2. */
   private static ForwardBatch prompt(SplittableRandom random, int vocab) {
-    int[] tokens = new int[PROMPT], positions = new int[PROMPT], slots = new int[PROMPT], rows = new int[PROMPT];
+    int[] tokens = new int[PROMPT], slots = new int[PROMPT];
     for (int t = 0; t < PROMPT; t++) {
       tokens[t] = random.nextInt(vocab);
-      positions[t] = t;
       slots[t] = t;
-      rows[t] = t;
     }
-    return new ForwardBatch(tokens, positions, new int[PROMPT], slots,
-        List.of(new AttentionGroup(0, PROMPT, List.of(), promptSegment())), rows);
+    return new BatchBuilder().add(List.of(), promptSegment(), 0, 0, tokens, slots, Logits.ALL).batch();
   }
 
   private static KvSegment promptSegment() {
@@ -88,27 +85,21 @@ class CudaGraphReplayTest {
 
   /** Token {@code step} of every path: path i (segment i + 1) in its own page 3 + i, after the prompt. */
   private static ForwardBatch pathStep(int step, SplittableRandom random, int vocab) {
-    int[] tokens = new int[PATHS], positions = new int[PATHS], segments = new int[PATHS], slots = new int[PATHS];
-    int[] rows = new int[PATHS];
-    List<AttentionGroup> groups = new ArrayList<>();
+    BatchBuilder b = new BatchBuilder();
     for (int i = 0; i < PATHS; i++) {
       int page = 3 + i;
-      tokens[i] = random.nextInt(vocab);
-      positions[i] = PROMPT + step;
-      segments[i] = i + 1;
-      slots[i] = page * PAGE + step;
-      rows[i] = i;
-      groups.add(new AttentionGroup(i, 1, List.of(promptSegment()), new KvSegment(new int[] {page}, step + 1)));
+      b.add(List.of(promptSegment()), new KvSegment(new int[] {page}, step + 1), i + 1, PROMPT + step,
+          new int[] {random.nextInt(vocab)}, new int[] {page * PAGE + step}, Logits.LAST);
     }
-    return new ForwardBatch(tokens, positions, segments, slots, groups, rows);
+    return b.batch();
   }
 
   /** The summary's first token over the prompt and every path's {@code pathTokens} tokens, in page 6. */
   private static ForwardBatch summaryStep(int pathTokens, SplittableRandom random, int vocab) {
     List<KvSegment> visible = new ArrayList<>(List.of(promptSegment()));
     for (int i = 0; i < PATHS; i++) visible.add(new KvSegment(new int[] {3 + i}, pathTokens));
-    return new ForwardBatch(new int[] {random.nextInt(vocab)}, new int[] {2 * PROMPT + pathTokens}, new int[] {0},
-        new int[] {6 * PAGE}, List.of(new AttentionGroup(0, 1, visible, new KvSegment(new int[] {6}, 1))), new int[] {0});
+    return new BatchBuilder().add(visible, new KvSegment(new int[] {6}, 1), 0, 2 * PROMPT + pathTokens,
+        new int[] {random.nextInt(vocab)}, new int[] {6 * PAGE}, Logits.LAST).batch();
   }
 
   /** Every row's logits within the tolerance of bf16 activations. */

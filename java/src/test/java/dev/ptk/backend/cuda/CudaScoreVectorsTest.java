@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import dev.ptk.backend.cpu.ScoreSequence;
-import dev.ptk.backend.cpu.Vectors;
 import dev.ptk.model.Checkpoint;
+import dev.ptk.testing.TestVectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -69,7 +69,7 @@ class CudaScoreVectorsTest {
   }
 
   private static JsonObject scoreCase(String name) {
-    return Vectors.cases("score").stream().filter(c -> c.get("name").getAsString().equals(name)).findFirst()
+    return TestVectors.cases("score").stream().filter(c -> c.get("name").getAsString().equals(name)).findFirst()
         .orElseThrow(() -> new AssertionError("no score case " + name));
   }
 }

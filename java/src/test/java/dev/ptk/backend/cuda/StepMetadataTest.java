@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ptk.backend.AttentionGroup;
+import dev.ptk.backend.BatchBuilder;
+import dev.ptk.backend.BatchBuilder.Logits;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
 import java.util.Arrays;
@@ -26,8 +28,10 @@ class StepMetadataTest {
   @Test
   void phaseOneStepIsADecodePrefillOverTheSharedPrompt() {
     List<KvSegment> prompt = List.of(PROMPT);
-    ForwardBatch b = new ForwardBatch(new int[] {11, 12}, new int[] {7, 10}, new int[] {1, 2}, new int[] {21, 40},
-        List.of(new AttentionGroup(0, 1, prompt, PATH1), new AttentionGroup(1, 1, prompt, PATH2)), new int[] {0, 1});
+    ForwardBatch b = new BatchBuilder()
+        .add(prompt, PATH1, 1, 7, new int[] {11}, new int[] {21}, Logits.LAST)
+        .add(prompt, PATH2, 2, 10, new int[] {12}, new int[] {40}, Logits.LAST)
+        .batch();
     StepShape shape = StepShape.of(b);
     assertEquals(new StepShape(StepShape.Kind.PREFILL, 2, 2, true), shape);
     StepMetadata m = StepMetadata.pack(b, shape, PAGE);
@@ -50,8 +54,9 @@ class StepMetadataTest {
   @Test
   void summaryStepListsEverySegmentThenItsOwn() {
     KvSegment summary = new KvSegment(new int[] {12, 13}, 3);  // page 13 holds no token yet
-    ForwardBatch b = new ForwardBatch(new int[] {99}, new int[] {20}, new int[] {0}, new int[] {50},
-        List.of(new AttentionGroup(0, 1, List.of(PROMPT, PATH1, PATH2), summary)), new int[] {0});
+    ForwardBatch b = new BatchBuilder()
+        .add(List.of(PROMPT, PATH1, PATH2), summary, 0, 20, new int[] {99}, new int[] {50}, Logits.LAST)
+        .batch();
     StepShape shape = StepShape.of(b);
     assertEquals(new StepShape(StepShape.Kind.SUMMARY, 1, 1, true), shape);
     StepMetadata m = StepMetadata.pack(b, shape, PAGE);
@@ -64,8 +69,9 @@ class StepMetadataTest {
 
   @Test
   void promptPrefillHasNoPrefixAndIsNotADecodeStep() {
-    ForwardBatch b = new ForwardBatch(new int[] {1, 2, 3, 4, 5, 6}, new int[] {0, 1, 2, 3, 4, 5}, new int[6],
-        new int[] {28, 29, 30, 31, 12, 13}, List.of(new AttentionGroup(0, 6, List.of(), PROMPT)), new int[0]);
+    ForwardBatch b = new BatchBuilder()
+        .add(List.of(), PROMPT, 0, 0, new int[] {1, 2, 3, 4, 5, 6}, new int[] {28, 29, 30, 31, 12, 13}, Logits.NONE)
+        .batch();
     StepShape shape = StepShape.of(b);
     assertEquals(new StepShape(StepShape.Kind.PREFILL, 6, 0, false), shape);
     StepMetadata m = StepMetadata.pack(b, shape, PAGE);
@@ -78,16 +84,18 @@ class StepMetadataTest {
 
   @Test
   void seventeenPathsAreNotADecodeShape() {
-    List<KvSegment> prompt = List.of(PROMPT);
-    AttentionGroup[] groups = new AttentionGroup[17];
-    for (int i = 0; i < 17; i++) groups[i] = new AttentionGroup(i, 1, prompt, new KvSegment(new int[] {20 + i}, 1));
-    ForwardBatch b = new ForwardBatch(new int[17], new int[17], new int[17], new int[17], List.of(groups), new int[0]);
+    BatchBuilder b17 = new BatchBuilder();
+    for (int i = 0; i < 17; i++) {
+      b17.add(List.of(PROMPT), new KvSegment(new int[] {20 + i}, 1), i + 1, 6, new int[] {i}, new int[] {4 * (20 + i)}, Logits.NONE);
+    }
+    ForwardBatch b = b17.batch();
     assertEquals(new StepShape(StepShape.Kind.PREFILL, 17, 0, false), StepShape.of(b));
   }
 
   @Test
   void independentSequencesOverTheirOwnPagesAreADecodeShape() {
-    // P sequences, each with its own prompt in its own pages: no shared prefix, one token per group.
+    // P sequences, each with its own prompt in its own pages: no shared prefix, one token per group;
+    // the logit rows in reverse order, which BatchBuilder does not build.
     ForwardBatch b = new ForwardBatch(new int[] {11, 12}, new int[] {6, 5}, new int[2], new int[] {29, 40},
         List.of(new AttentionGroup(0, 1, List.of(), new KvSegment(new int[] {7, 3}, 7)), new AttentionGroup(1, 1, List.of(), PATH2)),
         new int[] {1, 0});
@@ -103,6 +111,7 @@ class StepMetadataTest {
 
   @Test
   void unsupportedGroupLayoutsAreRefusedByName() {
+    // Malformed on purpose: groups out of token order, which BatchBuilder cannot build.
     ForwardBatch outOfOrder = new ForwardBatch(new int[2], new int[2], new int[2], new int[2],
         List.of(new AttentionGroup(1, 1, List.of(), PATH1), new AttentionGroup(0, 1, List.of(), PATH2)), new int[0]);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StepShape.of(outOfOrder));

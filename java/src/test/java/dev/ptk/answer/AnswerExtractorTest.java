@@ -1,11 +1,10 @@
-package dev.ptk.eval;
+package dev.ptk.answer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import dev.ptk.engine.Boxed;
-import dev.ptk.eval.AnswerExtractor.Extraction;
-import dev.ptk.eval.AnswerExtractor.Source;
+import dev.ptk.answer.AnswerExtractor.Extraction;
+import dev.ptk.answer.AnswerExtractor.Source;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

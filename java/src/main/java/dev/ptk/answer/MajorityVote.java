@@ -1,4 +1,4 @@
-package dev.ptk.eval;
+package dev.ptk.answer;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,6 +1,5 @@
-package dev.ptk.eval;
+package dev.ptk.answer;
 
-import dev.ptk.engine.Boxed;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -8,7 +7,8 @@ import java.util.List;
  * The final answer of one ParaThinker generation: the last boxed answer of the summary. When the
  * summary has none (cut off, or it only restates the paths), the paths vote: each path's last
  * boxed answer is one vote, equivalent answers count together, and a tie goes to the lowest path
- * index ({@link MajorityVote}).
+ * index ({@link MajorityVote}). The one rule for a generation's answer: the engine's result and
+ * the evaluation both use it.
  */
 public final class AnswerExtractor {
   /** Where an answer came from. */

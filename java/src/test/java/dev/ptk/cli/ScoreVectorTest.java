@@ -1,15 +1,15 @@
-package dev.ptk.engine;
+package dev.ptk.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
-import dev.ptk.backend.cpu.CpuBackend;
-import dev.ptk.cli.Main;
 import dev.ptk.model.SafeTensors;
-import java.io.ByteArrayOutputStream;
+import dev.ptk.testing.Cli;
+import dev.ptk.testing.Cli.Run;
+import dev.ptk.testing.TestVectors;
+import dev.ptk.testing.Tolerance;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -30,31 +30,21 @@ class ScoreVectorTest {
   @ParameterizedTest
   @ValueSource(strings = {"score_p1", "score_p3_equal", "score_p3_unequal", "score_p2_yarn"})
   void scoreMatchesTheReferenceLogits(String name) throws IOException {
-    JsonObject c = TinyVectors.manifestCase(name);
+    JsonObject c = TestVectors.manifestCase(name);
     JsonObject scalars = c.getAsJsonObject("scalars");
-    double rtol = c.getAsJsonObject("tolerance").get("rtol").getAsDouble();
-    double atol = c.getAsJsonObject("tolerance").get("atol").getAsDouble();
-    SafeTensors expected = SafeTensors.open(TinyVectors.file(c.get("file").getAsString()));
-    Path input = TinyVectors.file(c.get("tokens").getAsString());
+    SafeTensors expected = TestVectors.open(c);
+    Path input = TestVectors.file(c.get("tokens").getAsString());
     for (String position : new String[] {"engine", "training"}) {
       Path out = tmp.resolve(name + "_" + position + ".npy");
-      String[] args = {"score", "--model", TinyVectors.file("tiny-model").toString(), "--input", input.toString(),
+      String[] args = {"score", "--model", TestVectors.tinyModel().toString(), "--input", input.toString(),
           "--out", out.toString(), "--summary-position", position,
           "--yarn", scalars.has("yarn_factor") && scalars.get("yarn_factor").getAsDouble() > 1
               ? scalars.get("yarn_factor").getAsString() : "off"};
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int code = Main.run(args, new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
-      assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
-      float[] want = TinyVectors.floats(expected.tensor("logits_" + position));
+      Run r = Cli.ptk(args);
+      assertEquals(0, r.code(), r.err());
+      float[] want = TestVectors.floats(expected.tensor("logits_" + position));
       long[] wantShape = expected.tensor("logits_" + position).shape();
-      float[] got = readNpy(out, wantShape);
-      double worst = 0;
-      for (int i = 0; i < want.length; i++) {
-        double err1 = Math.abs(got[i] - want[i]);
-        assertTrue(err1 <= atol + rtol * Math.abs(want[i]), name + " " + position + " element " + i + ": got " + got[i] + ", want " + want[i]);
-        worst = Math.max(worst, err1);
-      }
-      System.out.printf("%s %s: max abs error %.3g over %d logits%n", name, position, worst, want.length);
+      Tolerance.assertClose(name + " " + position, want, readNpy(out, wantShape), c);
     }
   }
 

@@ -1,4 +1,4 @@
-package dev.ptk.engine;
+package dev.ptk.answer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

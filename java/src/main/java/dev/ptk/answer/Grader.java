@@ -1,6 +1,5 @@
-package dev.ptk.eval;
+package dev.ptk.answer;
 
-import dev.ptk.engine.Boxed;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;

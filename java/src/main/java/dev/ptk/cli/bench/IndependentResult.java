@@ -1,7 +1,9 @@
-package dev.ptk.engine;
+package dev.ptk.cli.bench;
+
+import dev.ptk.engine.Timings;
 
 /**
- * Independent sequences of one prompt (see {@link ParaThinkerEngine#generateIndependent}).
+ * Independent sequences of one prompt (see {@link IndependentSequences}).
  *
  * @param tokens each sequence's tokens
  * @param timings the prefill of every prompt copy, then the decoding ({@code pathTokens}: all sequences' tokens)

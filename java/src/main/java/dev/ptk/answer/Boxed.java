@@ -1,4 +1,4 @@
-package dev.ptk.engine;
+package dev.ptk.answer;
 
 /**
  * Finds the last boxed answer in model output: {@code \boxed{...}} or {@code \fbox{...}} with

@@ -1,4 +1,4 @@
-package dev.ptk.engine;
+package dev.ptk.cli.bench;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,9 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ptk.backend.SamplingParams;
 import dev.ptk.backend.cpu.CpuBackend;
+import dev.ptk.engine.ProgressListener;
+import dev.ptk.engine.ScoreInput;
+import dev.ptk.engine.Scorer;
+import dev.ptk.engine.SummaryPosition;
 import dev.ptk.model.ParaThinkerPrompt;
 import dev.ptk.model.RopeScaling;
 import dev.ptk.model.Tokenizer;
+import dev.ptk.testing.TestVectors;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -23,27 +28,25 @@ import org.junit.jupiter.api.Test;
 class IndependentSequencesTest {
   private static final int TOKENS = 24;
 
-  /** What a test runs with: an engine on the tiny checkpoint with a pool of {@code pages}, and an engine prompt. */
+  /** What a test runs with: the tiny checkpoint with a pool of {@code pages}, and an engine prompt. */
   private interface Body {
-    void run(ParaThinkerEngine engine, CpuBackend backend, int[] prompt);
+    void run(CpuBackend backend, int[] prompt);
   }
 
-  private static void withEngine(int pages, Body body) {
-    try (Tokenizer tokenizer = Tokenizer.load(TinyVectors.file("tiny-model"));
-        CpuBackend backend = TinyVectors.backend(RopeScaling.NONE, pages)) {
-      body.run(ParaThinkerEngine.of(backend, tokenizer), backend,
-          ParaThinkerPrompt.engineIds(tokenizer, "What is 7 times 6?", backend.pageSize()));
+  private static void withBackend(int pages, Body body) {
+    try (Tokenizer tokenizer = Tokenizer.load(TestVectors.tinyModel());
+        CpuBackend backend = TestVectors.tinyBackend(RopeScaling.NONE, pages)) {
+      body.run(backend, ParaThinkerPrompt.engineIds(tokenizer, "What is 7 times 6?", backend.pageSize()));
     }
   }
 
   @Test
   void greedySequencesFollowTheArgmaxOfTheirOwnLogits() {
-    withEngine(64, (engine, backend, prompt) -> {
-      IndependentResult r = engine.generateIndependent(prompt, 3, TOKENS, SamplingParams.greedy(), ProgressListener.NONE);
+    withBackend(64, (backend, prompt) -> {
+      IndependentResult r = IndependentSequences.run(backend, prompt, 3, TOKENS, SamplingParams.greedy(), ProgressListener.NONE);
       assertEquals(3, r.tokens().length);
       assertEquals(3 * TOKENS, r.timings().pathTokens());
       for (int[] s : r.tokens()) assertArrayEquals(r.tokens()[0], s, "greedy copies of one prompt agree");
-      assertEquals(backend.numPages(), engine.pool().freePages(), "every page is free afterwards");
 
       // Prompt then the sequence's tokens at positions Lp.., segment 0, seeing the prompt: the
       // score layout's summary with no paths, placed by the training rule (base Lp + 0).
@@ -58,10 +61,10 @@ class IndependentSequencesTest {
 
   @Test
   void sampledSequencesDifferAndReplayFromTheSeed() {
-    withEngine(64, (engine, backend, prompt) -> {
+    withBackend(64, (backend, prompt) -> {
       SamplingParams hot = new SamplingParams(1.0, 1.0, 0, 42);
-      int[][] a = engine.generateIndependent(prompt, 4, TOKENS, hot, ProgressListener.NONE).tokens();
-      int[][] b = engine.generateIndependent(prompt, 4, TOKENS, hot, ProgressListener.NONE).tokens();
+      int[][] a = IndependentSequences.run(backend, prompt, 4, TOKENS, hot, ProgressListener.NONE).tokens();
+      int[][] b = IndependentSequences.run(backend, prompt, 4, TOKENS, hot, ProgressListener.NONE).tokens();
       assertTrue(Arrays.deepEquals(a, b), "the same seed replays every sequence");
       assertNotEquals(Arrays.toString(a[0]), Arrays.toString(a[1]), "sequences draw with their own keys");
     });
@@ -69,14 +72,13 @@ class IndependentSequencesTest {
 
   @Test
   void requestsThatCannotFitAreRefusedByName() {
-    withEngine(8, (engine, backend, prompt) -> {
+    withBackend(8, (backend, prompt) -> {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> engine.generateIndependent(prompt, 8, TOKENS, SamplingParams.greedy(), ProgressListener.NONE));
+          () -> IndependentSequences.run(backend, prompt, 8, TOKENS, SamplingParams.greedy(), ProgressListener.NONE));
       assertTrue(e.getMessage().contains("KV pages, the pool has 8"), e.getMessage());
       e = assertThrows(IllegalArgumentException.class,
-          () -> engine.generateIndependent(prompt, 0, TOKENS, SamplingParams.greedy(), ProgressListener.NONE));
+          () -> IndependentSequences.run(backend, prompt, 0, TOKENS, SamplingParams.greedy(), ProgressListener.NONE));
       assertEquals("sequences must be at least 1, got 0", e.getMessage());
-      assertEquals(8, engine.pool().freePages());
     });
   }
 

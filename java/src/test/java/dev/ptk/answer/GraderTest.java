@@ -1,4 +1,4 @@
-package dev.ptk.eval;
+package dev.ptk.answer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

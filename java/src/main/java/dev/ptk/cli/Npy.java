@@ -1,4 +1,4 @@
-package dev.ptk.engine;
+package dev.ptk.cli;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -10,13 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Writes float32 matrices in NumPy's .npy format version 1.0 ({@code '<f4'}, C order). */
-public final class Npy {
+final class Npy {
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
 
   private Npy() {}
 
   /** Writes {@code rows} (all of one length) as an array of shape {@code [rows, columns]}. */
-  public static void write(Path file, float[][] rows) throws IOException {
+  static void write(Path file, float[][] rows) throws IOException {
     int columns = rows.length == 0 ? 0 : rows[0].length;
     for (float[] r : rows) {
       if (r.length != columns) throw new IllegalArgumentException("rows of different lengths: " + columns + " and " + r.length);
