@@ -65,9 +65,9 @@ RaggedBatch prefill_batch(int batch, const int32_t* qo_indptr, const int32_t* pr
 RaggedBatch summary_batch(int num_segments, const int32_t* seg_indptr, const int32_t* indices,
                           const std::vector<int32_t>& lens, int num_queries);
 
-// The spans of a ragged batch: per group, one span per non-empty segment, except that a visible
-// segment that the previous group (with queries) also sees, with the same pages and length, extends
-// that group's span over this group's queries: the P paths of a request over its prompt, and its
+// The spans of a ragged batch: per group with queries, one span over its own segment and one per
+// non-empty visible segment, except that a visible segment that the previous group with queries
+// also sees, with the same pages and length, extends that group's span over this group's queries: the P paths of a request over its prompt, and its
 // summary too, read each tile of the prompt once for all of them (on the wide variant).
 std::vector<Span> ragged_spans(const RaggedBatch& batch);
 

@@ -37,7 +37,8 @@ import org.bytedeco.javacpp.SizeTPointer;
  * <p>Every batch, whatever requests and phases its rows come from, is one pass with one ragged
  * attention plan. Decode steps (one token per group: phase-1 rows, summary rows) are captured
  * once per shape as a CUDA graph and replayed: each step only re-plans (the plans write their
- * device buffers in place) and uploads its token ids. {@link #sample} then draws on the device and copies back one int per row, no
+ * device buffers in place) and uploads its token ids. {@link #sample} then draws on the device
+ * and copies back one int per row, no
  * logits. Not thread-safe: one forward at a time.
  *
  * <p>The parts, each in its own class: {@link DeviceWeights} (the weights on the device),
