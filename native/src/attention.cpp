@@ -100,6 +100,12 @@ ptk_status commit(ptk_attention_plan* p, const std::vector<Span>& spans, int num
   return p->upload_status;
 }
 
+// Every plan call: the batch (validated by the caller) as spans, on the variant its queries choose.
+ptk_status commit(ptk_attention_plan* p, ptk::RaggedBatch batch, void* stream) {
+  const std::vector<Span> spans = ptk::ragged_spans(batch);
+  return commit(p, spans, batch.num_queries(), std::move(batch.pages), ptk::ragged_variant(batch), stream);
+}
+
 }  // namespace
 
 extern "C" {
@@ -153,8 +159,7 @@ ptk_status ptk_attention_plan_decode(ptk_attention_plan* plan, int batch, const 
     std::vector<int32_t> lens;
     ptk_status s = ptk::check_csr("indptr", batch, indptr, indices, last_page_len, plan->layout, plan->limits.max_pages, &lens);
     if (s != PTK_OK) return s;
-    return commit(plan, ptk::decode_spans(batch, indptr, lens), batch,
-                  std::vector<int32_t>(indices, indices + indptr[batch]), ptk::Variant::kDecode, stream);
+    return commit(plan, ptk::decode_batch(batch, indptr, indices, lens), stream);
   });
 }
 
@@ -187,19 +192,8 @@ ptk_status ptk_attention_plan_prefill(ptk_attention_plan* plan, int batch, const
       PTK_REQUIRE(qo_indptr[b + 1] - qo_indptr[b] <= lens[b],
                   "request %d has %d queries (qo_indptr) but only %d tokens in its pages (indptr, last_page_len)", b,
                   qo_indptr[b + 1] - qo_indptr[b], lens[b]);
-
-    // Page list: own tables, then the prefix. The prefix span covers all queries: each tile of the
-    // prefix is loaded once for every query that shares it.
-    const int own_pages = indptr[batch];
-    std::vector<int32_t> pages(indices, indices + own_pages);
-    pages.insert(pages.end(), prefix_indices, prefix_indices + prefix_pages);
-    // One query per request (phase-1 path steps): the decode kernel, each query reading the prefix
-    // in its own items. Otherwise the wide kernel, the prefix read once per tile for all queries.
-    bool one_each = batch > 0;
-    for (int b = 0; b < batch; ++b) one_each = one_each && qo_indptr[b + 1] - qo_indptr[b] == 1;
-    const ptk::Variant v = one_each || num_queries == 1 ? ptk::Variant::kDecode : ptk::Variant::kWide;
-    return commit(plan, ptk::prefill_spans(batch, qo_indptr, prefix_len, own_pages, indptr, lens), num_queries,
-                  std::move(pages), v, stream);
+    return commit(plan, ptk::prefill_batch(batch, qo_indptr, prefix_indices, prefix_len, l.page_size, indptr, indices, lens),
+                  stream);
   });
 }
 
@@ -219,9 +213,62 @@ ptk_status ptk_attention_plan_summary(ptk_attention_plan* plan, int num_segments
     const int32_t own = lens[num_segments - 1];
     PTK_REQUIRE(num_queries <= own, "num_queries (%d) exceeds the tokens of the last (summary) segment (%d)", num_queries,
                 own);
-    const ptk::Variant v = num_queries > 1 ? ptk::Variant::kWide : ptk::Variant::kDecode;
-    return commit(plan, ptk::summary_spans(num_segments, seg_indptr, lens, num_queries), num_queries,
-                  std::vector<int32_t>(indices, indices + seg_indptr[num_segments]), v, stream);
+    return commit(plan, ptk::summary_batch(num_segments, seg_indptr, indices, lens, num_queries), stream);
+  });
+}
+
+ptk_status ptk_attention_plan_ragged(ptk_attention_plan* plan, int num_groups, const int32_t* qo_indptr,
+                                     const int32_t* group_indptr, const int32_t* group_segments, int num_segments,
+                                     const int32_t* seg_indptr, const int32_t* indices, const int32_t* last_page_len,
+                                     void* stream) {
+  return ptk::no_throw([&]() -> ptk_status {
+    PTK_REQUIRE_NOT_NULL(plan);
+    const int max_sequences = plan->limits.max_sequences;
+    PTK_REQUIRE(num_groups >= 0 && num_groups <= max_sequences, "num_groups (%d) must be in [0, max_sequences = %d]",
+                num_groups, max_sequences);
+    PTK_REQUIRE(num_segments >= 0 && num_segments <= max_sequences,
+                "num_segments (%d) must be in [0, max_sequences = %d]", num_segments, max_sequences);
+    PTK_REQUIRE_NOT_NULL(qo_indptr);
+    PTK_REQUIRE(qo_indptr[0] == 0, "qo_indptr[0] must be 0 (got %d)", qo_indptr[0]);
+    for (int g = 0; g < num_groups; ++g)
+      PTK_REQUIRE(qo_indptr[g + 1] >= qo_indptr[g], "qo_indptr must not decrease (qo_indptr[%d] = %d < qo_indptr[%d] = %d)",
+                  g + 1, qo_indptr[g + 1], g, qo_indptr[g]);
+    PTK_REQUIRE(qo_indptr[num_groups] <= plan->limits.max_queries,
+                "qo_indptr[%d] = %d queries exceed the plan's max_queries (%d)", num_groups, qo_indptr[num_groups],
+                plan->limits.max_queries);
+    std::vector<int32_t> lens;
+    ptk_status s = ptk::check_csr("seg_indptr", num_segments, seg_indptr, indices, last_page_len, plan->layout,
+                                  plan->limits.max_pages, &lens);
+    if (s != PTK_OK) return s;
+    PTK_REQUIRE_NOT_NULL(group_indptr);
+    PTK_REQUIRE(group_indptr[0] == 0, "group_indptr[0] must be 0 (got %d)", group_indptr[0]);
+    for (int g = 0; g < num_groups; ++g)
+      PTK_REQUIRE(group_indptr[g + 1] > group_indptr[g],
+                  "group_indptr must increase: group %d needs its own segment (group_indptr[%d] = %d, [%d] = %d)", g,
+                  g + 1, group_indptr[g + 1], g, group_indptr[g]);
+    PTK_REQUIRE(num_groups == 0 || group_segments != nullptr, "group_segments must not be null");
+    std::vector<int> listed_by(num_segments, -1);  // the last group that listed each segment
+    for (int g = 0; g < num_groups; ++g) {
+      for (int i = group_indptr[g]; i < group_indptr[g + 1]; ++i) {
+        const int32_t seg = group_segments[i];
+        PTK_REQUIRE(seg >= 0 && seg < num_segments, "group_segments[%d] = %d is not a segment (num_segments %d)", i,
+                    seg, num_segments);
+        PTK_REQUIRE(listed_by[seg] != g, "group_segments[%d] = %d: group %d lists segment %d twice", i, seg, g, seg);
+        listed_by[seg] = g;
+      }
+      const int32_t own = group_segments[group_indptr[g + 1] - 1], qo_len = qo_indptr[g + 1] - qo_indptr[g];
+      PTK_REQUIRE(qo_len <= lens[own],
+                  "group %d has %d queries (qo_indptr) but its own segment %d (group_segments[%d]) holds only %d tokens",
+                  g, qo_len, own, group_indptr[g + 1] - 1, lens[own]);
+    }
+    ptk::RaggedBatch batch;
+    batch.qo_indptr.assign(qo_indptr, qo_indptr + num_groups + 1);
+    batch.group_indptr.assign(group_indptr, group_indptr + num_groups + 1);
+    batch.group_segments.assign(group_segments, group_segments + group_indptr[num_groups]);
+    batch.seg_indptr.assign(seg_indptr, seg_indptr + num_segments + 1);
+    batch.lens = std::move(lens);
+    batch.pages.assign(indices, indices + seg_indptr[num_segments]);
+    return commit(plan, std::move(batch), stream);
   });
 }
 

@@ -106,32 +106,84 @@ int64_t plan_makespan(const WorkPlan& plan, const PlanShape& shape) {
   return load.empty() ? 0 : *std::max_element(load.begin(), load.end());
 }
 
-std::vector<Span> decode_spans(int batch, const int32_t* indptr, const std::vector<int32_t>& lens) {
-  std::vector<Span> spans;
-  for (int b = 0; b < batch; ++b) spans.push_back(Span{b, 1, indptr[b], lens[b], lens[b]});
-  return spans;
+RaggedBatch decode_batch(int batch, const int32_t* indptr, const int32_t* indices, const std::vector<int32_t>& lens) {
+  RaggedBatch r;
+  r.seg_indptr.assign(indptr, indptr + batch + 1);
+  r.pages.assign(indices, indices + indptr[batch]);
+  r.lens = lens;
+  for (int b = 0; b <= batch; ++b) r.qo_indptr.push_back(b), r.group_indptr.push_back(b);
+  for (int b = 0; b < batch; ++b) r.group_segments.push_back(b);
+  return r;
 }
 
-std::vector<Span> prefill_spans(int batch, const int32_t* qo_indptr, int32_t prefix_len, int32_t prefix_at,
-                                const int32_t* indptr, const std::vector<int32_t>& lens) {
-  std::vector<Span> spans;
-  const int32_t num_queries = qo_indptr[batch];
-  if (prefix_len > 0 && num_queries > 0) spans.push_back(Span{0, num_queries, prefix_at, prefix_len, prefix_len});
+RaggedBatch prefill_batch(int batch, const int32_t* qo_indptr, const int32_t* prefix_indices, int32_t prefix_len,
+                          int page_size, const int32_t* indptr, const int32_t* indices, const std::vector<int32_t>& lens) {
+  RaggedBatch r;
+  r.qo_indptr.assign(qo_indptr, qo_indptr + batch + 1);
+  r.seg_indptr.assign(indptr, indptr + batch + 1);
+  r.pages.assign(indices, indices + indptr[batch]);
+  r.pages.insert(r.pages.end(), prefix_indices, prefix_indices + (prefix_len + page_size - 1) / page_size);
+  r.seg_indptr.push_back(static_cast<int32_t>(r.pages.size()));
+  r.lens = lens;
+  r.lens.push_back(prefix_len);
+  r.group_indptr.push_back(0);
   for (int b = 0; b < batch; ++b) {
-    const int32_t qo_len = qo_indptr[b + 1] - qo_indptr[b];
-    if (qo_len > 0) spans.push_back(Span{qo_indptr[b], qo_len, indptr[b], lens[b], lens[b] - qo_len});
+    r.group_segments.insert(r.group_segments.end(), {batch, b});
+    r.group_indptr.push_back(r.group_indptr.back() + 2);
+  }
+  return r;
+}
+
+RaggedBatch summary_batch(int num_segments, const int32_t* seg_indptr, const int32_t* indices,
+                          const std::vector<int32_t>& lens, int num_queries) {
+  RaggedBatch r;
+  r.qo_indptr = {0, num_queries};
+  r.group_indptr = {0, num_segments};
+  for (int s = 0; s < num_segments; ++s) r.group_segments.push_back(s);
+  r.seg_indptr.assign(seg_indptr, seg_indptr + num_segments + 1);
+  r.pages.assign(indices, indices + seg_indptr[num_segments]);
+  r.lens = lens;
+  return r;
+}
+
+std::vector<Span> ragged_spans(const RaggedBatch& r) {
+  auto same = [&](int32_t a, int32_t b) {
+    const int32_t n = r.seg_indptr[a + 1] - r.seg_indptr[a];
+    return r.lens[a] == r.lens[b] && n == r.seg_indptr[b + 1] - r.seg_indptr[b] &&
+           std::equal(r.pages.begin() + r.seg_indptr[a], r.pages.begin() + r.seg_indptr[a] + n,
+                      r.pages.begin() + r.seg_indptr[b]);
+  };
+  std::vector<Span> spans;
+  // The visible spans of the last group with queries: (segment, index into spans).
+  std::vector<std::pair<int32_t, size_t>> open, next;
+  for (int g = 0; g < r.num_groups(); ++g) {
+    const int32_t q0 = r.qo_indptr[g], qo_len = r.qo_indptr[g + 1] - q0;
+    if (qo_len == 0) continue;
+    next.clear();
+    const int32_t own = r.group_segments[r.group_indptr[g + 1] - 1];
+    for (int32_t i = r.group_indptr[g]; i + 1 < r.group_indptr[g + 1]; ++i) {
+      const int32_t s = r.group_segments[i];
+      if (r.lens[s] == 0) continue;
+      auto hit = std::find_if(open.begin(), open.end(), [&](const auto& o) { return same(o.first, s); });
+      if (hit != open.end()) {
+        spans[hit->second].q_count += qo_len;
+        next.push_back(*hit);
+        open.erase(hit);  // one span per visible segment of this group
+      } else {
+        next.push_back({s, spans.size()});
+        spans.push_back(Span{q0, qo_len, r.seg_indptr[s], r.lens[s], r.lens[s]});
+      }
+    }
+    spans.push_back(Span{q0, qo_len, r.seg_indptr[own], r.lens[own], r.lens[own] - qo_len});
+    open.swap(next);
   }
   return spans;
 }
 
-std::vector<Span> summary_spans(int num_segments, const int32_t* seg_indptr, const std::vector<int32_t>& lens,
-                                int num_queries) {
-  std::vector<Span> spans;
-  if (num_queries == 0) return spans;
-  for (int i = 0; i + 1 < num_segments; ++i) spans.push_back(Span{0, num_queries, seg_indptr[i], lens[i], lens[i]});
-  const int32_t own = lens[num_segments - 1];
-  spans.push_back(Span{0, num_queries, seg_indptr[num_segments - 1], own, own - num_queries});
-  return spans;
+Variant ragged_variant(const RaggedBatch& r) {
+  bool one_each = r.num_groups() > 0;
+  for (int g = 0; g < r.num_groups(); ++g) one_each = one_each && r.qo_indptr[g + 1] - r.qo_indptr[g] == 1;
+  return one_each || r.num_queries() <= 1 ? Variant::kDecode : Variant::kWide;
 }
 
 bool plan_work(const std::vector<Span>& spans, int num_queries, const PlanShape& shape, WorkPlan* plan,

@@ -44,16 +44,36 @@ struct WorkPlan {
   int32_t partial_rows = 0;
 };
 
-// The spans of each operation (page offsets into the plan's page list; lens: tokens per CSR entry).
-// Decode: query b over its whole sequence.
-std::vector<Span> decode_spans(int batch, const int32_t* indptr, const std::vector<int32_t>& lens);
-// Prefill: every query over the shared prefix (its pages at prefix_at), and each request's
-// queries causally over their own pages (queries = the last qo_len tokens).
-std::vector<Span> prefill_spans(int batch, const int32_t* qo_indptr, int32_t prefix_len, int32_t prefix_at,
-                                const int32_t* indptr, const std::vector<int32_t>& lens);
-// Summary: the queries over every earlier segment in full and causally over the last (their own).
-std::vector<Span> summary_spans(int num_segments, const int32_t* seg_indptr, const std::vector<int32_t>& lens,
-                                int num_queries);
+// A ragged batch as ptk_attention_plan_ragged takes it (attention.h), validated: group g has query
+// rows [qo_indptr[g], qo_indptr[g + 1]) and the segments group_segments[group_indptr[g] ..
+// group_indptr[g + 1]), every one seen in full but the last, its own, seen causally (the group's
+// queries are its last tokens); segment s has lens[s] tokens in the pages at seg_indptr[s] of
+// `pages`, the plan's page list. The decode, prefill and summary plans are cases of it.
+struct RaggedBatch {
+  std::vector<int32_t> qo_indptr, group_indptr, group_segments, seg_indptr, lens, pages;
+  int num_groups() const { return static_cast<int>(qo_indptr.size()) - 1; }
+  int num_queries() const { return qo_indptr.back(); }
+};
+
+// Decode: sequence b is group b, one query over its own segment.
+RaggedBatch decode_batch(int batch, const int32_t* indptr, const int32_t* indices, const std::vector<int32_t>& lens);
+// Prefill: request b is group b over the shared prefix (segment `batch`, after the own tables in
+// the page list) and its own segment b.
+RaggedBatch prefill_batch(int batch, const int32_t* qo_indptr, const int32_t* prefix_indices, int32_t prefix_len,
+                          int page_size, const int32_t* indptr, const int32_t* indices, const std::vector<int32_t>& lens);
+// Summary: one group of num_queries over every segment, the last its own.
+RaggedBatch summary_batch(int num_segments, const int32_t* seg_indptr, const int32_t* indices,
+                          const std::vector<int32_t>& lens, int num_queries);
+
+// The spans of a ragged batch: per group with queries, one span over its own segment and one per
+// non-empty visible segment, except that a visible segment that the previous group with queries
+// also sees, with the same pages and length, extends that group's span over this group's queries: the P paths of a request over its prompt, and its
+// summary too, read each tile of the prompt once for all of them (on the wide variant).
+std::vector<Span> ragged_spans(const RaggedBatch& batch);
+
+// The kernel variant (attention.h): decode when every group has exactly one query or there is at
+// most one query in all, else wide.
+Variant ragged_variant(const RaggedBatch& batch);
 
 // Balance of a plan on the persistent grid: block b runs work w = b, b + grid, ... (work = item x kv
 // head, as the kernels do), costing the item's keys. makespan = the largest total of one block;

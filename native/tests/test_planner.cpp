@@ -215,6 +215,148 @@ void decode_balance() {
   CHECK(worst > 0 && worst <= 0.10);
 }
 
+// A ragged batch over a segment table: segment s has seg_lens[s] tokens on distinct shuffled pages,
+// or, where alias[s] >= 0, the first seg_lens[s] tokens of segment alias[s]'s pages (the same pages
+// listed again). Group g lists the segments groups[g] (its own last) and has queries[g] queries.
+// Fills p.pages with the segment table and p.visible from the definition.
+ptk::RaggedBatch ragged_problem(std::mt19937& rng, Problem& p, const std::vector<int>& seg_lens, const std::vector<int>& alias,
+                                const std::vector<std::vector<int32_t>>& groups, const std::vector<int>& queries) {
+  int pages = 0;
+  for (int L : seg_lens) pages += (L + p.page_size - 1) / p.page_size;
+  std::vector<int32_t> pool = shuffled_pool(rng, pages);
+  ptk::RaggedBatch b;
+  b.seg_indptr = {0};
+  for (size_t s = 0; s < seg_lens.size(); ++s) {
+    if (alias[s] < 0) {
+      add_pages(p, pool, seg_lens[s]);
+    } else {
+      const int32_t at = b.seg_indptr[alias[s]];
+      for (int i = 0; i < (seg_lens[s] + p.page_size - 1) / p.page_size; ++i) p.pages.push_back(p.pages[at + i]);
+    }
+    b.seg_indptr.push_back(int32_t(p.pages.size()));
+  }
+  b.lens.assign(seg_lens.begin(), seg_lens.end());
+  b.pages = p.pages;
+  b.qo_indptr = {0};
+  b.group_indptr = {0};
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const int32_t q0 = b.qo_indptr.back(), own = groups[g].back();
+    for (int i = 0; i < queries[g]; ++i) {
+      for (size_t j = 0; j + 1 < groups[g].size(); ++j)
+        p.visible[q0 + i].push_back({b.seg_indptr[groups[g][j]], seg_lens[groups[g][j]]});
+      p.visible[q0 + i].push_back({b.seg_indptr[own], seg_lens[own] - queries[g] + i + 1});
+    }
+    b.group_segments.insert(b.group_segments.end(), groups[g].begin(), groups[g].end());
+    b.group_indptr.push_back(int32_t(b.group_segments.size()));
+    b.qo_indptr.push_back(q0 + queries[g]);
+  }
+  return b;
+}
+
+int spans_over(const std::vector<Span>& spans, int32_t page_offset, int32_t q_count) {
+  int n = 0;
+  for (const Span& s : spans) n += s.page_offset == page_offset && s.q_count == q_count;
+  return n;
+}
+
+// Continuous batching: a prefill chunk of request C (5 of its 21 tokens), phase-1 rows of A's 3
+// paths over A's prompt, A's summary row over A's prompt and paths, B's 2 paths over B's prompt.
+// Segments: 0 C, 1 A prompt, 2-4 A paths, 5 B prompt, 6-7 B paths, 8 A summary.
+void ragged_mixed(int c_queries, ptk::Variant v) {
+  std::mt19937 rng(c_queries * 11);
+  const std::vector<int> lens = {21, 37, 3, 18, 9, 29, 17, 1, 6}, alias(9, -1);
+  const std::vector<std::vector<int32_t>> groups = {{0}, {1, 2}, {1, 3}, {1, 4}, {1, 2, 3, 4, 8}, {5, 6}, {5, 7}};
+  const std::vector<int> queries = {c_queries, 1, 1, 1, 1, 1, 1};
+  const int nq = c_queries + 6;
+  Problem p = make_problem(rng, 6, 2, 16, 16, nq);
+  const ptk::RaggedBatch b = ragged_problem(rng, p, lens, alias, groups, queries);
+  CHECK(ptk::ragged_variant(b) == v);
+  const std::vector<Span> spans = ptk::ragged_spans(b);
+  // One span per (group, segment), except A's prompt: one for A's 4 groups, and B's: one for 2.
+  CHECK(spans.size() == 12);
+  CHECK(spans_over(spans, b.seg_indptr[1], 4) == 1);
+  CHECK(spans_over(spans, b.seg_indptr[5], 2) == 1);
+  for (int target : {1, 8, 264}) {
+    ptk::WorkPlan plan;
+    std::string err;
+    const ptk::PlanShape shape = v == ptk::Variant::kDecode ? decode_shape(6, 2, 16, target) : shape_of(p, v, target);
+    CHECK(ptk::plan_work(spans, nq, shape, &plan, &err));
+    CHECK(run_plan(p, plan, v) < 1e-12);
+  }
+}
+
+// What counts as the same visible segment: the same pages and length, whatever its entry in the
+// table, in consecutive groups with queries; groups without queries in between do not interrupt.
+void ragged_sharing() {
+  std::mt19937 rng(5);
+  // 0 A prompt, 1 B prompt, 2-5 paths, 6 A prompt listed again, 7 A prompt's first 20 tokens.
+  const std::vector<int> lens = {40, 23, 5, 7, 9, 11, 40, 20}, alias = {-1, -1, -1, -1, -1, -1, 0, 0};
+  const std::vector<std::vector<int32_t>> groups = {{0, 2}, {1, 3}, {0, 4}, {6, 5}, {7, 3}, {1, 4}, {0, 5}};
+  const std::vector<int> queries = {1, 1, 1, 0, 1, 0, 1};
+  Problem p = make_problem(rng, 4, 2, 16, 16, 5);
+  const ptk::RaggedBatch b = ragged_problem(rng, p, lens, alias, groups, queries);
+  const std::vector<Span> spans = ptk::ragged_spans(b);
+  // A (q0), B (q1), A again (q2): three prompt spans; group 3 (entry 6, no queries) passes; the
+  // 20-token prefix of A (q3) is another segment; group 5 has no queries; A (q4) after the prefix
+  // group is a new span. Own spans: one per group with queries.
+  CHECK(spans.size() == 5 + 5);
+  CHECK(spans_over(spans, b.seg_indptr[0], 1) == 3 && spans_over(spans, b.seg_indptr[7], 1) == 1);
+  // Entry 6 continues entry 0's span (same pages, same length) across the group without queries.
+  const std::vector<std::vector<int32_t>> alike = {{0, 2}, {6, 3}, {6, 5}, {0, 4}};
+  Problem p2 = make_problem(rng, 4, 2, 16, 16, 3);
+  const ptk::RaggedBatch b2 = ragged_problem(rng, p2, lens, alias, alike, {1, 1, 0, 1});
+  const std::vector<Span> spans2 = ptk::ragged_spans(b2);
+  CHECK(spans2.size() == 1 + 3 && spans_over(spans2, b2.seg_indptr[0], 3) == 1);
+  for (auto [prob, batch] : {std::pair{&p, &b}, std::pair{&p2, &b2}})
+    for (ptk::Variant v : {ptk::Variant::kWide, ptk::Variant::kNarrow}) {
+      ptk::WorkPlan plan;
+      std::string err;
+      CHECK(ptk::plan_work(ptk::ragged_spans(*batch), batch->num_queries(), shape_of(*prob, v, 16), &plan, &err));
+      CHECK(run_plan(*prob, plan, v) < 1e-12);
+    }
+}
+
+// The balance of planner.h for ragged decode steps of the model (group 6, 2 kv heads, pages of 16,
+// 264 blocks): R requests with prompts of different lengths, P paths each, one phase-1 row per path.
+void ragged_balance() {
+  const int grid = 264, ps = 16;
+  const ptk::PlanShape shape = decode_shape(6, 2, ps, grid);
+  double worst = 0;
+  for (int R : {2, 3, 4})
+    for (int P : {1, 2, 4, 8})
+      for (int ctx : {17, 300, 1000, 3001, 9999, 20001}) {
+        if (R * P > 16) continue;
+        std::vector<int> lens, alias;
+        std::vector<std::vector<int32_t>> groups;
+        for (int r = 0; r < R; ++r) {
+          const int32_t prompt = int32_t(lens.size());
+          lens.push_back(std::max(1, ctx / (r + 1) - 7 * r));
+          for (int i = 0; i < P; ++i) {
+            groups.push_back({prompt, int32_t(lens.size())});
+            lens.push_back(1 + (ctx / 3 + 37 * i) % (ctx + 1));
+          }
+        }
+        alias.assign(lens.size(), -1);
+        std::mt19937 rng(R * 100 + P);
+        Problem p = make_problem(rng, 1, 1, ps, 1, R * P);  // tables only: no keys are read here
+        const ptk::RaggedBatch b = ragged_problem(rng, p, lens, alias, groups, std::vector<int>(R * P, 1));
+        CHECK(ptk::ragged_variant(b) == ptk::Variant::kDecode);
+        const std::vector<Span> spans = ptk::ragged_spans(b);
+        ptk::WorkPlan plan;
+        std::string err;
+        CHECK(ptk::plan_work(spans, R * P, shape, &plan, &err));
+        const int64_t makespan = ptk::plan_makespan(plan, shape), ideal = ptk::plan_ideal(spans, shape);
+        if (ideal >= 12 * ps) {
+          const double tail = double(makespan) / double(ideal) - 1;
+          worst = std::max(worst, tail);
+          CHECK(tail <= 0.10);
+        } else {
+          CHECK(makespan <= ideal + 2 * ps);
+        }
+      }
+  CHECK(worst > 0 && worst <= 0.10);
+}
+
 }  // namespace
 
 int main() {
@@ -239,5 +381,9 @@ int main() {
   decode_phase1(4, 8, 100, {9, 70}, 264);
   decode_phase1(1, 4, 13, {70, 1, 9}, 5);
   decode_balance();
+  ragged_mixed(5, ptk::Variant::kWide);
+  ragged_mixed(1, ptk::Variant::kDecode);
+  ragged_sharing();
+  ragged_balance();
   return ptk_test_result("test_planner");
 }

@@ -143,6 +143,50 @@ void summary(ptk_attention_plan* plan) {
   EXPECT_INVALID(ptk_attention_plan_summary(plan, 3, seg, indices, bad_last, 1, nullptr), "last_page_len[1]");
 }
 
+// Segments: 0 a prompt (20 tokens), 1 and 2 its paths, 3 another request's prompt chunk, 4 the
+// first request's summary. Groups: the chunk (5 queries), 2 paths, the summary (2 queries).
+void ragged(ptk_attention_plan* plan) {
+  const int32_t seg[] = {0, 2, 3, 4, 6, 7}, indices[] = {0, 1, 2, 3, 4, 5, 6}, last[] = {4, 3, 16, 5, 2};
+  const int32_t qo[] = {0, 5, 6, 7, 9}, gi[] = {0, 1, 3, 5, 9}, gs[] = {3, 0, 1, 0, 2, 0, 1, 2, 4};
+  EXPECT_VALID(ptk_attention_plan_ragged(plan, 0, qo, gi, nullptr, 0, seg, nullptr, nullptr, nullptr));
+  EXPECT_VALID(ptk_attention_plan_ragged(plan, 4, qo, gi, gs, 5, seg, indices, last, nullptr));
+  ptk_attention_plan_info info;
+  CHECK_STATUS(ptk_attention_plan_info_get(plan, &info), PTK_OK);
+  CHECK(info.num_queries == 9 && info.variant == 1);
+  const int32_t one_each[] = {0, 1, 2, 3, 4};
+  EXPECT_VALID(ptk_attention_plan_ragged(plan, 4, one_each, gi, gs, 5, seg, indices, last, nullptr));
+  CHECK_STATUS(ptk_attention_plan_info_get(plan, &info), PTK_OK);
+  CHECK(info.num_queries == 4 && info.variant == 2);
+
+  EXPECT_INVALID(ptk_attention_plan_ragged(nullptr, 4, qo, gi, gs, 5, seg, indices, last, nullptr), "plan");
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 9, qo, gi, gs, 5, seg, indices, last, nullptr), "num_groups");
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, -1, qo, gi, gs, 5, seg, indices, last, nullptr), "num_groups");
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 4, qo, gi, gs, 9, seg, indices, last, nullptr), "num_segments");
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 4, nullptr, gi, gs, 5, seg, indices, last, nullptr), "qo_indptr");
+  const int32_t qo_down[] = {0, 5, 4, 7, 9};
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 4, qo_down, gi, gs, 5, seg, indices, last, nullptr), "qo_indptr");
+  const int32_t qo_big[] = {0, 5, 6, 7, 65};
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 4, qo_big, gi, gs, 5, seg, indices, last, nullptr), "max_queries");
+  const int32_t qo_over[] = {0, 5, 6, 7, 10};  // the summary's own segment holds 2 tokens
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 4, qo_over, gi, gs, 5, seg, indices, last, nullptr),
+                 "group 3 has 3 queries (qo_indptr)");
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 4, qo, nullptr, gs, 5, seg, indices, last, nullptr), "group_indptr");
+  const int32_t gi_start[] = {1, 1, 3, 5, 9};
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 4, qo, gi_start, gs, 5, seg, indices, last, nullptr), "group_indptr[0]");
+  const int32_t gi_empty[] = {0, 1, 1, 5, 9};  // group 1 without its own segment
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 4, qo, gi_empty, gs, 5, seg, indices, last, nullptr), "group 1 needs");
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 4, qo, gi, nullptr, 5, seg, indices, last, nullptr), "group_segments");
+  const int32_t gs_past[] = {3, 0, 1, 5, 2, 0, 1, 2, 4};
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 4, qo, gi, gs_past, 5, seg, indices, last, nullptr), "group_segments[3]");
+  const int32_t gs_twice[] = {3, 0, 1, 0, 2, 0, 1, 1, 4};
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 4, qo, gi, gs_twice, 5, seg, indices, last, nullptr), "group_segments[7]");
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 4, qo, gi, gs, 5, nullptr, indices, last, nullptr), "seg_indptr");
+  const int32_t bad[] = {0, 1, 2, 3, 4, 5, 20};
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 4, qo, gi, gs, 5, seg, bad, last, nullptr), "indices[6]");
+  const int32_t bad_last[] = {4, 17, 16, 5, 2};
+  EXPECT_INVALID(ptk_attention_plan_ragged(plan, 4, qo, gi, gs, 5, seg, indices, bad_last, nullptr), "last_page_len[1]");
+}
+
 void runs(ptk_attention_plan* plan) {
   float* lse = reinterpret_cast<float*>(dev);
   EXPECT_VALID(ptk_attention_run(plan, D, D, D, 0.f, D, PTK_DTYPE_BF16, lse, nullptr));
@@ -232,6 +276,7 @@ int main() {
   decode(plan);
   prefill(plan);
   summary(plan);
+  ragged(plan);
   runs(plan);
   ptk_attention_plan_destroy(plan);
   ptk_attention_plan_destroy(nullptr);

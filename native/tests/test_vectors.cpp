@@ -2,6 +2,7 @@
 // first through a host emulation (the shared device math, the planner's spans and work items),
 // which checks the conventions anywhere; then through the C ABI on the GPU, with outputs poisoned
 // before each run. Prints the worst error per case; exits 77 (skipped) without a CUDA device.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -146,17 +147,21 @@ void emulate(const Case& c, const std::vector<ptk::Span>& spans, const std::vect
 
 // The page tables of a case, per kind, in the form the C ABI takes them.
 struct Tables {
-  std::vector<int32_t> indptr, indices, last, qo_indptr, prefix;
+  std::vector<int32_t> indptr, indices, last, qo_indptr, prefix, group_indptr, group_segments;
   int prefix_len = 0;
 };
 
 Tables tables(const Case& c) {
   Tables t;
-  const bool summary = c.kind == "summary";
-  t.indptr = c[summary ? "seg_indptr" : "indptr"].ints();
+  const bool segments = c.kind == "summary" || c.kind == "ragged";
+  t.indptr = c[segments ? "seg_indptr" : "indptr"].ints();
   t.indices = c["indices"].ints();
   t.last = c["last_page_len"].ints();
-  if (c.kind == "prefill") {
+  if (c.kind == "ragged") {
+    t.qo_indptr = c["qo_indptr"].ints();
+    t.group_indptr = c["group_indptr"].ints();
+    t.group_segments = c["group_segments"].ints();
+  } else if (c.kind == "prefill") {
     t.qo_indptr = c["qo_indptr"].ints();
     t.prefix = c["prefix_indices"].ints();
     t.prefix_len = int(c.scalar("prefix_len"));
@@ -180,33 +185,34 @@ void prompt_as_decode(const Tables& t, int P, int ps, std::vector<int32_t>* indp
   }
 }
 
+// The case as the plan calls see it (the per-kind ones are cases of the ragged batch).
+ptk::RaggedBatch batch(const Case& c, const Tables& t, const std::vector<int32_t>& lens) {
+  const int n = int(lens.size()), nq = int(c["q"].shape[0]);
+  if (c.kind == "decode") return ptk::decode_batch(n, t.indptr.data(), t.indices.data(), lens);
+  if (c.kind == "summary") return ptk::summary_batch(n, t.indptr.data(), t.indices.data(), lens, nq);
+  if (c.kind == "ragged") return ptk::RaggedBatch{t.qo_indptr, t.group_indptr, t.group_segments, t.indptr, lens, t.indices};
+  return ptk::prefill_batch(n, t.qo_indptr.data(), t.prefix.data(), t.prefix_len, int(c.scalar("page_size")),
+                            t.indptr.data(), t.indices.data(), lens);
+}
+
+void emulate(const Case& c, const ptk::RaggedBatch& b, std::vector<double>* o, std::vector<double>* lse) {
+  emulate(c, ptk::ragged_spans(b), b.pages, b.num_queries(), ptk::ragged_variant(b) == ptk::Variant::kWide, o, lse);
+}
+
 Outputs cpu_attention(const Case& c) {
   const ptk_kv_layout l = c.layout();
   const Tables t = tables(c);
-  const int nq = int(c["q"].shape[0]);
   const std::vector<int32_t> lens = csr_lens(t.indptr, t.last, l.page_size);
   std::vector<double> o, lse;
-  if (c.kind == "decode") {
-    emulate(c, ptk::decode_spans(int(lens.size()), t.indptr.data(), lens), t.indices, nq, false, &o, &lse);
-    return {{"o", o}, {"lse", lse}};
-  }
-  if (c.kind == "summary") {
-    emulate(c, ptk::summary_spans(int(lens.size()), t.indptr.data(), lens, nq), t.indices, nq, nq > 1, &o, &lse);
-    return {{"o", o}, {"lse", lse}};
-  }
-  // prefill and phase1: own pages, then the prefix, as ptk_attention_plan_prefill lays them out
-  std::vector<int32_t> pages = t.indices;
-  pages.insert(pages.end(), t.prefix.begin(), t.prefix.end());
-  const int B = int(lens.size());
-  emulate(c, ptk::prefill_spans(B, t.qo_indptr.data(), t.prefix_len, int32_t(t.indices.size()), t.indptr.data(), lens),
-          pages, nq, nq > 1, &o, &lse);
+  emulate(c, batch(c, t, lens), &o, &lse);
   Outputs out = {{"o", o}, {"lse", lse}};
   if (c.kind == "phase1") {
+    const int B = int(lens.size());
     std::vector<int32_t> pi, px, pl;
     prompt_as_decode(t, B, l.page_size, &pi, &px, &pl);
     std::vector<double> op, lp, oo, lo;
-    emulate(c, ptk::decode_spans(B, pi.data(), csr_lens(pi, pl, l.page_size)), px, nq, false, &op, &lp);
-    emulate(c, ptk::decode_spans(B, t.indptr.data(), lens), t.indices, nq, false, &oo, &lo);
+    emulate(c, ptk::decode_batch(B, pi.data(), px.data(), csr_lens(pi, pl, l.page_size)), &op, &lp);
+    emulate(c, ptk::decode_batch(B, t.indptr.data(), t.indices.data(), lens), &oo, &lo);
     out.insert(out.end(), {{"o_prompt", op}, {"lse_prompt", lp}, {"o_own", oo}, {"lse_own", lo}});
   }
   return out;
@@ -357,8 +363,8 @@ void graph_follows_plan(const Case& c, Gpu& g, ptk_attention_plan* plan, const T
   CHECK(cudaGraphLaunch(exec, stream) == cudaSuccess);
   CHECK(cudaStreamSynchronize(stream) == cudaSuccess);
   std::vector<double> want_o, want_lse;
-  emulate(c, ptk::decode_spans(B, t.indptr.data(), csr_lens(t.indptr, shorter, l.page_size)), t.indices, B, false,
-          &want_o, &want_lse);
+  emulate(c, ptk::decode_batch(B, t.indptr.data(), t.indices.data(), csr_lens(t.indptr, shorter, l.page_size)), &want_o,
+          &want_lse);
   double rel_o = 0, rel_lse = 0;
   const double r = std::max(tolerance_ratio(Gpu::download(o, size_t(rows) * l.head_dim, false), f32_tensor(want_o), c.tolerance, &rel_o),
                             tolerance_ratio(Gpu::download(lse, rows, false), f32_tensor(want_lse), c.tolerance, &rel_lse));
@@ -373,7 +379,9 @@ Outputs gpu_attention(const Case& c) {
   const ptk_kv_layout l = c.layout();
   const Tables t = tables(c);
   const int nq = int(c["q"].shape[0]), B = int(t.last.size());
-  const ptk_plan_limits lim{nq, B + 1, int(t.indices.size() + t.prefix.size()) * (c.kind == "phase1" ? B + 1 : 1), 0, 0};
+  const int groups = std::max(0, int(t.qo_indptr.size()) - 1);
+  const ptk_plan_limits lim{nq, std::max(B + 1, groups), int(t.indices.size() + t.prefix.size()) * (c.kind == "phase1" ? B + 1 : 1),
+                            0, 0};
   ptk_attention_plan* plan = nullptr;
   ABI(ptk_attention_plan_create(&l, &lim, &plan));
   Gpu g;
@@ -387,6 +395,10 @@ Outputs gpu_attention(const Case& c) {
     graph_follows_plan(c, g, plan, t, q, k, v);
   } else if (c.kind == "summary") {
     ABI(ptk_attention_plan_summary(plan, B, t.indptr.data(), t.indices.data(), t.last.data(), nq, nullptr));
+    gpu_run(c, g, plan, q, k, v, nq, "o", "lse", &out);
+  } else if (c.kind == "ragged") {
+    ABI(ptk_attention_plan_ragged(plan, groups, t.qo_indptr.data(), t.group_indptr.data(), t.group_segments.data(), B,
+                                  t.indptr.data(), t.indices.data(), t.last.data(), nullptr));
     gpu_run(c, g, plan, q, k, v, nq, "o", "lse", &out);
   } else {
     ABI(ptk_attention_plan_prefill(plan, B, t.qo_indptr.data(), t.prefix.data(), t.prefix_len, t.indptr.data(),
@@ -466,7 +478,8 @@ int main(int argc, char** argv) {
 
   const std::map<std::string, std::function<Outputs(const Case&)>> cpu = {
       {"rope_append", cpu_rope}, {"merge", cpu_merge},     {"decode", cpu_attention},
-      {"prefill", cpu_attention}, {"summary", cpu_attention}, {"phase1", cpu_attention}};
+      {"prefill", cpu_attention}, {"summary", cpu_attention}, {"phase1", cpu_attention},
+      {"ragged", cpu_attention}};
   for (const Case& c : cases) {
     if (!host) break;
     if (!cpu.count(c.kind)) {
@@ -490,7 +503,8 @@ int main(int argc, char** argv) {
 #ifdef PTK_WITH_CUDA
   const std::map<std::string, std::function<Outputs(const Case&)>> gpu = {
       {"rope_append", gpu_rope}, {"merge", gpu_merge},     {"decode", gpu_attention},
-      {"prefill", gpu_attention}, {"summary", gpu_attention}, {"phase1", gpu_attention}};
+      {"prefill", gpu_attention}, {"summary", gpu_attention}, {"phase1", gpu_attention},
+      {"ragged", gpu_attention}};
   for (const Case& c : cases) {
     if (!gpu.count(c.kind)) continue;
     try {

@@ -338,6 +338,56 @@ def decode_attention_cases(w):
 
 
 # ------------------------------------------------------------------------------------------------
+# ragged batches (continuous batching): several requests' rows in one plan, each group over its own
+# request's segments; odd lengths and partial pages
+# ------------------------------------------------------------------------------------------------
+def ragged_case(w, name, seed, spec, sm):
+    """spec: prefill = (own_len, qo) of request C (continuing its partly filled prompt); A and B =
+    (prompt_len, path_lens): one phase-1 row per path over its request's prompt; summary =
+    (own_len, qo) of A's summary over A's prompt and paths. Groups: C, A's paths, A's summary, B's
+    paths (A's prompt shared by four consecutive groups)."""
+    g = gen(seed)
+    (c_len, c_qo), (a_plen, a_paths), (b_plen, b_paths), (s_len, s_qo) = spec
+    seg_lens = [c_len, a_plen] + a_paths + [b_plen] + b_paths + [s_len]
+    pool = Pool(g, pages_needed(seg_lens) + 3)
+    plist = [pool.alloc(L) for L in seg_lens]
+    seg_indptr, indices, last = csr(plist, seg_lens)
+    a_prompt, b_prompt = 1, 2 + len(a_paths)
+    a_path = list(range(2, 2 + len(a_paths)))
+    b_path = list(range(b_prompt + 1, b_prompt + 1 + len(b_paths)))
+    groups = [([0], c_qo)] + [([a_prompt, p], 1) for p in a_path] + [([a_prompt] + a_path + [len(seg_lens) - 1], s_qo)]
+    groups += [([b_prompt, p], 1) for p in b_path]
+    qo_indptr, group_indptr, group_segments = [0], [0], []
+    for segs, n in groups:
+        qo_indptr.append(qo_indptr[-1] + n)
+        group_segments += segs
+        group_indptr.append(len(group_segments))
+    q = rand_q(g, qo_indptr[-1])
+    o, lse = ref.ragged(q, pool.k, pool.v, qo_indptr, group_indptr, group_segments, seg_indptr, indices, last, sm)
+    # self-check: A's path rows are phase 1 over A's prompt
+    r = ref.phase1(q[c_qo:c_qo + len(a_paths)], pool.k, pool.v, plist[a_prompt], a_plen,
+                   *csr([plist[p] for p in a_path], a_paths), sm)
+    assert torch.allclose(r["o"], o[c_qo:c_qo + len(a_paths)], atol=1e-12)
+    inputs = {"q": ("BF16", bf16_bits(q)), "qo_indptr": ("I32", i32(qo_indptr)),
+              "group_indptr": ("I32", i32(group_indptr)), "group_segments": ("I32", i32(group_segments)),
+              "seg_indptr": ("I32", i32(seg_indptr)), "indices": ("I32", i32(indices)),
+              "last_page_len": ("I32", i32(last))}
+    inputs.update(pool.tensors())
+    w.case(name, "ragged", "kernels", seed,
+           {"page_size": PS, "sm_scale": sm, "segment_lens": seg_lens, "num_groups": len(groups),
+            "num_pages": pool.num_pages},
+           inputs, {"o": ("F32", f32(o)), "lse": ("F32", f32(lse))}, KERNEL_BF16_TOL)
+
+
+def ragged_cases(w):
+    sm = 1.0 / math.sqrt(D)
+    # a prefill chunk of 5 among one-query rows: the wide variant
+    ragged_case(w, "ragged_mixed", 801, ((21, 5), (37, [3, 18, 9]), (29, [17, 1]), (6, 1)), sm)
+    # every group one query (C's decode row): the decode variant
+    ragged_case(w, "ragged_decode", 802, ((40, 1), (45, [1, 16, 33]), (19, [7, 2]), (1, 1)), sm)
+
+
+# ------------------------------------------------------------------------------------------------
 # tiny model
 # ------------------------------------------------------------------------------------------------
 def round_up(x, m):
@@ -797,6 +847,7 @@ def main():
     w = Writer(out)
     kernel_cases(w)
     decode_attention_cases(w)
+    ragged_cases(w)
     max_tokens = 48
     boost, question, cfg, bits, model = choose_model_and_flow(tok, max_tokens)
     write_model(out, tok, cfg, bits)

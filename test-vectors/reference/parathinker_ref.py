@@ -279,6 +279,27 @@ def summary(q, k_cache, v_cache, seg_indptr, indices, last_page_len, sm_scale):
     return attend(q, k, v, allowed, sm_scale)
 
 
+def ragged(q, k_cache, v_cache, qo_indptr, group_indptr, group_segments, seg_indptr, indices, last_page_len,
+           sm_scale):
+    """Group g: queries qo_indptr[g]..qo_indptr[g+1] over its segments group_segments[group_indptr[g]
+    ..group_indptr[g+1]] of the segment table, as a summary over them (the last is its own)."""
+    ps = k_cache.shape[1]
+    os_, ls = [], []
+    for g in range(len(qo_indptr) - 1):
+        q0, q1 = int(qo_indptr[g]), int(qo_indptr[g + 1])
+        if q1 == q0:
+            continue
+        ptr, pages, last = [0], [], []
+        for s in group_segments[int(group_indptr[g]):int(group_indptr[g + 1])]:
+            pages += list(indices[int(seg_indptr[s]):int(seg_indptr[s + 1])])
+            ptr.append(len(pages))
+            last.append(int(last_page_len[s]))
+        o, lse = summary(q[q0:q1], k_cache, v_cache, ptr, pages, last, sm_scale)
+        os_.append(o)
+        ls.append(lse)
+    return torch.cat(os_), torch.cat(ls)
+
+
 def phase1(q, k_cache, v_cache, prompt_indices, prompt_len, indptr, indices, last_page_len, sm_scale):
     P = q.shape[0]
     ps = k_cache.shape[1]

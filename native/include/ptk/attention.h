@@ -1,6 +1,6 @@
 /*
- * ptk: paged attention (decode, multi-path prefill, cross-path summary) and the merge of
- * attention states.
+ * ptk: paged attention (decode, multi-path prefill, cross-path summary, and ragged batches of all
+ * of them at once) and the merge of attention states.
  *
  * An attention state of a query row over a set of keys is (o, lse): o the softmax-weighted mean of
  * the values, lse = ln(sum_j exp(sm_scale q.k_j)) (natural log); no keys gives o = 0, lse = -inf.
@@ -13,10 +13,10 @@
  * queries) and copies the work list to the plan's device buffers on `stream`. A run call, once
  * per layer, only launches: no allocation, no synchronization, so it can be captured in a CUDA
  * graph; the launches read the work list from device memory, so a captured run follows later plan
- * calls of the same kind and kernel variant (ptk_attention_plan_info.variant: decode is always 2;
- * prefill uses 2 when every request has exactly one query (or there is one query in all), else 1;
- * summary uses 2 for one query, else 1). Plan and run on one stream (or
- * order them): a plan call overwrites buffers that earlier runs read.
+ * calls of any kind with the same kernel variant (ptk_attention_plan_info.variant: 2 when every
+ * group — decode sequence, prefill request, the summary — has exactly one query, or there is at
+ * most one query in all; else 1). Plan and run on one stream (or order them): a plan call
+ * overwrites buffers that earlier runs read.
  * Without CUDA in the build, plan calls still validate and plan (see ptk_attention_plan_info) and
  * then return PTK_ERR_NO_CUDA; runs return PTK_ERR_NO_CUDA.
  */
@@ -81,6 +81,25 @@ PTK_API ptk_status ptk_attention_plan_prefill(ptk_attention_plan* plan, int batc
 PTK_API ptk_status ptk_attention_plan_summary(ptk_attention_plan* plan, int num_segments, const int32_t* seg_indptr,
                                               const int32_t* indices, const int32_t* last_page_len, int num_queries,
                                               void* stream);
+
+/* Ragged: any mix of the above in one plan (continuous batching: prefill chunks of several prompts,
+ * phase-1 rows of paths of different requests, summary rows). Group g (0 <= g < num_groups) has
+ * query rows qo_indptr[g] .. qo_indptr[g+1] (may be none) and the segments
+ * group_segments[group_indptr[g] .. group_indptr[g+1]) — at least one, each at most once — of a
+ * table of num_segments segments, CSR as in decode (seg_indptr, indices, last_page_len). Every
+ * segment of the group but the last is seen in full; the last is the group's own, seen causally:
+ * the group's queries are its last qo_len tokens, query i seeing own tokens 0 .. own_len - qo_len + i.
+ * A segment may be listed by many groups (a prompt by its request's paths and summary, a path as a
+ * group's own and in its summary's list). Where consecutive groups (with queries) see a segment
+ * with the same pages and length, its tiles are read once for the queries of all of them, as a
+ * prefill's prefix. Limits: num_groups and num_segments at most max_sequences, qo_indptr[num_groups]
+ * at most max_queries, seg_indptr[num_segments] at most max_pages.
+ * Decode is the case of one query per group over its own segment only; prefill, every group over
+ * [prefix, own]; summary, one group over all segments. */
+PTK_API ptk_status ptk_attention_plan_ragged(ptk_attention_plan* plan, int num_groups, const int32_t* qo_indptr,
+                                             const int32_t* group_indptr, const int32_t* group_segments,
+                                             int num_segments, const int32_t* seg_indptr, const int32_t* indices,
+                                             const int32_t* last_page_len, void* stream);
 
 /* What the last successful plan call planned. */
 PTK_API ptk_status ptk_attention_plan_info_get(const ptk_attention_plan* plan, ptk_attention_plan_info* info);

@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 
 /** One kernel-level reference case of test-vectors/ (manifest entry and its tensors). */
 record KernelCase(String name, String kind, JsonObject scalars, double rtol, double atol, SafeTensors tensors) {
-  static final List<String> KINDS = List.of("rope_append", "decode", "prefill", "summary", "phase1", "merge");
+  static final List<String> KINDS = List.of("rope_append", "decode", "prefill", "summary", "phase1", "ragged", "merge");
 
   /** The manifest entries of every kernel case, kinds in the order above. */
   static Stream<JsonObject> manifestEntries() {

@@ -90,9 +90,13 @@ class KernelVectorsTest {
     }
   }
 
-  /** Decode (2) for decode, single-query summaries and prefills, prefill with one query per request; else wide (1). */
+  /**
+   * Decode (2) for decode, single-query summaries, prefills and ragged batches, prefills and
+   * ragged batches with one query per group; else wide (1).
+   */
   private static int expectedVariant(KernelCase c, PageTables t) {
-    boolean oneEach = t.call() == PageTables.Call.PREFILL && t.qoIndptr().length > 1;
+    boolean groups = t.call() == PageTables.Call.PREFILL || t.call() == PageTables.Call.RAGGED;
+    boolean oneEach = groups && t.qoIndptr().length > 1;
     for (int b = 0; oneEach && b + 1 < t.qoIndptr().length; ++b) oneEach = t.qoIndptr()[b + 1] - t.qoIndptr()[b] == 1;
     if (t.call() == PageTables.Call.DECODE) return 2;
     if (t.call() == PageTables.Call.SUMMARY) return c.queries() <= 1 ? 2 : 1;
@@ -109,7 +113,7 @@ class KernelVectorsTest {
   /** A corrupted copy of the first case of each attention kind: rejected, the argument named. */
   @TestFactory
   Stream<DynamicTest> corruptedTablesAreRejected() {
-    Stream<DynamicTest> attention = Stream.of("decode", "prefill", "summary", "phase1").flatMap(kind -> {
+    Stream<DynamicTest> attention = Stream.of("decode", "prefill", "summary", "phase1", "ragged").flatMap(kind -> {
       KernelCase c = KernelCase.open(TestVectors.cases(kind).get(0));
       PageTables t = PageTables.of(c);
       int pageSize = (int) c.scalar("page_size"), numPages = (int) c.scalar("num_pages");

@@ -34,9 +34,11 @@ import org.bytedeco.javacpp.SizeTPointer;
  * {@code maxTokens} tokens runs in chunks. The device may be the sim device: the C ABI is the
  * same, and nothing here depends on which it is.
  *
- * <p>Decode steps (phase 1 at P paths, phase 2) are captured once per shape as a CUDA graph and
- * replayed: each step only re-plans (the plans write their device buffers in place) and uploads
- * its token ids. {@link #sample} then draws on the device and copies back one int per row, no
+ * <p>Every batch, whatever requests and phases its rows come from, is one pass with one ragged
+ * attention plan. Decode steps (one token per group: phase-1 rows, summary rows) are captured
+ * once per shape as a CUDA graph and replayed: each step only re-plans (the plans write their
+ * device buffers in place) and uploads its token ids. {@link #sample} then draws on the device
+ * and copies back one int per row, no
  * logits. Not thread-safe: one forward at a time.
  *
  * <p>The parts, each in its own class: {@link DeviceWeights} (the weights on the device),
@@ -46,12 +48,16 @@ import org.bytedeco.javacpp.SizeTPointer;
  */
 public final class CudaBackend implements Backend {
   public static final int DEFAULT_MAX_TOKENS = 4096;
-  /** Sequences (paths, segments) per attention plan. */
-  private static final int MAX_SEQUENCES = 64;
+  /**
+   * Segments per step beyond one own segment per group: the prompts and paths the groups see (64
+   * requests of 16 paths). No device memory depends on it; a step's groups (a token each at
+   * least) are bounded by maxTokens.
+   */
+  private static final int MAX_SEEN_SEGMENTS = 64 * 17;
   /** Logit rows computed per lm_head pass (bounded so the logits buffer stays small). */
   private static final long LOGITS_BYTES = 256L << 20;
-  /** Device bytes of the four attention plans' partial states at their default work-item limit. */
-  private static final long PLAN_BYTES = 4L * 1024 * 64 * 4;
+  /** Device bytes of the two attention plans' partial states at their default work-item limit. */
+  private static final long PLAN_BYTES = 2L * 1024 * 64 * 4;
 
   private final ModelConfig config;
   private final int pageSize;
@@ -71,7 +77,8 @@ public final class CudaBackend implements Backend {
   private DeviceMatmul matmul;
   private MatmulChoice matmuls;
   private ptk.ptk_rope_plan rope;
-  private final ptk.ptk_attention_plan[] plans = new ptk.ptk_attention_plan[4];
+  /** Eager steps, decode steps: a captured graph's attention run reads the decode plan's buffers. */
+  private final ptk.ptk_attention_plan[] plans = new ptk.ptk_attention_plan[2];
   private IntPointer pinnedMeta, pinnedSample;
   private FloatPointer pinnedLogits;
   private int pinnedMetaInts;
@@ -154,8 +161,8 @@ public final class CudaBackend implements Backend {
       int segments = config.maxSegments() > 0 ? config.maxSegments() : Integer.MAX_VALUE;
       check(ptk.ptk_rope_plan_create(layout, rc, segments, maxTokens, rope));
       for (int i = 0; i < plans.length; i++) {
-        boolean decode = i % 2 == 1;  // eager prefill, phase 1, eager summary, phase 2
-        limits.max_queries(decode ? StepShape.MAX_DECODE_TOKENS : maxTokens).max_sequences(MAX_SEQUENCES)
+        boolean decode = i == 1;
+        limits.max_queries(decode ? StepShape.MAX_DECODE_TOKENS : maxTokens).max_sequences(maxTokens + MAX_SEEN_SEGMENTS)
             .max_pages(2 * numPages).max_work_items(0).num_multiprocessors(0);
         plans[i] = new ptk.ptk_attention_plan();
         check(ptk.ptk_attention_plan_create(layout, limits, plans[i]));
@@ -227,17 +234,13 @@ public final class CudaBackend implements Backend {
   private void run(ForwardBatch batch, LogitRows rowsReady) {
     int n = batch.size();  // <= maxTokens, and so are the rows (distinct tokens): metadata holds n + rows <= 2 maxTokens ints
     StepShape shape = StepShape.of(batch);
-    StepMetadata meta = StepMetadata.pack(batch, shape, pageSize);
-    ptk.ptk_attention_plan plan = plans[(shape.kind() == StepShape.Kind.SUMMARY ? 2 : 0) + (shape.decode() ? 1 : 0)];
+    StepMetadata meta = StepMetadata.pack(batch, pageSize);
+    ptk.ptk_attention_plan plan = plans[shape.decode() ? 1 : 0];
     upload(meta);
     check(ptk.ptk_rope_plan_update(rope, n, at(meta.positionsAt()), at(meta.segmentIdsAt()), at(meta.slotsAt()), stream));
-    if (shape.kind() == StepShape.Kind.PREFILL) {
-      check(ptk.ptk_attention_plan_prefill(plan, meta.numTables(), at(meta.qoIndptrAt()), at(meta.prefixAt()),
-          meta.prefixLen(), at(meta.indptrAt()), at(meta.indicesAt()), at(meta.lastPageLenAt()), stream));
-    } else {
-      check(ptk.ptk_attention_plan_summary(plan, meta.numTables(), at(meta.indptrAt()), at(meta.indicesAt()),
-          at(meta.lastPageLenAt()), n, stream));
-    }
+    check(ptk.ptk_attention_plan_ragged(plan, meta.numGroups(), at(meta.qoIndptrAt()), at(meta.groupIndptrAt()),
+        at(meta.groupSegmentsAt()), meta.numSegments(), at(meta.segIndptrAt()), at(meta.indicesAt()),
+        at(meta.lastPageLenAt()), stream));
     int rows = batch.logitRows().length;
     if (shape.decode()) {
       Pointer g = graph(shape, plan, meta);

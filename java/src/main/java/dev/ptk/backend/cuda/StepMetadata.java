@@ -4,20 +4,25 @@ import dev.ptk.backend.AttentionGroup;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One step's metadata packed into one int array, copied into one pinned host buffer per step.
  *
  * <p>The first {@link #deviceInts()} ints (token ids, then logit row ids) are what the kernels
  * read from device memory: one copy per step. The rest are the host arrays of the rope and
- * attention plan calls (positions, segment ids, slots, and the page tables as CSR), passed as
- * pointers into the same pinned buffer; the plans validate them and upload their own work lists.
+ * attention plan calls (positions, segment ids, slots, and the ragged tables of
+ * ptk_attention_plan_ragged), passed as pointers into the same pinned buffer; the plans validate
+ * them and upload their own work lists.
  *
- * <p>PREFILL tables: one row per group (its own segment), {@code qoIndptr} the groups' token
- * ranges, the shared prefix as a plain page list. SUMMARY tables: one row per visible segment,
- * then the own segment last. A segment contributes only the pages that hold its tokens;
- * {@code lastPageLen} is the last page's token count (0 for an empty segment).
+ * <p>The ragged tables: {@code qoIndptr} the groups' token ranges; group g's segments are
+ * {@code groupSegments[groupIndptr[g] .. groupIndptr[g + 1])}, its visible ones then its own, as
+ * rows of one segment table ({@code segIndptr}, {@code indices}, {@code lastPageLen}). A segment
+ * that several groups see (a prompt and its paths, the paths a summary sees) is one row, listed
+ * by each. A segment contributes only the pages that hold its tokens; its {@code lastPageLen} is
+ * the last page's token count (0 for an empty segment).
  */
 public record StepMetadata(
     int[] data,
@@ -28,23 +33,23 @@ public record StepMetadata(
     int segmentIdsAt,
     int slotsAt,
     int qoIndptrAt,
-    int prefixAt,
-    int prefixLen,
-    int indptrAt,
+    int groupIndptrAt,
+    int groupSegmentsAt,
+    int segIndptrAt,
     int indicesAt,
     int lastPageLenAt,
-    int numTables) {
+    int numGroups,
+    int numSegments) {
 
-  public static StepMetadata pack(ForwardBatch batch, StepShape shape, int pageSize) {
+  public static StepMetadata pack(ForwardBatch batch, int pageSize) {
     List<AttentionGroup> groups = batch.groups();
-    List<KvSegment> tables = new ArrayList<>();
-    KvSegment prefix = null;
-    if (shape.kind() == StepShape.Kind.PREFILL) {
-      for (AttentionGroup g : groups) tables.add(g.own());
-      if (!groups.get(0).visible().isEmpty()) prefix = groups.get(0).visible().get(0);
-    } else {
-      tables.addAll(groups.get(0).visible());
-      tables.add(groups.get(0).own());
+    // Segment rows: one per distinct segment (KvSegment equality: the same pages array and length).
+    Map<KvSegment, Integer> rowOf = new HashMap<>();
+    List<KvSegment> rows = new ArrayList<>();
+    Ints listed = new Ints();
+    for (AttentionGroup g : groups) {
+      for (KvSegment s : g.visible()) listed.add(row(s, rowOf, rows));
+      listed.add(row(g.own(), rowOf, rows));
     }
     Ints out = new Ints();
     int tokensAt = out.put(batch.tokens());
@@ -55,29 +60,36 @@ public record StepMetadata(
     int slotsAt = out.put(batch.slots());
     int qoIndptrAt = out.size;
     out.add(0);
-    if (shape.kind() == StepShape.Kind.PREFILL) {
-      for (AttentionGroup g : groups) out.add(g.firstToken() + g.numTokens());
-    }
-    int prefixAt = out.size;
-    int prefixLen = prefix == null ? 0 : prefix.length();
-    for (int p = 0; p < KvSegment.pagesFor(prefixLen, pageSize); p++) out.add(prefix.pages()[p]);
-    int indptrAt = out.size;
+    for (AttentionGroup g : groups) out.add(g.firstToken() + g.numTokens());
+    int groupIndptrAt = out.size;
+    out.add(0);
+    int listedSoFar = 0;
+    for (AttentionGroup g : groups) out.add(listedSoFar += g.visible().size() + 1);
+    int groupSegmentsAt = out.put(listed.toArray());
+    int segIndptrAt = out.size;
     out.add(0);
     int total = 0;
-    for (KvSegment s : tables) out.add(total += KvSegment.pagesFor(s.length(), pageSize));
+    for (KvSegment s : rows) out.add(total += KvSegment.pagesFor(s.length(), pageSize));
     int indicesAt = out.size;
-    for (KvSegment s : tables) {
+    for (KvSegment s : rows) {
       for (int p = 0; p < KvSegment.pagesFor(s.length(), pageSize); p++) out.add(s.pages()[p]);
     }
     int lastPageLenAt = out.size;
-    for (KvSegment s : tables) out.add(s.length() == 0 ? 0 : s.length() - (KvSegment.pagesFor(s.length(), pageSize) - 1) * pageSize);
+    for (KvSegment s : rows) out.add(s.length() == 0 ? 0 : s.length() - (KvSegment.pagesFor(s.length(), pageSize) - 1) * pageSize);
     return new StepMetadata(out.toArray(), tokensAt, logitRowsAt, deviceInts, positionsAt, segmentIdsAt, slotsAt,
-        qoIndptrAt, prefixAt, prefixLen, indptrAt, indicesAt, lastPageLenAt, tables.size());
+        qoIndptrAt, groupIndptrAt, groupSegmentsAt, segIndptrAt, indicesAt, lastPageLenAt, groups.size(), rows.size());
   }
 
-  /** Page-table entries in all tables (what the attention plan's max_pages must hold). */
+  /** Page-table entries in the segment table (what the attention plan's max_pages must hold). */
   public int numIndices() {
     return lastPageLenAt - indicesAt;
+  }
+
+  private static int row(KvSegment s, Map<KvSegment, Integer> rowOf, List<KvSegment> rows) {
+    return rowOf.computeIfAbsent(s, k -> {
+      rows.add(k);
+      return rows.size() - 1;
+    });
   }
 
   /** A growing int array. */

@@ -57,6 +57,10 @@ class KernelVectorsTest {
     return cases("phase1");
   }
 
+  static Stream<Arguments> ragged() {
+    return cases("ragged");
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("ropeAppend")
   void ropeAppend(String name, JsonObject c) {
@@ -159,6 +163,24 @@ class KernelVectorsTest {
     List<AttentionGroup> groups = new ArrayList<>();
     for (int i = 0; i < p; i++) groups.add(new AttentionGroup(i, 1, List.of(prompt), csr.segment(i)));
     check(name, c, f, groups, q, p);
+  }
+
+  /** Groups of several requests in one batch, each over its own list of the segment table's rows. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("ragged")
+  void ragged(String name, JsonObject c) {
+    SafeTensors f = Vectors.open(c);
+    Csr csr = Csr.of(f, "seg_indptr", c);
+    int[] qo = f.tensor("qo_indptr").toInts(), gi = f.tensor("group_indptr").toInts(), gs = f.tensor("group_segments").toInts();
+    List<KvSegment> segments = new ArrayList<>();
+    for (int i = 0; i < csr.count(); i++) segments.add(csr.segment(i));
+    List<AttentionGroup> groups = new ArrayList<>();
+    for (int g = 0; g + 1 < qo.length; g++) {
+      List<KvSegment> visible = new ArrayList<>();
+      for (int i = gi[g]; i + 1 < gi[g + 1]; i++) visible.add(segments.get(gs[i]));
+      groups.add(new AttentionGroup(qo[g], qo[g + 1] - qo[g], visible, segments.get(gs[gi[g + 1] - 1])));
+    }
+    check(name, c, f, groups, f.tensor("q").toFloats(), qo[qo.length - 1]);
   }
 
   @Test

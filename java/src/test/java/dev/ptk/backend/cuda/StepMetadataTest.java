@@ -6,15 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ptk.backend.AttentionGroup;
-import dev.ptk.backend.BatchBuilder;
-import dev.ptk.backend.BatchBuilder.Logits;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Shapes and packed metadata of the three step kinds, on pages of 4 tokens. */
+/** Shapes and packed ragged tables of steps, on pages of 4 tokens. */
 class StepMetadataTest {
   private static final int PAGE = 4;
   private static final KvSegment PROMPT = new KvSegment(new int[] {7, 3}, 6);
@@ -26,100 +24,114 @@ class StepMetadataTest {
   }
 
   @Test
-  void phaseOneStepIsADecodePrefillOverTheSharedPrompt() {
+  void phaseOneStepListsTheSharedPromptOnce() {
     List<KvSegment> prompt = List.of(PROMPT);
-    ForwardBatch b = new BatchBuilder()
-        .add(prompt, PATH1, 1, 7, new int[] {11}, new int[] {21}, Logits.LAST)
-        .add(prompt, PATH2, 2, 10, new int[] {12}, new int[] {40}, Logits.LAST)
-        .batch();
-    StepShape shape = StepShape.of(b);
-    assertEquals(new StepShape(StepShape.Kind.PREFILL, 2, 2, true), shape);
-    StepMetadata m = StepMetadata.pack(b, shape, PAGE);
+    ForwardBatch b = new ForwardBatch(new int[] {11, 12}, new int[] {7, 10}, new int[] {1, 2}, new int[] {21, 40},
+        List.of(new AttentionGroup(0, 1, prompt, PATH1), new AttentionGroup(1, 1, prompt, PATH2)), new int[] {0, 1});
+    assertEquals(new StepShape(2, 2, true), StepShape.of(b));
+    StepMetadata m = StepMetadata.pack(b, PAGE);
     assertEquals(4, m.deviceInts());
     assertArrayEquals(new int[] {11, 12}, slice(m, m.tokensAt(), 2));
     assertArrayEquals(new int[] {0, 1}, slice(m, m.logitRowsAt(), 2));
     assertArrayEquals(new int[] {7, 10}, slice(m, m.positionsAt(), 2));
     assertArrayEquals(new int[] {1, 2}, slice(m, m.segmentIdsAt(), 2));
     assertArrayEquals(new int[] {21, 40}, slice(m, m.slotsAt(), 2));
+    assertEquals(2, m.numGroups());
     assertArrayEquals(new int[] {0, 1, 2}, slice(m, m.qoIndptrAt(), 3));
-    assertEquals(6, m.prefixLen());
-    assertArrayEquals(new int[] {7, 3}, slice(m, m.prefixAt(), 2));
-    assertEquals(2, m.numTables());
-    assertArrayEquals(new int[] {0, 1, 3}, slice(m, m.indptrAt(), 3));
-    assertArrayEquals(new int[] {5, 9, 10}, slice(m, m.indicesAt(), 3));
-    assertArrayEquals(new int[] {2, 1}, slice(m, m.lastPageLenAt(), 2));
-    assertEquals(3, m.numIndices());
+    assertArrayEquals(new int[] {0, 2, 4}, slice(m, m.groupIndptrAt(), 3));
+    assertArrayEquals(new int[] {0, 1, 0, 2}, slice(m, m.groupSegmentsAt(), 4));
+    assertEquals(3, m.numSegments());  // prompt, path 1, path 2
+    assertArrayEquals(new int[] {0, 2, 3, 5}, slice(m, m.segIndptrAt(), 4));
+    assertArrayEquals(new int[] {7, 3, 5, 9, 10}, slice(m, m.indicesAt(), 5));
+    assertArrayEquals(new int[] {2, 2, 1}, slice(m, m.lastPageLenAt(), 3));
+    assertEquals(5, m.numIndices());
   }
 
   @Test
   void summaryStepListsEverySegmentThenItsOwn() {
     KvSegment summary = new KvSegment(new int[] {12, 13}, 3);  // page 13 holds no token yet
-    ForwardBatch b = new BatchBuilder()
-        .add(List.of(PROMPT, PATH1, PATH2), summary, 0, 20, new int[] {99}, new int[] {50}, Logits.LAST)
-        .batch();
-    StepShape shape = StepShape.of(b);
-    assertEquals(new StepShape(StepShape.Kind.SUMMARY, 1, 1, true), shape);
-    StepMetadata m = StepMetadata.pack(b, shape, PAGE);
-    assertEquals(4, m.numTables());
-    assertArrayEquals(new int[] {0, 2, 3, 5, 6}, slice(m, m.indptrAt(), 5));
+    ForwardBatch b = new ForwardBatch(new int[] {99}, new int[] {20}, new int[] {0}, new int[] {50},
+        List.of(new AttentionGroup(0, 1, List.of(PROMPT, PATH1, PATH2), summary)), new int[] {0});
+    assertEquals(new StepShape(1, 1, true), StepShape.of(b));
+    StepMetadata m = StepMetadata.pack(b, PAGE);
+    assertEquals(4, m.numSegments());
+    assertArrayEquals(new int[] {0, 4}, slice(m, m.groupIndptrAt(), 2));
+    assertArrayEquals(new int[] {0, 1, 2, 3}, slice(m, m.groupSegmentsAt(), 4));
+    assertArrayEquals(new int[] {0, 2, 3, 5, 6}, slice(m, m.segIndptrAt(), 5));
     assertArrayEquals(new int[] {7, 3, 5, 9, 10, 12}, slice(m, m.indicesAt(), 6));
     assertArrayEquals(new int[] {2, 2, 1, 3}, slice(m, m.lastPageLenAt(), 4));
-    assertEquals(0, m.prefixLen());
   }
 
   @Test
-  void promptPrefillHasNoPrefixAndIsNotADecodeStep() {
-    ForwardBatch b = new BatchBuilder()
-        .add(List.of(), PROMPT, 0, 0, new int[] {1, 2, 3, 4, 5, 6}, new int[] {28, 29, 30, 31, 12, 13}, Logits.NONE)
-        .batch();
-    StepShape shape = StepShape.of(b);
-    assertEquals(new StepShape(StepShape.Kind.PREFILL, 6, 0, false), shape);
-    StepMetadata m = StepMetadata.pack(b, shape, PAGE);
+  void promptPrefillIsOneGroupOverItsOwnSegmentAndNotADecodeStep() {
+    ForwardBatch b = new ForwardBatch(new int[] {1, 2, 3, 4, 5, 6}, new int[] {0, 1, 2, 3, 4, 5}, new int[6],
+        new int[] {28, 29, 30, 31, 12, 13}, List.of(new AttentionGroup(0, 6, List.of(), PROMPT)), new int[0]);
+    assertEquals(new StepShape(6, 0, false), StepShape.of(b));
+    StepMetadata m = StepMetadata.pack(b, PAGE);
     assertEquals(6, m.deviceInts());
     assertArrayEquals(new int[] {0, 6}, slice(m, m.qoIndptrAt(), 2));
-    assertArrayEquals(new int[] {0, 2}, slice(m, m.indptrAt(), 2));
+    assertArrayEquals(new int[] {0, 1}, slice(m, m.groupIndptrAt(), 2));
+    assertArrayEquals(new int[] {0}, slice(m, m.groupSegmentsAt(), 1));
+    assertArrayEquals(new int[] {0, 2}, slice(m, m.segIndptrAt(), 2));
     assertArrayEquals(new int[] {7, 3}, slice(m, m.indicesAt(), 2));
     assertArrayEquals(new int[] {2}, slice(m, m.lastPageLenAt(), 1));
   }
 
   @Test
   void seventeenPathsAreNotADecodeShape() {
-    BatchBuilder b17 = new BatchBuilder();
-    for (int i = 0; i < 17; i++) {
-      b17.add(List.of(PROMPT), new KvSegment(new int[] {20 + i}, 1), i + 1, 6, new int[] {i}, new int[] {4 * (20 + i)}, Logits.NONE);
-    }
-    ForwardBatch b = b17.batch();
-    assertEquals(new StepShape(StepShape.Kind.PREFILL, 17, 0, false), StepShape.of(b));
+    List<KvSegment> prompt = List.of(PROMPT);
+    AttentionGroup[] groups = new AttentionGroup[17];
+    for (int i = 0; i < 17; i++) groups[i] = new AttentionGroup(i, 1, prompt, new KvSegment(new int[] {20 + i}, 1));
+    ForwardBatch b = new ForwardBatch(new int[17], new int[17], new int[17], new int[17], List.of(groups), new int[0]);
+    assertEquals(new StepShape(17, 0, false), StepShape.of(b));
   }
 
   @Test
   void independentSequencesOverTheirOwnPagesAreADecodeShape() {
-    // P sequences, each with its own prompt in its own pages: no shared prefix, one token per group;
-    // the logit rows in reverse order, which BatchBuilder does not build.
+    // P sequences, each with its own prompt in its own pages: nothing shared, one token per group.
     ForwardBatch b = new ForwardBatch(new int[] {11, 12}, new int[] {6, 5}, new int[2], new int[] {29, 40},
         List.of(new AttentionGroup(0, 1, List.of(), new KvSegment(new int[] {7, 3}, 7)), new AttentionGroup(1, 1, List.of(), PATH2)),
         new int[] {1, 0});
-    StepShape shape = StepShape.of(b);
-    assertEquals(new StepShape(StepShape.Kind.PREFILL, 2, 2, true), shape);
-    StepMetadata m = StepMetadata.pack(b, shape, PAGE);
-    assertEquals(0, m.prefixLen());
+    assertEquals(new StepShape(2, 2, true), StepShape.of(b));
+    StepMetadata m = StepMetadata.pack(b, PAGE);
     assertArrayEquals(new int[] {1, 0}, slice(m, m.logitRowsAt(), 2));
-    assertArrayEquals(new int[] {0, 2, 4}, slice(m, m.indptrAt(), 3));
+    assertArrayEquals(new int[] {0, 1, 2}, slice(m, m.groupIndptrAt(), 3));
+    assertArrayEquals(new int[] {0, 2, 4}, slice(m, m.segIndptrAt(), 3));
     assertArrayEquals(new int[] {7, 3, 9, 10}, slice(m, m.indicesAt(), 4));
     assertArrayEquals(new int[] {3, 1}, slice(m, m.lastPageLenAt(), 2));
   }
 
+  /**
+   * Continuous batching: request C's prompt chunk (3 tokens), A's path over A's prompt, A's
+   * summary over A's prompt and path, B's path over B's prompt; one token per group but C's, so
+   * not a decode step. Each distinct segment is one row, whichever groups list it.
+   */
   @Test
-  void unsupportedGroupLayoutsAreRefusedByName() {
-    // Malformed on purpose: groups out of token order, which BatchBuilder cannot build.
+  void mixedRequestsShareOneTableOfTheirSegments() {
+    KvSegment promptC = new KvSegment(new int[] {1, 2}, 7), promptB = new KvSegment(new int[] {4}, 3);
+    KvSegment pathB = new KvSegment(new int[] {6}, 1), summaryA = new KvSegment(new int[] {8}, 1);
+    ForwardBatch b = new ForwardBatch(new int[6], new int[6], new int[6], new int[6],
+        List.of(new AttentionGroup(0, 3, List.of(), promptC), new AttentionGroup(3, 1, List.of(PROMPT), PATH1),
+            new AttentionGroup(4, 1, List.of(PROMPT, PATH1), summaryA), new AttentionGroup(5, 1, List.of(promptB), pathB)),
+        new int[] {2, 3, 4, 5});
+    assertEquals(new StepShape(6, 4, false), StepShape.of(b));
+    StepMetadata m = StepMetadata.pack(b, PAGE);
+    assertEquals(4, m.numGroups());
+    assertArrayEquals(new int[] {0, 3, 4, 5, 6}, slice(m, m.qoIndptrAt(), 5));
+    assertArrayEquals(new int[] {0, 1, 3, 6, 8}, slice(m, m.groupIndptrAt(), 5));
+    // rows: 0 C's prompt, 1 A's prompt, 2 A's path, 3 A's summary, 4 B's prompt, 5 B's path
+    assertArrayEquals(new int[] {0, 1, 2, 1, 2, 3, 4, 5}, slice(m, m.groupSegmentsAt(), 8));
+    assertEquals(6, m.numSegments());
+    assertArrayEquals(new int[] {0, 2, 4, 5, 6, 7, 8}, slice(m, m.segIndptrAt(), 7));
+    assertArrayEquals(new int[] {1, 2, 7, 3, 5, 8, 4, 6}, slice(m, m.indicesAt(), 8));
+    assertArrayEquals(new int[] {3, 2, 2, 1, 3, 1}, slice(m, m.lastPageLenAt(), 6));
+  }
+
+  @Test
+  void groupsOutOfTokenOrderAreRefusedByName() {
     ForwardBatch outOfOrder = new ForwardBatch(new int[2], new int[2], new int[2], new int[2],
         List.of(new AttentionGroup(1, 1, List.of(), PATH1), new AttentionGroup(0, 1, List.of(), PATH2)), new int[0]);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> StepShape.of(outOfOrder));
     assertTrue(e.getMessage().startsWith("groups[0] starts at token 1"), e.getMessage());
-    ForwardBatch mixed = new ForwardBatch(new int[2], new int[2], new int[2], new int[2],
-        List.of(new AttentionGroup(0, 1, List.of(PROMPT), PATH1), new AttentionGroup(1, 1, List.of(PROMPT, PATH1), PATH2)),
-        new int[0]);
-    e = assertThrows(IllegalArgumentException.class, () -> StepShape.of(mixed));
-    assertTrue(e.getMessage().startsWith("groups: 2 groups with different visible segments"), e.getMessage());
   }
 }
