@@ -169,7 +169,7 @@ class KernelVectorsTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("ragged")
   void ragged(String name, JsonObject c) {
-    SafeTensors f = Vectors.open(c);
+    SafeTensors f = TestVectors.open(c);
     Csr csr = Csr.of(f, "seg_indptr", c);
     int[] qo = f.tensor("qo_indptr").toInts(), gi = f.tensor("group_indptr").toInts(), gs = f.tensor("group_segments").toInts();
     List<KvSegment> segments = new ArrayList<>();
