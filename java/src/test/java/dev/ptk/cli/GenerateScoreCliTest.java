@@ -41,7 +41,7 @@ class GenerateScoreCliTest {
     Cli.assertUsage("--backend must be cpu, cuda, sim or auto, got 'gpu'", "generate", "--model", model, "--paths", "2",
         "--backend", "gpu", "q");
     Cli.assertUsage("the model's context is 4096", "generate", "--model", model, "--paths", "2", "x ".repeat(5000));
-    Cli.assertUsage("KV pages, the pool has 2", "generate", "--model", model, "--paths", "2", "--kv-pages", "2", "q");
+    Cli.assertUsage("at its longest, the pool has 2 pages of 16 tokens", "generate", "--model", model, "--paths", "2", "--kv-pages", "2", "q");
   }
 
   @Test
