@@ -30,7 +30,8 @@ final class ServeCommand implements Command {
                                       (default 4096); the RoPE scaling follows it as in the released example
         --kv-pages N                  KV pool size in pages of 16 tokens (default: CPU 4096, CUDA what fits)
         --served-model-name NAME      the model's name in the API (default: the model folder's name)
-        --yarn auto|none|F            RoPE scaling override (default auto, from --max-tokens)
+        --yarn auto|off|F             RoPE: auto = YaRN factor --max-tokens/8192 when above 1 (default), as released;
+                                      off = the checkpoint's own; F = that factor
       """;
 
   @Override
