@@ -3,6 +3,7 @@
 # sanitized sim (build/sim-asan), runs the device tests under every seed and the 4-SM card, and
 # expects at least one to fail; then restores the source. Prints one line per defect with the
 # tests that caught it. Exit 1 if any defect passes every test.
+#   bench/sim/plant-defects.sh [FILTER]   only the defects whose name contains FILTER
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -18,11 +19,16 @@ defects=(
   "attention's probability buffer one warp short (shared-memory overrun)|kernels/ptk/attention.cuh|kPBytes = size_t\(kWarps\) \* RPW|kPBytes = size_t(kWarps - 1) * RPW"
   "wrong shuffle lane in the warp sum|kernels/ptk/vec.cuh|x \+= __shfl_xor_sync\(0xFFFFFFFFu, x, o\)|x += __shfl_xor_sync(0xFFFFFFFFu, x, o == 1 ? 3 : o)"
   "block reduction reads the scratch before every warp wrote it|kernels/ptk/block_reduce.cuh|  if \(lane == 0\) scratch\[warp\] = x;\n  __syncthreads\(\);|  if (lane == 0) scratch[warp] = x;"
+  "decode attention reads the queries before they are staged|kernels/ptk/decode_attention.cuh|q_s\[r \* D \+ piece \* 8 \+ e\] = x\[e\] \* p.scale_log2;\n  \}\n  __syncthreads\(\);|q_s[r * D + piece * 8 + e] = x[e] * p.scale_log2; }"
+  "decode attention overwrites probabilities a lane still reads|kernels/ptk/decode_attention.cuh|    __syncwarp\(\);  // every lane read this group's probabilities|    // (syncwarp removed)"
+  "decode attention merges the warps before every warp wrote its state|kernels/ptk/decode_attention.cuh|  \}\n  __syncthreads\(\);\n  for \(int idx = threadIdx.x; idx < n_rows \* D;|  }  for (int idx = threadIdx.x; idx < n_rows * D;"
 )
+filter="${1:-}"
 
 missed=0
 for d in "${defects[@]}"; do
   IFS='|' read -r name file pattern replacement <<<"$d"
+  [[ -n "$filter" && "$name" != *"$filter"* ]] && continue
   cp "$file" "$file.orig"
   if ! /usr/bin/python3 - "$file" "$pattern" "$replacement" <<'PY'
 import re, sys

@@ -1,15 +1,11 @@
 package dev.ptk.eval;
 
 import java.awt.Color;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
-import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
-import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
@@ -48,22 +44,8 @@ public final class AccuracyLatencyChart {
     NumberAxis accAxis = new NumberAxis("accuracy (%)");
     accAxis.setRange(0, 100);
     CombinedDomainXYPlot plot = new CombinedDomainXYPlot(pAxis);
-    plot.add(panel(accuracy, accAxis, accuracyLines), 1);
-    plot.add(panel(latency, new NumberAxis("mean latency (s)"), latencyLines), 1);
-    JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
-    chart.setBackgroundPaint(Color.WHITE);
-    try {
-      ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 700);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + png + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static XYPlot panel(XYSeriesCollection data, NumberAxis yAxis, XYLineAndShapeRenderer lines) {
-    XYPlot panel = new XYPlot(data, null, yAxis, lines);
-    panel.setBackgroundPaint(Color.WHITE);
-    panel.setDomainGridlinePaint(Color.LIGHT_GRAY);
-    panel.setRangeGridlinePaint(Color.LIGHT_GRAY);
-    return panel;
+    plot.add(Charts.panel(accuracy, accAxis, accuracyLines), 1);
+    plot.add(Charts.panel(latency, new NumberAxis("mean latency (s)"), latencyLines), 1);
+    Charts.writePng(new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true), png, 800, 700);
   }
 }

@@ -1,16 +1,13 @@
 package dev.ptk.cli.bench;
 
+import dev.ptk.eval.Charts;
 import java.awt.Color;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
-import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
-import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
@@ -35,25 +32,15 @@ public final class ConcurrencyChart {
     CombinedDomainXYPlot plot = new CombinedDomainXYPlot(x);
     XYSeriesCollection rates = new XYSeriesCollection(rate);
     rates.addSeries(ideal);
-    plot.add(panel(rates, new NumberAxis("tokens/s")), 1);
-    plot.add(panel(new XYSeriesCollection(latency), new NumberAxis("mean latency (s)")), 1);
-    JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
-    chart.setBackgroundPaint(Color.WHITE);
-    try {
-      ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 700);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + png + ": " + e.getMessage(), e);
-    }
+    plot.add(Charts.panel(rates, new NumberAxis("tokens/s"), lines()), 1);
+    plot.add(Charts.panel(new XYSeriesCollection(latency), new NumberAxis("mean latency (s)"), lines()), 1);
+    Charts.writePng(new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true), png, 800, 700);
   }
 
-  private static XYPlot panel(XYSeriesCollection data, NumberAxis y) {
+  private static XYLineAndShapeRenderer lines() {
     XYLineAndShapeRenderer lines = new XYLineAndShapeRenderer(true, true);
     lines.setSeriesPaint(0, new Color(0x1F77B4));
     lines.setSeriesPaint(1, Color.GRAY);
-    XYPlot panel = new XYPlot(data, null, y, lines);
-    panel.setBackgroundPaint(Color.WHITE);
-    panel.setDomainGridlinePaint(Color.LIGHT_GRAY);
-    panel.setRangeGridlinePaint(Color.LIGHT_GRAY);
-    return panel;
+    return lines;
   }
 }
