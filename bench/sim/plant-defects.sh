@@ -20,7 +20,6 @@ defects=(
   "wrong shuffle lane in the warp sum|kernels/ptk/vec.cuh|x \+= __shfl_xor_sync\(0xFFFFFFFFu, x, o\)|x += __shfl_xor_sync(0xFFFFFFFFu, x, o == 1 ? 3 : o)"
   "block reduction reads the scratch before every warp wrote it|kernels/ptk/block_reduce.cuh|  if \(lane == 0\) scratch\[warp\] = x;\n  __syncthreads\(\);|  if (lane == 0) scratch[warp] = x;"
   "decode attention reads the queries before they are staged|kernels/ptk/decode_attention.cuh|q_s\[r \* D \+ piece \* 8 \+ e\] = x\[e\] \* p.scale_log2;\n  \}\n  __syncthreads\(\);|q_s[r * D + piece * 8 + e] = x[e] * p.scale_log2; }"
-  "decode attention overwrites probabilities a lane still reads|kernels/ptk/decode_attention.cuh|    __syncwarp\(\);  // every lane read this group's probabilities|    // (syncwarp removed)"
   "decode attention merges the warps before every warp wrote its state|kernels/ptk/decode_attention.cuh|  \}\n  __syncthreads\(\);\n  for \(int idx = threadIdx.x; idx < n_rows \* D;|  }  for (int idx = threadIdx.x; idx < n_rows * D;"
 )
 filter="${1:-}"
