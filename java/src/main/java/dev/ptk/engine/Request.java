@@ -389,6 +389,6 @@ final class Request {
     held.clear();
     for (Path p : paths) p.kv.release();
     if (summaryKv != null) summaryKv.release();
-    if (state != State.DONE) state = State.DONE;
+    state = State.DONE;
   }
 }

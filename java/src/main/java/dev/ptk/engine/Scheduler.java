@@ -68,7 +68,6 @@ final class Scheduler {
     synchronized (inbox) {
       Request r = new Request(nextId, prompt, options, listener, pool, prefixes, control,
           backend.config().maxPositionEmbeddings());
-      if (r.budget.total() > pool.numPages()) throw new IllegalArgumentException("the request needs " + r.budget);  // validated
       RequestHandle handle = new RequestHandle(nextId++);
       inbox.addLast(new Entry(r, handle));
       return handle;
@@ -147,9 +146,10 @@ final class Scheduler {
     if (batch.size() == 0) return false;
 
     ForwardBatch b = batch.batch();
-    int[] drawn;
+    int[] drawn = new int[0];
     try {
-      drawn = batch.logitRows() > 0 ? backend.sample(b, batch.sampling()) : empty(backend.forward(b));
+      if (batch.logitRows() > 0) drawn = backend.sample(b, batch.sampling());
+      else backend.forward(b);
     } catch (RuntimeException failure) {
       for (Entry e : inStep) fail(e, failure);
       return true;
@@ -219,9 +219,5 @@ final class Scheduler {
     running.remove(e);
     e.request.close();
     e.handle.result().completeExceptionally(failure);
-  }
-
-  private static int[] empty(float[][] logits) {
-    return new int[0];
   }
 }

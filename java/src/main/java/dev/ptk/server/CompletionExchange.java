@@ -58,6 +58,11 @@ final class CompletionExchange {
 
   /** Submits the request (a bad one throws ApiError before anything is written) and answers it. */
   void run(EngineLoop loop, int[] prompt) throws IOException {
+    try {
+      loop.engine().validatePrompt(prompt);
+    } catch (IllegalArgumentException e) {
+      throw ApiError.invalid(chat ? "messages" : "prompt", e.getMessage());
+    }
     RequestHandle handle;
     try {
       handle = loop.submit(prompt, request.options(), new ProgressListener() {
@@ -69,11 +74,8 @@ final class CompletionExchange {
           if (request.stream()) events.add(new Token(path, token));
         }
       });
-    } catch (IllegalArgumentException e) {
-      String message = e.getMessage();
-      String param = message.startsWith("prompt") || message.contains("engine prompt") ? (chat ? "messages" : "prompt")
-          : message.startsWith("paths") ? "paths" : message.startsWith("maxTokens") ? "max_tokens" : null;
-      throw ApiError.invalid(param, message);
+    } catch (IllegalArgumentException e) {  // fields are checked already: what is left is the KV pool's room
+      throw ApiError.invalid(null, e.getMessage());
     }
     handle.result().whenComplete((r, e) -> events.add(r != null ? new Finished(r) : new Failed(e)));
     if (request.stream()) stream(handle);

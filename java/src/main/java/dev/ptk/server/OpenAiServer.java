@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.ptk.engine.EngineLoop;
+import dev.ptk.engine.GenerationOptions;
 import dev.ptk.model.ParaThinkerPrompt;
 import dev.ptk.model.Tokenizer;
 import java.io.IOException;
@@ -57,7 +58,7 @@ public final class OpenAiServer implements AutoCloseable {
     this.config = config;
     this.responses = new Responses(config.modelName(), tokenizer::decodeText);
     this.limits = new CompletionRequest.Limits(config.modelName(), loop.engine().backend().pageSize(),
-        dev.ptk.engine.GenerationOptions.maxPaths(loop.engine().backend().config()), config.maxTokens());
+        GenerationOptions.maxPaths(loop.engine().backend().config()), config.maxTokens());
     this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 64);
     http.setExecutor(threads);
     http.createContext("/", this::handle);

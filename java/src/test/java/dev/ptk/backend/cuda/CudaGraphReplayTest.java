@@ -66,6 +66,15 @@ class CudaGraphReplayTest {
       compare("phase 2 step", cpu.forward(summary), cuda.forward(summary));
       assertEquals(2, cuda.capturedGraphs(), "the summary's decode shape is a second graph");
       assertEquals(STEPS + 3, cuda.graphLaunches());
+
+      // Rows of different requests in one draw: each row with its own parameters and key, drawn
+      // from its own logits (top-p off, so the device's rule is the host's bit for bit).
+      SamplingParams hot = new SamplingParams(1.0, 1, 0, 11), other = new SamplingParams(0.7, 1, 0, 12);
+      int[] mixed = cuda.sample(next, new SamplingRequest(new SamplingParams[] {hot, SamplingParams.greedy(), other},
+          new int[] {1, 2, 3}, new int[] {6, 6, 6}));
+      assertEquals(Sampler.sample(logits[0], hot, 1, 6), mixed[0], "row 0: its parameters, its logits");
+      assertEquals(argmax(logits)[1], mixed[1], "row 1: greedy");
+      assertEquals(Sampler.sample(logits[2], other, 3, 6), mixed[2], "row 2: its parameters, its logits");
     }
   }
 
