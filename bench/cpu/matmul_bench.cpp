@@ -1,6 +1,7 @@
 // Times ptk_cpu_matmul_bf16 on the ParaThinker-1.5B projection shapes, n split across T threads
 // as the Java WorkerPool splits it, beside this machine's read bandwidth (the decode floor) and
-// the FMA peak of the ISA path in use (the prefill ceiling). Usage: matmul_bench [threads] [GHz].
+// the multiply-add peak of the ISA path in use (the prefill ceiling), both measured in the same
+// run. Usage: matmul_bench [threads]   (PTK_CPU_ISA forces a path).
 // Built and run by bench/cpu/matmul-bench.sh.
 #include <immintrin.h>
 
@@ -53,22 +54,89 @@ double read_bandwidth(int threads) {
   return bytes / t;
 }
 
+// The multiply-add peak of the path in use, measured: every thread runs independent chains of
+// the path's widest operation on registers, with nothing loaded. FLOP = 2 per product. (Each
+// chain is its own function: a target attribute does not reach into a lambda.)
+constexpr long kFmaIters = 20000000, kTileIters = 2000000;
+
+__attribute__((target("avx2,fma"))) void fma_chains_avx2() {
+  __m256 a[10];
+  for (auto& v : a) v = _mm256_set1_ps(1.f);
+  const __m256 b = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(1e-3f);
+  for (long i = 0; i < kFmaIters; ++i) {
+#pragma GCC unroll 10
+    for (auto& v : a) v = _mm256_fmadd_ps(v, b, c);  // unrolled, so that a[] lives in registers
+  }
+  volatile float sink = _mm256_cvtss_f32(a[0]) + _mm256_cvtss_f32(a[9]);
+  (void)sink;
+}
+
+__attribute__((target("avx512f"))) void fma_chains_avx512() {
+  __m512 a[10];
+  for (auto& v : a) v = _mm512_set1_ps(1.f);
+  const __m512 b = _mm512_set1_ps(0.999f), c = _mm512_set1_ps(1e-3f);
+  for (long i = 0; i < kFmaIters; ++i) {
+#pragma GCC unroll 10
+    for (auto& v : a) v = _mm512_fmadd_ps(v, b, c);
+  }
+  volatile float sink = _mm512_cvtss_f32(a[0]) + _mm512_cvtss_f32(a[9]);
+  (void)sink;
+}
+
+// TDPBF16PS on 4 accumulator tiles (16 x 16 f32 each += 16 x 32 by 32 x 16 bf16). The library
+// has already asked the OS for the tile state (ptk_cpu_isa chose amx).
+__attribute__((target("amx-tile,amx-bf16"))) void tile_chains_amx() {
+  alignas(64) uint8_t cfg[64] = {1};
+  for (int i = 0; i < 8; ++i) {
+    cfg[16 + 2 * i] = 64;  // bytes per row
+    cfg[48 + i] = 16;      // rows
+  }
+  alignas(64) static thread_local uint16_t ab[16 * 32];
+  __asm__ volatile("" : : "r"(cfg) : "memory");  // GCC 12's _tile_loadconfig claims to read 8 bytes only
+  _tile_loadconfig(cfg);
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, ab, 64);
+  _tile_loadd(5, ab, 64);
+  _tile_loadd(6, ab, 64);
+  _tile_loadd(7, ab, 64);
+  for (long i = 0; i < kTileIters; ++i) {
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  _tile_release();
+}
+
+double peak_flops(int isa, int threads) {
+  switch (isa) {
+    case PTK_CPU_ISA_AVX2:
+      return threads * double(kFmaIters) * 10 * 8 * 2 / best_time(threads, 3, [](int) { fma_chains_avx2(); });
+    case PTK_CPU_ISA_AVX512F:
+      return threads * double(kFmaIters) * 10 * 16 * 2 / best_time(threads, 3, [](int) { fma_chains_avx512(); });
+    case PTK_CPU_ISA_AMX:
+      return threads * double(kTileIters) * 4 * 16 * 16 * 32 * 2 / best_time(threads, 3, [](int) { tile_chains_amx(); });
+    default:
+      return 0;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int threads = argc > 1 ? std::atoi(argv[1]) : 2;
-  double ghz = argc > 2 ? std::atof(argv[2]) : 0;
   int isa = 0;
   if (ptk_cpu_isa(&isa) != PTK_OK) {
     std::fprintf(stderr, "%s\n", ptk_last_error());
     return 1;
   }
-  int lanes = isa == PTK_CPU_ISA_AVX512F ? 16 : isa == PTK_CPU_ISA_AVX2 ? 8 : 1;
   double bw = read_bandwidth(threads);
-  // Two FMA pipes per core (Zen 2-4, Skylake-SP and later): 2 * lanes * 2 flops per cycle.
-  double peak = ghz > 0 ? threads * ghz * 1e9 * 2 * lanes * 2 : 0;
-  std::printf("path %s, %d threads, read bandwidth %.2f GB/s, FMA peak %.0f GFLOP/s (%.2f GHz given)\n",
-              ptk_cpu_isa_name(isa), threads, bw / 1e9, peak / 1e9, ghz);
+  double peak = peak_flops(isa, threads);
+  std::printf("path %s, %d threads, read bandwidth %.2f GB/s, multiply-add peak %.0f GFLOP/s (measured)\n",
+              ptk_cpu_isa_name(isa), threads, bw / 1e9, peak / 1e9);
   std::printf("%-8s %6s %6s %4s %10s %10s %9s %9s\n", "shape", "n", "k", "m", "ms", "floor ms", "x floor", "of peak");
   struct Shape {
     const char* name;
@@ -78,7 +146,7 @@ int main(int argc, char** argv) {
   for (const Shape& s : shapes) {
     std::vector<uint16_t> w(size_t(s.n) * s.k);
     for (size_t i = 0; i < w.size(); ++i) w[i] = uint16_t(0x3C00 + (i * 2654435761u >> 20) % 512);  // ~ +-0.01
-    for (int m : {1, 8, 512}) {
+    for (int m : {1, 8, 16, 64, 512}) {
       std::vector<float> x(size_t(m) * s.k, 0.5f), y(size_t(m) * s.n);
       int reps = m == 512 ? 2 : 10;
       double t = best_time(threads, reps, [&](int i) {

@@ -3,6 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include <vector>
 
@@ -13,6 +18,24 @@
 namespace {
 
 constexpr const char* kEnv = "PTK_CPU_ISA";
+constexpr int kLevels[] = {PTK_CPU_ISA_SCALAR, PTK_CPU_ISA_AVX2, PTK_CPU_ISA_AVX512F, PTK_CPU_ISA_AMX};
+
+#if defined(__x86_64__)
+// AMX: CPUID says AMX-TILE and AMX-BF16 (leaf 7, EDX bits 24 and 22), and Linux grants this
+// process the tile data state (off by default: it makes every signal frame 8 KiB larger, so a
+// process asks once; the grant covers all its threads). The AMX file is also built with
+// AVX-512F, which every AMX CPU has; it is checked all the same.
+bool amx_usable() {
+  static const bool usable = [] {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    if (!(d & (1u << 24)) || !(d & (1u << 22)) || !__builtin_cpu_supports("avx512f")) return false;
+    constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  }();
+  return usable;
+}
+#endif
 
 bool supported(int isa) {
   switch (isa) {
@@ -24,6 +47,8 @@ bool supported(int isa) {
       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case PTK_CPU_ISA_AVX512F:
       return __builtin_cpu_supports("avx512f");
+    case PTK_CPU_ISA_AMX:
+      return amx_usable();
 #endif
     default:
       return false;
@@ -38,15 +63,12 @@ struct Choice {
 
 Choice choose() {
   Choice c;
-  for (int isa : {PTK_CPU_ISA_AVX512F, PTK_CPU_ISA_AVX2}) {
-    if (supported(isa)) {
-      c.isa = isa;
-      break;
-    }
+  for (int isa : kLevels) {  // the last one this CPU runs
+    if (supported(isa)) c.isa = isa;
   }
   const char* forced = getenv(kEnv);
   if (forced == nullptr || forced[0] == '\0') return c;
-  for (int isa : {PTK_CPU_ISA_SCALAR, PTK_CPU_ISA_AVX2, PTK_CPU_ISA_AVX512F}) {
+  for (int isa : kLevels) {
     if (strcmp(forced, ptk_cpu_isa_name(isa)) != 0) continue;
     if (!supported(isa)) {
       snprintf(c.error, sizeof c.error, "%s=%s: this CPU cannot run %s (best here: %s)", kEnv, forced, forced,
@@ -55,7 +77,7 @@ Choice choose() {
     c.isa = isa;
     return c;
   }
-  snprintf(c.error, sizeof c.error, "%s=%s: unknown path (scalar, avx2 or avx512f)", kEnv, forced);
+  snprintf(c.error, sizeof c.error, "%s=%s: unknown path (scalar, avx2, avx512f or amx)", kEnv, forced);
   return c;
 }
 
@@ -64,6 +86,7 @@ const Choice& choice() {
   return c;
 }
 
+// The vector paths' entry (the AMX path, which works on prepared x, is called on its own).
 ptk::cpu::MatmulFn entry(int isa) {
   switch (isa) {
 #if defined(__x86_64__)
@@ -77,7 +100,21 @@ ptk::cpu::MatmulFn entry(int isa) {
   }
 }
 
+#if defined(__x86_64__)
+// The first 64-byte boundary in p.
+float* aligned(const float* p) {
+  return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t(63));
+}
+#endif
+
 }  // namespace
+
+// x as prepared for the path in use (ptk/cpu.h): the caller's x, and on the AMX path its tiles.
+struct ptk_cpu_x {
+  const float* x = nullptr;
+  int m = 0, k = 0;  // m == 0: nothing prepared
+  std::vector<float> packed;
+};
 
 extern "C" {
 
@@ -89,6 +126,8 @@ const char* ptk_cpu_isa_name(int isa) {
       return "avx2";
     case PTK_CPU_ISA_AVX512F:
       return "avx512f";
+    case PTK_CPU_ISA_AMX:
+      return "amx";
     default:
       return "unknown";
   }
@@ -104,25 +143,73 @@ ptk_status ptk_cpu_isa(int* isa) {
   return ptk::ok();
 }
 
-ptk_status ptk_cpu_matmul_bf16(const float* x, int m, int k, const uint16_t* w, int n, const float* bias, float* y,
-                               int ldy) {
+ptk_status ptk_cpu_x_create(ptk_cpu_x** out) {
   return ptk::no_throw([&]() -> ptk_status {
+    PTK_REQUIRE_NOT_NULL(out);
+    *out = new ptk_cpu_x();
+    return ptk::ok();
+  });
+}
+
+void ptk_cpu_x_destroy(ptk_cpu_x* px) { delete px; }
+
+ptk_status ptk_cpu_x_prepare(ptk_cpu_x* px, const float* x, int m, int k) {
+  return ptk::no_throw([&]() -> ptk_status {
+    PTK_REQUIRE_NOT_NULL(px);
     PTK_REQUIRE_NOT_NULL(x);
+    PTK_REQUIRE(m > 0, "m must be > 0, got %d", m);
+    PTK_REQUIRE(k > 0, "k must be > 0, got %d", k);
+    const Choice& c = choice();
+    if (c.error[0] != '\0') return ptk::fail(PTK_ERR_UNSUPPORTED, "%s", c.error);
+    px->m = 0;  // not prepared, should anything below fail
+#if defined(__x86_64__)
+    if (c.isa == PTK_CPU_ISA_AMX) {
+      // + 16 floats: the packed tiles start on a 64-byte boundary
+      size_t need = ptk::cpu::amx_packed_floats(m, k) + 16;
+      if (px->packed.size() < need) px->packed.resize(need);
+      ptk::cpu::amx_pack(x, m, k, aligned(px->packed.data()));
+    }
+#endif
+    px->x = x;
+    px->m = m;
+    px->k = k;
+    return ptk::ok();
+  });
+}
+
+ptk_status ptk_cpu_matmul_prepared(const ptk_cpu_x* px, const uint16_t* w, int n, const float* bias, float* y,
+                                   int ldy) {
+  return ptk::no_throw([&]() -> ptk_status {
+    PTK_REQUIRE_NOT_NULL(px);
+    PTK_REQUIRE(px->m > 0, "px holds no prepared x (ptk_cpu_x_prepare first)");
     PTK_REQUIRE_NOT_NULL(w);
     PTK_REQUIRE_NOT_NULL(y);
-    PTK_REQUIRE(m > 0, "m must be > 0, got %d", m);
     PTK_REQUIRE(n > 0, "n must be > 0, got %d", n);
-    PTK_REQUIRE(k > 0, "k must be > 0, got %d", k);
     PTK_REQUIRE(ldy >= n, "ldy must be >= n (%d), got %d", n, ldy);
     const Choice& c = choice();
     if (c.error[0] != '\0') return ptk::fail(PTK_ERR_UNSUPPORTED, "%s", c.error);
     // Per thread, grown to the largest call it has seen: the caller's threads are long-lived.
     thread_local std::vector<float> scratch;
-    size_t need = ptk::cpu::scratch_floats(m);
+#if defined(__x86_64__)
+    if (c.isa == PTK_CPU_ISA_AMX) {
+      size_t need = ptk::cpu::amx_sums_floats(px->m);
+      if (scratch.size() < need) scratch.resize(need);
+      ptk::cpu::matmul_amx(px->x, aligned(px->packed.data()), px->m, px->k, w, n, bias, y, ldy, scratch.data());
+      return ptk::ok();
+    }
+#endif
+    size_t need = ptk::cpu::scratch_floats(px->m);
     if (scratch.size() < need) scratch.resize(need);
-    entry(c.isa)(x, m, k, w, n, bias, y, ldy, scratch.data());
+    entry(c.isa)(px->x, px->m, px->k, w, n, bias, y, ldy, scratch.data());
     return ptk::ok();
   });
+}
+
+ptk_status ptk_cpu_matmul_bf16(const float* x, int m, int k, const uint16_t* w, int n, const float* bias, float* y,
+                               int ldy) {
+  thread_local ptk_cpu_x px;
+  ptk_status s = ptk_cpu_x_prepare(&px, x, m, k);
+  return s != PTK_OK ? s : ptk_cpu_matmul_prepared(&px, w, n, bias, y, ldy);
 }
 
 }  // extern "C"

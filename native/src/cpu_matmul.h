@@ -1,6 +1,6 @@
 // Internal: the CPU matmul's ISA entries (one translation unit each, built with its own target
 // flags) and the blocking they share. The dispatcher (cpu_matmul.cpp) validates, picks one and
-// hands it a scratch area of scratch_floats(m) floats.
+// hands it a scratch area (scratch_floats(m) floats on the vector paths).
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -21,12 +21,13 @@ struct Blocking {
 };
 inline Blocking blocking(int m) { return m <= 16 ? Blocking{4, 1024} : Blocking{16, 256}; }
 
-// Floats of scratch a call with m rows of x needs: one panel and per-lane sums for every
-// (row of x, weight row of the panel).
+// Floats of scratch a call with m rows of x needs on the vector paths: one panel and per-lane
+// sums for every (row of x, weight row of the panel).
 inline size_t scratch_floats(int m) {
   Blocking b = blocking(m);
   return size_t(b.rows) * b.depth + size_t(m) * b.rows * kMaxLanes;
 }
+
 
 // y = x w^T (+ bias) on valid arguments (see ptk/cpu.h).
 using MatmulFn = void (*)(const float* x, int m, int k, const uint16_t* w, int n, const float* bias, float* y,
@@ -38,6 +39,13 @@ void matmul_avx2(const float* x, int m, int k, const uint16_t* w, int n, const f
                  float* scratch);
 void matmul_avx512f(const float* x, int m, int k, const uint16_t* w, int n, const float* bias, float* y, int ldy,
                     float* scratch);
+// The AMX path: x packed once per x (amx_packed_floats of memory, 64-byte aligned), then any
+// number of calls on it, each with a scratch of amx_sums_floats for its sums.
+size_t amx_packed_floats(int m, int k);
+size_t amx_sums_floats(int m);
+void amx_pack(const float* x, int m, int k, float* packed);
+void matmul_amx(const float* x, const float* packed, int m, int k, const uint16_t* w, int n, const float* bias,
+                float* y, int ldy, float* sums);
 #endif
 
 }  // namespace ptk::cpu

@@ -3,12 +3,15 @@
 // must be refused with a message naming it, and the run is reported as skipped, exit 77).
 // Shapes cover both blockings (decode m <= 16, prefill m > 16), several panels along k, k below
 // and not a multiple of the lane count, short last panels of rows; then batch invariance (a row's
-// bits do not depend on m or on how n is split) and the argument checks.
+// bits do not depend on m or on how n is split), one prepared x run from several threads, and the
+// argument checks.
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "check.h"
@@ -59,7 +62,11 @@ Data make(const Case& c, unsigned seed) {
   return d;
 }
 
-void against_reference(const Case& c) {
+// The AMX path carries x as two bf16 halves, x = hi + lo to within 2^-16 |x|: one more relative
+// error per product, on top of the f32 sums'.
+double x_error(int isa) { return isa == PTK_CPU_ISA_AMX ? std::ldexp(1.0, -16) : 0.0; }
+
+void against_reference(const Case& c, int isa) {
   Data d = make(c, unsigned(c.m * 1000003 + c.n * 101 + c.k));
   int ldy = c.n + 3;
   std::vector<float> y(size_t(c.m) * ldy, NAN);
@@ -76,7 +83,7 @@ void against_reference(const Case& c) {
         magnitude += std::fabs(p);
       }
       // f32 sums: at most about k roundings of 2^-24 each, relative to the sum of magnitudes.
-      double tol = 2.0 * (c.k + 16) * std::ldexp(1.0, -24) * magnitude;
+      double tol = (2.0 * (c.k + 16) * std::ldexp(1.0, -24) + x_error(isa)) * magnitude;
       double got = y[size_t(t) * ldy + r];
       double err = std::fabs(got - want);
       if (!(err <= tol)) {
@@ -123,6 +130,33 @@ void batch_invariance() {
   CHECK(std::memcmp(split.data(), all.data(), all.size() * sizeof(float)) == 0);
 }
 
+// One x prepared, then slices of n run on it from several threads at once (as the Java workers
+// do): the same bits as one plain call, and a second prepare (larger, then smaller) replaces it.
+void prepared_slices() {
+  const int n = 70, k = 515;
+  ptk_cpu_x* px = nullptr;
+  CHECK_STATUS(ptk_cpu_x_create(&px), PTK_OK);
+  for (int m : {40, 3}) {
+    Data d = make({m, n, k, true}, unsigned(m));
+    std::vector<float> want(size_t(m) * n), got(size_t(m) * n, NAN);
+    CHECK_STATUS(ptk_cpu_matmul_bf16(d.x.data(), m, k, d.w.data(), n, d.bias.data(), want.data(), n), PTK_OK);
+    CHECK_STATUS(ptk_cpu_x_prepare(px, d.x.data(), m, k), PTK_OK);
+    std::vector<std::thread> threads;
+    for (int r0 = 0; r0 < n; r0 += 16) {
+      threads.emplace_back([&, r0] {
+        int len = std::min(16, n - r0);
+        CHECK_STATUS(ptk_cpu_matmul_prepared(px, d.w.data() + size_t(r0) * k, len, d.bias.data() + r0,
+                                             got.data() + r0, n),
+                     PTK_OK);
+      });
+    }
+    for (auto& t : threads) t.join();
+    CHECK(std::memcmp(got.data(), want.data(), want.size() * sizeof(float)) == 0);
+  }
+  ptk_cpu_x_destroy(px);
+  ptk_cpu_x_destroy(nullptr);
+}
+
 void validation() {
   float x[4] = {}, y[4] = {};
   uint16_t w[4] = {};
@@ -134,6 +168,21 @@ void validation() {
   EXPECT_INVALID(ptk_cpu_matmul_bf16(x, 1, 4, w, -1, nullptr, y, 1), "n");
   EXPECT_INVALID(ptk_cpu_matmul_bf16(x, 1, 4, w, 2, nullptr, y, 1), "ldy");
   EXPECT_INVALID(ptk_cpu_isa(nullptr), "isa");
+  ptk_cpu_x* px = nullptr;
+  EXPECT_INVALID(ptk_cpu_x_create(nullptr), "out");
+  CHECK_STATUS(ptk_cpu_x_create(&px), PTK_OK);
+  EXPECT_INVALID(ptk_cpu_matmul_prepared(px, w, 1, nullptr, y, 1), "ptk_cpu_x_prepare first");
+  EXPECT_INVALID(ptk_cpu_x_prepare(nullptr, x, 1, 4), "px");
+  EXPECT_INVALID(ptk_cpu_x_prepare(px, nullptr, 1, 4), "x");
+  EXPECT_INVALID(ptk_cpu_x_prepare(px, x, 0, 4), "m");
+  EXPECT_INVALID(ptk_cpu_x_prepare(px, x, 1, -2), "k");
+  CHECK_STATUS(ptk_cpu_x_prepare(px, x, 1, 4), PTK_OK);
+  EXPECT_INVALID(ptk_cpu_matmul_prepared(nullptr, w, 1, nullptr, y, 1), "px");
+  EXPECT_INVALID(ptk_cpu_matmul_prepared(px, nullptr, 1, nullptr, y, 1), "w");
+  EXPECT_INVALID(ptk_cpu_matmul_prepared(px, w, 1, nullptr, nullptr, 1), "y");
+  EXPECT_INVALID(ptk_cpu_matmul_prepared(px, w, 0, nullptr, y, 1), "n");
+  EXPECT_INVALID(ptk_cpu_matmul_prepared(px, w, 2, nullptr, y, 1), "ldy");
+  ptk_cpu_x_destroy(px);
   CHECK(std::strcmp(ptk_cpu_isa_name(99), "unknown") == 0);
   CHECK(ptk_cpu_isa_supported(PTK_CPU_ISA_SCALAR) == 1);
 }
@@ -164,8 +213,9 @@ int main() {
       {8, 21, 1536, true}, {4, 6, 2100, false},  {16, 19, 300, true},  {17, 18, 260, true}, {40, 33, 1030, false},
       {23, 16, 16, true},  {64, 70, 515, true},
   };
-  for (const Case& c : cases) against_reference(c);
+  for (const Case& c : cases) against_reference(c, isa);
   batch_invariance();
+  prepared_slices();
   validation();
   return ptk_test_result("test_cpu_matmul");
 }

@@ -7,19 +7,26 @@
  * from an mmapped safetensors file; never copied or repacked); bias: f32 [n] or null; y: f32
  * rows of stride ldy >= n (only y[t, 0..n) is written). No pointer needs any alignment.
  *
- * Numerics: products of bf16 weights and f32 activations summed in f32 (fused multiply-adds),
- * each output over k in a fixed order that depends only on k and the ISA path: a row's result
- * never depends on m, on the other rows of x, or on how n is split into calls (so that a caller
- * splitting n across threads, and a batch of any size, gets the same bits). Paths differ from one
- * another only in the last bits (lane count changes the summation order).
+ * Numerics: products of bf16 weights and f32 activations summed in f32, each output over k in a
+ * fixed order that depends only on k and the ISA path: a row's result never depends on m, on the
+ * other rows of x, or on how n is split into calls (so that a caller splitting n across threads,
+ * and a batch of any size, gets the same bits). Paths differ from one another only in rounding:
+ * the vector paths multiply f32 x exactly (their lane count changes the summation order); the AMX
+ * path's tile unit multiplies bf16 by bf16, so it carries each element of x as two bf16 halves
+ * (x = hi + lo to 2^-16 relative at worst, far below the bf16 weights' own 2^-8).
  *
  * Threads: the kernels start no threads. A caller splits n across its own threads and calls once
- * per slice with w, bias and y offset to the slice (w + r0 * k, bias + r0, y + r0).
+ * per slice with w, bias and y offset to the slice (w + r0 * k, bias + r0, y + r0). Since every
+ * slice multiplies the same x, x can be prepared once for all of them (ptk_cpu_x_prepare: the
+ * AMX path converts it to its tile layout there, work that would otherwise be repeated per call)
+ * and the slices run on it (ptk_cpu_matmul_prepared) from any number of threads at once.
  *
- * ISA paths, chosen once per process by CPUID (with OS support for the registers): avx512f
- * (16 lanes), avx2 (AVX2 + FMA, 8 lanes), scalar (portable). The environment variable
- * PTK_CPU_ISA=scalar|avx2|avx512f forces a path; a value that is unknown, or names a path this
- * CPU cannot run, makes every call here fail with PTK_ERR_UNSUPPORTED and a message naming it.
+ * ISA paths, chosen once per process by CPUID (with OS support for the registers): amx (AMX-BF16
+ * tile products; on Linux the library asks the kernel once for the tile state, which enlarges
+ * this process's signal frames), avx512f (16 lanes), avx2 (AVX2 + FMA, 8 lanes), scalar
+ * (portable). The environment variable PTK_CPU_ISA=scalar|avx2|avx512f|amx forces a path; a value
+ * that is unknown, or names a path this CPU cannot run, makes every call here fail with
+ * PTK_ERR_UNSUPPORTED and a message naming it.
  */
 #ifndef PTK_CPU_H
 #define PTK_CPU_H
@@ -36,23 +43,41 @@ extern "C" {
 typedef enum ptk_cpu_isa_level {
   PTK_CPU_ISA_SCALAR = 0,
   PTK_CPU_ISA_AVX2 = 1,   /* AVX2 + FMA */
-  PTK_CPU_ISA_AVX512F = 2 /* AVX-512 Foundation */
+  PTK_CPU_ISA_AVX512F = 2, /* AVX-512 Foundation */
+  PTK_CPU_ISA_AMX = 3      /* AMX-TILE + AMX-BF16 (and AVX-512F) */
 } ptk_cpu_isa_level;
 
 /* The path the matmul uses in this process (*isa, a ptk_cpu_isa_level): the best this CPU runs, or
  * the one PTK_CPU_ISA forces. */
 PTK_API ptk_status ptk_cpu_isa(int* isa);
 
-/* Fixed name of a level ("scalar", "avx2", "avx512f"; "unknown" otherwise). Never null. */
+/* Fixed name of a level ("scalar", "avx2", "avx512f", "amx"; "unknown" otherwise). Never null. */
 PTK_API const char* ptk_cpu_isa_name(int isa);
 
 /* Whether this CPU (and OS) can run a level: 1 or 0. */
 PTK_API int ptk_cpu_isa_supported(int isa);
 
 /* y = x w^T (+ bias) as described above; m, n, k > 0, ldy >= n; x, w, y not null. Returns
- * PTK_ERR_OUT_OF_MEMORY if its small scratch cannot be had. */
+ * PTK_ERR_OUT_OF_MEMORY if its scratch cannot be had. The same as preparing x and running once. */
 PTK_API ptk_status ptk_cpu_matmul_bf16(const float* x, int m, int k, const uint16_t* w, int n, const float* bias,
                                        float* y, int ldy);
+
+/* x prepared for many matmuls over slices of w: owned by the caller, reused from call to call
+ * (its memory grows to the largest x it has held). */
+typedef struct ptk_cpu_x ptk_cpu_x;
+
+PTK_API ptk_status ptk_cpu_x_create(ptk_cpu_x** out);
+PTK_API void ptk_cpu_x_destroy(ptk_cpu_x* px); /* null: nothing */
+
+/* Prepares x (f32 [m, k], m, k > 0) on the path in use. px keeps a pointer to x, which must stay
+ * unchanged until the last matmul on it has returned. Not to be called while a matmul runs on px. */
+PTK_API ptk_status ptk_cpu_x_prepare(ptk_cpu_x* px, const float* x, int m, int k);
+
+/* y = x w^T (+ bias) for the x last prepared in px, with w [n, k] (k as prepared); n > 0,
+ * ldy >= n; w, y not null. Reads px only, so many threads may run on one px at once, each on its
+ * own slice. */
+PTK_API ptk_status ptk_cpu_matmul_prepared(const ptk_cpu_x* px, const uint16_t* w, int n, const float* bias, float* y,
+                                           int ldy);
 
 #ifdef __cplusplus
 }

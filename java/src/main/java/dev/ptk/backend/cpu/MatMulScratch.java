@@ -1,16 +1,20 @@
 package dev.ptk.backend.cpu;
 
+import static dev.ptk.nativelib.Native.check;
+
+import dev.ptk.nativelib.global.ptk;
 import org.bytedeco.javacpp.FloatPointer;
 
 /**
  * The activations and outputs of the matmul in progress, shared by every matmul of a backend (one
- * forward at a time): native x and y for {@link NativeMatMul}, split x for {@link VectorMatMul}.
- * Grown to the largest call, never shrunk.
+ * forward at a time): native x, its prepared form and y for {@link NativeMatMul}, split x for
+ * {@link VectorMatMul}. Grown to the largest call, never shrunk.
  */
 final class MatMulScratch implements AutoCloseable {
   private float[] split = new float[0];
   private FloatPointer x;
   private FloatPointer y;
+  private ptk.ptk_cpu_x prepared;
 
   float[] split(int floats) {
     if (split.length < floats) split = new float[floats];
@@ -25,6 +29,16 @@ final class MatMulScratch implements AutoCloseable {
     return y = grow(y, floats);
   }
 
+  /** x (native, [rows, k]) prepared once for every slice of the weights the workers take. */
+  ptk.ptk_cpu_x prepare(FloatPointer x, int rows, int k) {
+    if (prepared == null) {
+      prepared = new ptk.ptk_cpu_x();
+      check(ptk.ptk_cpu_x_create(prepared));
+    }
+    check(ptk.ptk_cpu_x_prepare(prepared, x, rows, k));
+    return prepared;
+  }
+
   private static FloatPointer grow(FloatPointer p, long floats) {
     if (p != null && p.capacity() >= floats) return p;
     if (p != null) p.close();
@@ -37,6 +51,8 @@ final class MatMulScratch implements AutoCloseable {
   public void close() {
     if (x != null) x.close();
     if (y != null) y.close();
+    if (prepared != null) ptk.ptk_cpu_x_destroy(prepared);
     x = y = null;
+    prepared = null;
   }
 }

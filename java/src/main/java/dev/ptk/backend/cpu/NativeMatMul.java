@@ -11,11 +11,12 @@ import org.bytedeco.javacpp.ShortPointer;
 /**
  * The matmul on libptk's CPU kernels (ptk/cpu.h): the workers take slices of the weight rows and
  * each calls the kernel on its slice, with the weights read in place from their buffers (never
- * copied). x is copied into native memory once per call and y out of it once; both are small
- * next to the weights (decode) or to the work (prefill).
+ * copied). x is copied into native memory and prepared (ptk_cpu_x_prepare) once per call, on the
+ * calling thread, and y copied out of it once; both are small next to the weights (decode) or to
+ * the work (prefill).
  */
 final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
-  /** Weight rows per piece of work: the kernel's prefill panel, so no slice splits one. */
+  /** Weight rows per piece of work: an AMX tile and the vector paths' prefill panel, so no slice splits one. */
   private static final int BLOCK = 16;
 
   private final WorkerPool pool;
@@ -28,9 +29,8 @@ final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
   private final FloatPointer[] yView;
 
   // the call in progress (set by apply, read by the workers)
-  private FloatPointer x;
+  private ptk.ptk_cpu_x x;
   private FloatPointer y;
-  private int tokens;
 
   /** Whether every weight is bf16 in a direct buffer (as a checkpoint's mmapped tensors are). */
   static boolean accepts(WeightRows weights) {
@@ -75,14 +75,14 @@ final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
   public void apply(float[] xHost, int tokens, float[] out, int outStride) {
     if (tokens == 0) return; // e.g. a batch with no logit rows: nothing to write
     int in = weights.in(), rows = weights.rows();
-    x = scratch.x((long) tokens * in).position(0);
-    x.put(xHost, 0, tokens * in);
+    FloatPointer xNative = scratch.x((long) tokens * in).position(0);
+    xNative.put(xHost, 0, tokens * in);
+    x = scratch.prepare(xNative, tokens, in);
     FloatPointer yNow = scratch.y((long) tokens * rows).position(0);
     if (yNow != y) {
       y = yNow;
       for (int w = 0; w < yView.length; w++) yView[w] = new FloatPointer(y);
     }
-    this.tokens = tokens;
     pool.run((rows + BLOCK - 1) / BLOCK, this);
     if (outStride == rows) {
       y.position(0).get(out, 0, tokens * rows);
@@ -103,7 +103,7 @@ final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
       int stop = Math.min(end, first + weights.tensors()[t].dim(0)); // a slice may span q | k | v
       ShortPointer w = wView[worker][t].position(base[t].position() + (long) (r - first) * in);
       FloatPointer b = bias == null ? null : biasView[worker].position(r);
-      Native.check(ptk.ptk_cpu_matmul_bf16(x, tokens, in, w, stop - r, b, yView[worker].position(r), rows));
+      Native.check(ptk.ptk_cpu_matmul_prepared(x, w, stop - r, b, yView[worker].position(r), rows));
       r = stop;
     }
   }
