@@ -1,9 +1,47 @@
 #!/usr/bin/env bash
-# One ParaThinker-1.5B decode step on the CPU backend (P = 1, 4, 8) against the floor set by this
-# machine's read bandwidth, measured in the same JMH run. Writes bench/results/cpu-decode-DATE.json.
-# Usage: bench/cpu-decode.sh [checkpoint-dir]   (default: random BF16 weights of the real shapes)
+# The CPU backend on ParaThinker-1.5B against this machine's limits, measured in one session:
+#   1. the matmul kernels alone (bench/cpu/matmul_bench): read bandwidth, the multiply-add peak of
+#      the path in use, and each projection shape at 1..512 rows;
+#   2. JMH: a decode step at P = 1, 2, 4, 8, 16 against its floor (bytes over the bandwidth
+#      measured in the same run), prefill of 512 and 2048-token prompts against the peak, both on
+#      the best path, and prefill again on the AVX-512F path (the one before AMX) to compare with;
+#   3. `ptk generate` end to end on a random checkpoint of the real shape (P = 8).
+# Writes bench/results/cpu-decode-DATE.json and .png.
+# Usage: bench/cpu-decode.sh [checkpoint-dir]   (default: random weights in build/random-1.5b, made once)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mvn -q package -DskipTests -pl bench -am
-java --add-modules jdk.incubator.vector -Dptk.commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-  -cp "bench/target/classes:bench/target/lib/*" dev.ptk.bench.CpuDecodeReport "$@"
+mkdir -p build
+step() { printf '\n=== %s\n' "$*"; }
+
+step "build"
+mvn -q -B -ntp package -DskipTests -pl bench -am
+cmake -S . -B build/cpu -DPTK_CUDA=OFF -DCMAKE_BUILD_TYPE=Release -Wno-dev >/dev/null 2>&1
+cmake --build build/cpu -j2 --target ptk >/dev/null
+g++ -O2 -mavx2 -std=c++17 -pthread -Inative/include -Ibuild/cpu/include bench/cpu/matmul_bench.cpp \
+  -Lbuild/cpu/native -lptk -Wl,-rpath,"$PWD/build/cpu/native" -o build/cpu/matmul_bench
+bench=(java --add-modules jdk.incubator.vector -Dptk.commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  -cp "bench/target/classes:bench/target/lib/*" dev.ptk.bench.CpuDecodeReport)
+
+step "matmul kernels"
+build/cpu/matmul_bench "$(nproc)" build/cpu-kernels.json
+
+report_args=(--kernels build/cpu-kernels.json)
+if PTK_CPU_ISA=avx512f build/cpu/matmul_bench 1 /dev/null >/dev/null 2>&1 \
+    && [ "$(python3 -c 'import json; print(json.load(open("build/cpu-kernels.json"))["path"])')" != avx512f ]; then
+  step "prefill on the AVX-512F path, to compare with"
+  PTK_CPU_ISA=avx512f "${bench[@]}" --prefill-only build/cpu-prefill-avx512f.json
+  report_args+=(--baseline build/cpu-prefill-avx512f.json)
+fi
+
+step "end to end: ptk generate, P = 8"
+model=${1:-build/random-1.5b}
+if [ ! -f "$model/model.safetensors" ]; then
+  ./ptk init-random --config model/parathinker-1.5b.config.json --out "$model" --seed 1 --tokenizer test-vectors/tiny-model
+fi
+./ptk generate --model "$model" --backend cpu --paths 8 --max-tokens 32 --seed 1 \
+  "What is the sum of the first ten odd numbers?" 2> >(tee build/cpu-generate.err >&2) >/dev/null
+grep -E '^prefill [0-9]+ tokens' build/cpu-generate.err | tail -1 > build/cpu-generate.txt
+report_args+=(--generate build/cpu-generate.txt)
+
+step "JMH: decode steps, prefill, read bandwidth"
+"${bench[@]}" "${report_args[@]}"

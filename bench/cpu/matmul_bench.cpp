@@ -1,7 +1,7 @@
 // Times ptk_cpu_matmul_bf16 on the ParaThinker-1.5B projection shapes, n split across T threads
 // as the Java WorkerPool splits it, beside this machine's read bandwidth (the decode floor) and
 // the multiply-add peak of the ISA path in use (the prefill ceiling), both measured in the same
-// run. Usage: matmul_bench [threads]   (PTK_CPU_ISA forces a path).
+// run. Usage: matmul_bench [threads [result.json]]   (PTK_CPU_ISA forces a path).
 // Built and run by bench/cpu/matmul-bench.sh.
 #include <immintrin.h>
 
@@ -128,6 +128,11 @@ double peak_flops(int isa, int threads) {
 
 int main(int argc, char** argv) {
   int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+  FILE* json = argc > 2 ? std::fopen(argv[2], "w") : nullptr;
+  if (argc > 2 && json == nullptr) {
+    std::perror(argv[2]);
+    return 1;
+  }
   int isa = 0;
   if (ptk_cpu_isa(&isa) != PTK_OK) {
     std::fprintf(stderr, "%s\n", ptk_last_error());
@@ -138,6 +143,11 @@ int main(int argc, char** argv) {
   std::printf("path %s, %d threads, read bandwidth %.2f GB/s, multiply-add peak %.0f GFLOP/s (measured)\n",
               ptk_cpu_isa_name(isa), threads, bw / 1e9, peak / 1e9);
   std::printf("%-8s %6s %6s %4s %10s %10s %9s %9s\n", "shape", "n", "k", "m", "ms", "floor ms", "x floor", "of peak");
+  if (json != nullptr) {
+    std::fprintf(json, "{\"path\": \"%s\", \"threads\": %d, \"read_bandwidth_gb_s\": %.3f, \"peak_gflops\": %.1f, \"matmuls\": [",
+                 ptk_cpu_isa_name(isa), threads, bw / 1e9, peak / 1e9);
+  }
+  const char* separator = "";
   struct Shape {
     const char* name;
     int n, k;
@@ -163,7 +173,18 @@ int main(int argc, char** argv) {
       double flops = 2.0 * m * s.n * s.k;
       std::printf("%-8s %6d %6d %4d %10.3f %10.3f %9.2f %8.1f%%\n", s.name, s.n, s.k, m, t * 1e3, floor * 1e3,
                   t / floor, peak > 0 ? 100 * flops / t / peak : 0.0);
+      if (json != nullptr) {
+        std::fprintf(json,
+                     "%s\n  {\"shape\": \"%s\", \"n\": %d, \"k\": %d, \"m\": %d, \"ms\": %.4f, \"floor_ms\": %.4f, "
+                     "\"fraction_of_peak\": %.4f}",
+                     separator, s.name, s.n, s.k, m, t * 1e3, floor * 1e3, peak > 0 ? flops / t / peak : 0.0);
+        separator = ",";
+      }
     }
+  }
+  if (json != nullptr) {
+    std::fprintf(json, "\n]}\n");
+    std::fclose(json);
   }
   return 0;
 }

@@ -28,7 +28,13 @@ constexpr int kTile = 16;   // rows of every tile; rows of x and weight rows per
 constexpr int kDepth = 32;  // elements of k per tile product (16 pairs)
 constexpr int kTileBytes = kTile * 64;
 constexpr int kSuperRows = 128;  // a multiple of 32 (see Blocking)
-constexpr int kChunk = 4;
+
+// Blocks of k per chunk (see Blocking). With one pair of x tiles (m <= 32) nothing else shares the
+// weights' stay in L2, so k is not chunked and each weight row is read in one sequential pass;
+// with two pairs, long chunks (16 blocks, 1 KiB per weight row) still keep the rows' reads
+// sequential enough; with more, the pairs' reuse of each chunk pays for shorter ones (8 blocks:
+// a pair's chunk of x is 32 KiB). Measured on the 1.5B shapes at m = 64 and 512 (Sapphire Rapids).
+inline int chunk_blocks(int x_tiles, int blocks) { return x_tiles <= 2 ? blocks : x_tiles <= 4 ? 16 : 8; }
 
 // The tile registers: C[rt][tt] for up to 2 x 2 tiles of output, 2 of weights, 2 of x. (Macros,
 // not constants: GCC's tile intrinsics paste their register number into the assembly text.)
@@ -164,6 +170,15 @@ constexpr TilesFn kTiles[2][2] = {{tiles<1, 1>, tiles<1, 2>}, {tiles<2, 1>, tile
 
 inline int min_int(int a, int b) { return a < b ? a : b; }
 
+// Asks for the next chunk of k of `rows` weight rows (row stride k) to be brought into L2 while
+// this chunk is multiplied: a chunk is a short piece of each of many rows, a pattern the
+// hardware prefetchers do not follow far enough ahead.
+void prefetch(const uint16_t* w, int rows, int k, int blocks) {
+  for (int r = 0; r < rows; ++r)
+    for (int b = 0; b < blocks * kDepth * 2; b += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(w + size_t(r) * k) + b, _MM_HINT_T1);
+}
+
 // y[t, r] = the sums + bias[r], for `rows` weight rows and `tokens` rows of x, from C tiles laid
 // out as in tiles() ([weight row][row of x] each): a row of y is a column of them, gathered 16 at
 // a time.
@@ -200,11 +215,11 @@ void amx_pack(const float* x, int m, int k, float* packed) {
   if (k >= kDepth) pack(x, m, k, k / kDepth, reinterpret_cast<uint8_t*>(packed));
 }
 
-// Blocking: weight rows in super-blocks of kSuperRows, k in chunks of kChunk blocks. Within a
-// chunk, each pair of x tiles (its chunk of packed x: 16 KiB, in L1) passes over every block of
-// 32 weight rows of the super-block (4 KiB per tile and block of k, from L2), whose sums wait in
-// scratch between chunks (a super-block's, for every tile of x). So the weights are read from
-// memory once, and neither x nor the sums leave L2 for the weights' sake.
+// Blocking: weight rows in super-blocks of kSuperRows, k in chunks (chunk_blocks). Within a chunk,
+// each pair of x tiles (its chunk of packed x, from L1 or L2) passes over every block of 32
+// weight rows of the super-block (from L2, where the previous chunk's pass prefetched them),
+// whose sums wait in scratch between chunks (a super-block's, for every tile of x). So the
+// weights are read from memory once, and neither x nor the sums leave L2 for the weights' sake.
 void matmul_amx(const float* x, const float* packed_x, int m, int k, const uint16_t* w, int n, const float* bias,
                 float* y, int ldy, float* scratch) {
   const int blocks = k / kDepth, kv = blocks * kDepth;
@@ -212,9 +227,7 @@ void matmul_amx(const float* x, const float* packed_x, int m, int k, const uint1
   const uint8_t* packed = reinterpret_cast<const uint8_t*>(packed_x);
   float* sums = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t(63));
   const size_t c_row = size_t(x_tiles) * 256;  // floats from one weight tile's sums to the next's
-  // With one pair of x tiles (m <= 32) no other x tile shares the weights' stay in L2: k is not
-  // chunked, so that each block of weight rows is read in one sequential pass.
-  const int chunk = x_tiles <= 2 ? blocks : kChunk;
+  const int chunk = chunk_blocks(x_tiles, blocks);
   int configured = 0;  // weight rows per tile in the tile configuration loaded, 0: none
   for (int s0 = 0; s0 < n; s0 += kSuperRows) {
     const int s1 = min_int(n, s0 + kSuperRows);
@@ -228,6 +241,7 @@ void matmul_amx(const float* x, const float* packed_x, int m, int k, const uint1
           rows = s1 - n0 >= 2 * kTile ? 2 * kTile : s1 - n0 >= kTile ? kTile : s1 - n0;
           const int rt = rows > kTile ? 2 : 1, tile_rows = min_int(rows, kTile);
           if (configured != tile_rows) configure(configured = tile_rows);
+          if (t0 == 0 && kb1 < blocks) prefetch(w + size_t(n0) * k + size_t(kb1) * kDepth, rows, k, min_int(chunk, blocks - kb1));
           kTiles[rt - 1][tt - 1](w + size_t(n0) * k, k, packed, blocks, t0, kb0, kb1,
                                  sums + (n0 - s0) / kTile * c_row + size_t(t0) * 256, c_row, kb0 == 0);
         }

@@ -2,7 +2,9 @@
 // the CPU has, or the one PTK_CPU_ISA forces (ctest runs it once per path; a path the CPU lacks
 // must be refused with a message naming it, and the run is reported as skipped, exit 77).
 // Shapes cover both blockings (decode m <= 16, prefill m > 16), several panels along k, k below
-// and not a multiple of the lane count, short last panels of rows; then batch invariance (a row's
+// and not a multiple of the lane count, short last panels of rows; on AMX also short last tiles
+// of weight rows and of x, k in one pass and in chunks, more than one super-block of weight rows
+// and k below and not a multiple of 32. Then batch invariance (a row's
 // bits do not depend on m or on how n is split), one prepared x run from several threads, and the
 // argument checks.
 #include <cmath>
@@ -101,7 +103,7 @@ void against_reference(const Case& c, int isa) {
 
 // The bits of a row of y never depend on the other rows of x (m) nor on how n is split into calls.
 void batch_invariance() {
-  const int m = 21, n = 37, k = 1100;
+  const int m = 100, n = 37, k = 1100;
   Data d = make({m, n, k, true}, 5);
   std::vector<float> all(size_t(m) * n), one(n), split(size_t(m) * n);
   CHECK_STATUS(ptk_cpu_matmul_bf16(d.x.data(), m, k, d.w.data(), n, d.bias.data(), all.data(), n), PTK_OK);
@@ -110,7 +112,7 @@ void batch_invariance() {
                  PTK_OK);
     CHECK(std::memcmp(one.data(), all.data() + size_t(t) * n, sizeof(float) * n) == 0);
   }
-  for (int rows : {2, 5, 16}) {  // m = 2 and 5 use the decode blocking, 16 too
+  for (int rows : {2, 5, 16, 33, 70}) {  // m <= 16: the decode blocking; AMX chunks k from 33 rows
     for (int t0 = 0; t0 + rows <= m; t0 += rows) {
       std::vector<float> part(size_t(rows) * n);
       CHECK_STATUS(ptk_cpu_matmul_bf16(d.x.data() + size_t(t0) * k, rows, k, d.w.data(), n, d.bias.data(),
@@ -211,7 +213,7 @@ int main() {
   const Case cases[] = {
       {1, 7, 50, true},    {1, 1, 1, false},     {2, 5, 7, true},      {3, 9, 37, false},   {1, 13, 1536, true},
       {8, 21, 1536, true}, {4, 6, 2100, false},  {16, 19, 300, true},  {17, 18, 260, true}, {40, 33, 1030, false},
-      {23, 16, 16, true},  {64, 70, 515, true},
+      {23, 16, 16, true},  {64, 70, 515, true},   {100, 45, 700, true}, {70, 150, 300, false},
   };
   for (const Case& c : cases) against_reference(c, isa);
   batch_invariance();

@@ -44,7 +44,7 @@ public class CpuDecodeBenchmark {
   public static final int PATH = 64;
   public static final int PAGE = 16;
 
-  @Param({"1", "4", "8"})
+  @Param({"1", "2", "4", "8", "16"})
   public int paths;
 
   /** A checkpoint directory; empty for random weights of the real shapes. */

@@ -3,6 +3,7 @@ package dev.ptk.bench;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import dev.ptk.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,31 +12,59 @@ import java.time.LocalDate;
 import java.time.ZonedDateTime;
 import java.util.Collection;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
- * Runs {@link CpuDecodeBenchmark} (P = 1, 4, 8) and {@link MemoryBandwidthBenchmark} in one JMH run,
- * and reports each decode step against its floor: the bytes a step must read (every weight matrix
- * once, plus the K/V of the prompt and of every path) over the measured read bandwidth (its best
- * iteration). Each step is reported as JMH's mean and as its best iteration, with the load average
- * around the run, since a shared machine slows some iterations.
+ * The CPU backend against this machine's limits, in one JMH run: {@link CpuDecodeBenchmark} (P = 1,
+ * 2, 4, 8, 16) against its floor, the bytes a step must read (every weight matrix once, plus the
+ * K/V of the prompt and of every path) over the read bandwidth measured in the same run
+ * ({@link MemoryBandwidthBenchmark}, its best iteration); {@link CpuPrefillBenchmark} (512 and
+ * 2048-token prompts) against the multiply-add peak of the matmul path, measured by
+ * bench/cpu/matmul_bench in the same session and handed over as its JSON, with that program's
+ * kernel timings. Each step is reported as JMH's mean and its best iteration, with the load
+ * average around the run, since a shared machine slows some iterations.
  *
- * <p>Usage: {@code CpuDecodeReport [checkpoint-dir]}; writes bench/results/cpu-decode-DATE.json.
+ * <p>Usage: {@code CpuDecodeReport [--kernels FILE] [--baseline FILE] [--generate FILE]}: the
+ * kernels' JSON, a prefill-only result of another matmul path to compare with (written by
+ * {@code CpuDecodeReport --prefill-only OUT}), and the timings line of an end-to-end
+ * {@code ptk generate}. Writes bench/results/cpu-decode-DATE.json and .png.
  */
 public final class CpuDecodeReport {
+  /** Prefill tokens/s of the CPU backend before its native matmul, on the machines of issue 12 (AMD EPYC, 2 cores). */
+  static final double PREFILL_TOKENS_PER_S_BEFORE = 28;
+
   private CpuDecodeReport() {}
 
   public static void main(String[] args) throws RunnerException, IOException {
-    String checkpoint = args.length > 0 ? args[0] : "";
+    Path kernels = null, baseline = null, generate = null, prefillOnly = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--kernels" -> kernels = Path.of(args[++i]);
+        case "--baseline" -> baseline = Path.of(args[++i]);
+        case "--generate" -> generate = Path.of(args[++i]);
+        case "--prefill-only" -> prefillOnly = Path.of(args[++i]);
+        default -> throw new IllegalArgumentException("unknown argument " + args[i]);
+      }
+    }
+    if (prefillOnly != null) {
+      JsonObject out = new JsonObject();
+      // The 512-token prompt only: the slower path would take minutes per 2048-token shot.
+      Collection<RunResult> r = new Runner(new OptionsBuilder().include(CpuPrefillBenchmark.class.getName() + ".prefill")
+          .param("tokens", "512").build()).run();
+      out.add("prefill", prefillRows(r, Double.NaN, null));
+      Files.writeString(prefillOnly, new GsonBuilder().setPrettyPrinting().create().toJson(out) + "\n");
+      return;
+    }
+    JsonObject kernelResult = kernels == null ? null : parse(kernels);
+    double peak = kernelResult == null ? Double.NaN : kernelResult.get("peak_gflops").getAsDouble() * 1e9;
     double[] loadBefore = loadAverage();
-    Collection<RunResult> results = new Runner(new OptionsBuilder()
-        .include(CpuDecodeBenchmark.class.getName() + ".decodeStep")
-        .include(MemoryBandwidthBenchmark.class.getName() + ".readAll")
-        .param("checkpoint", checkpoint)
-        .build()).run();
+    Collection<RunResult> results = run(CpuDecodeBenchmark.class.getName() + ".decodeStep",
+        CpuPrefillBenchmark.class.getName() + ".prefill", MemoryBandwidthBenchmark.class.getName() + ".readAll");
     double[] loadAfter = loadAverage();
 
     double bandwidthMs = Double.NaN;
@@ -44,10 +73,10 @@ public final class CpuDecodeReport {
       String name = r.getParams().getBenchmark();
       // the fastest iteration is the machine's capability (a slower one only means another process read too)
       if (name.endsWith("readAll")) bandwidthMs = r.getPrimaryResult().getStatistics().getMin();
-      else steps.put(Integer.parseInt(r.getParams().getParam("paths")), r);
+      else if (name.endsWith("decodeStep")) steps.put(Integer.parseInt(r.getParams().getParam("paths")), r);
     }
     double bandwidth = MemoryBandwidthBenchmark.BYTES / (bandwidthMs / 1e3); // bytes per second
-    ModelConfig c = checkpoint.isEmpty() ? CpuDecodeBenchmark.PARATHINKER_1_5B : ModelConfig.load(Path.of(checkpoint, "config.json"));
+    ModelConfig c = CpuDecodeBenchmark.PARATHINKER_1_5B;
     long weightBytes = weightBytesPerStep(c);
 
     JsonArray rows = new JsonArray();
@@ -78,22 +107,28 @@ public final class CpuDecodeReport {
       row.addProperty("tokens_per_s", round(p * 1e3 / ms));
       rows.add(row);
     }
+    JsonArray prefill = prefillRows(results, peak, baseline == null ? null : parse(baseline).getAsJsonArray("prefill"));
 
     JsonObject out = new JsonObject();
-    out.addProperty("benchmark", "CPU backend, one phase-1 decode step of ParaThinker-1.5B");
+    out.addProperty("benchmark", "CPU backend, ParaThinker-1.5B: decode step and prefill");
     out.addProperty("date", ZonedDateTime.now().toString());
     out.addProperty("commit", System.getProperty("ptk.commit", "unknown"));
-    out.addProperty("weights", checkpoint.isEmpty() ? "random BF16, real shapes, direct buffers" : checkpoint);
+    out.addProperty("weights", "random BF16, real shapes, direct buffers");
     out.addProperty("prompt_tokens", CpuDecodeBenchmark.PROMPT);
     out.addProperty("path_tokens", CpuDecodeBenchmark.PATH);
     out.addProperty("weight_bytes_per_step", weightBytes);
     out.addProperty("kv_bytes_per_token", kvBytesPerToken(c));
     out.addProperty("read_bandwidth_gb_s", round(bandwidth / 1e9));
+    if (kernelResult != null) out.add("kernels", kernelResult);
     out.add("machine", machine(loadBefore, loadAfter));
     out.add("results", rows);
+    out.add("prefill", prefill);
+    if (generate != null) out.add("generate", generateTimings(Files.readString(generate).trim()));
     JsonObject targets = new JsonObject();
-    targets.addProperty("p1_ratio_to_floor_max", 1.5);
-    targets.addProperty("p8_scaling_vs_p1_max", 3.0);
+    targets.addProperty("p1_ratio_to_floor_max", 1.10);
+    targets.addProperty("p8_scaling_vs_p1_max", 1.7);
+    targets.addProperty("prefill_fraction_of_peak_min", 0.5);
+    targets.addProperty("prefill_tokens_per_s_min", 5 * PREFILL_TOKENS_PER_S_BEFORE);
     out.add("targets", targets);
     Path dir = Path.of("bench", "results");
     Files.createDirectories(dir);
@@ -102,6 +137,63 @@ public final class CpuDecodeReport {
     System.setProperty("java.awt.headless", "true");
     DecodeScalingChart.write(out, DecodeScalingChart.png(file));
     System.out.println("wrote " + file + " and " + DecodeScalingChart.png(file));
+  }
+
+  private static Collection<RunResult> run(String... benchmarks) throws RunnerException {
+    OptionsBuilder options = new OptionsBuilder();
+    for (String b : benchmarks) options.include(b);
+    return new Runner(options.build()).run();
+  }
+
+  /**
+   * Prefill rows: tokens/s (best iteration), the matmul arithmetic per token (2 flops per weight,
+   * lm_head once) as a fraction of {@code peak} flops/s, and the speed-up over {@code baseline}'s
+   * row of the same length.
+   */
+  static JsonArray prefillRows(Collection<RunResult> results, double peak, JsonArray baseline) {
+    JsonArray rows = new JsonArray();
+    ModelConfig c = CpuDecodeBenchmark.PARATHINKER_1_5B;
+    long layerWeights = weightBytesPerStep(c) / 2 - (long) c.vocabSize() * c.hiddenSize();
+    System.out.printf("%n%7s %10s %10s %10s %10s%n", "prompt", "ms", "tok/s", "of peak", "x before");
+    for (RunResult r : results) {
+      if (!r.getParams().getBenchmark().endsWith("prefill")) continue;
+      int tokens = Integer.parseInt(r.getParams().getParam("tokens"));
+      double ms = r.getPrimaryResult().getStatistics().getMin();
+      double flops = 2.0 * layerWeights * tokens + 2.0 * c.vocabSize() * c.hiddenSize();
+      JsonObject row = new JsonObject();
+      row.addProperty("tokens", tokens);
+      row.addProperty("ms_best_iteration", round(ms));
+      row.addProperty("ms_mean", round(r.getPrimaryResult().getScore()));
+      row.addProperty("tokens_per_s", round(tokens * 1e3 / ms));
+      row.addProperty("matmul_gflop", round(flops / 1e9));
+      double fraction = flops / (ms / 1e3) / peak;
+      if (!Double.isNaN(fraction)) row.addProperty("fraction_of_peak", round(fraction));
+      double speedup = Double.NaN;
+      if (baseline != null) {
+        for (var b : baseline) {
+          JsonObject o = b.getAsJsonObject();
+          if (o.get("tokens").getAsInt() == tokens) speedup = o.get("ms_best_iteration").getAsDouble() / ms;
+        }
+      }
+      if (!Double.isNaN(speedup)) row.addProperty("speedup_vs_baseline", round(speedup));
+      System.out.printf("%7d %10.1f %10.1f %9.1f%% %10.2f%n", tokens, ms, tokens * 1e3 / ms, 100 * fraction, speedup);
+      rows.add(row);
+    }
+    return rows;
+  }
+
+  /** The numbers of `ptk generate`'s timings line, and the line itself. */
+  static JsonObject generateTimings(String line) {
+    JsonObject o = new JsonObject();
+    o.addProperty("line", line);
+    Matcher m = Pattern.compile("(prefill|thinking|summary) [^(]*\\(([0-9.]+) tok/s\\)")
+        .matcher(line);
+    while (m.find()) o.addProperty(m.group(1) + "_tokens_per_s", Double.parseDouble(m.group(2)));
+    return o;
+  }
+
+  private static JsonObject parse(Path json) throws IOException {
+    return JsonParser.parseString(Files.readString(json)).getAsJsonObject();
   }
 
   /** Every weight matrix once (q, k, v, o, gate, up, down per layer, and lm_head), bf16. */

@@ -4,22 +4,32 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.awt.BasicStroke;
 import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.geom.Rectangle2D;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import javax.imageio.ImageIO;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /**
- * The P-scaling of a decode step as a picture, next to its JSON: measured time per step, the floor
- * (bytes over measured bandwidth) and what P independent one-path steps would cost.
+ * A result as a picture, next to its JSON: on the left the P-scaling of a decode step (measured
+ * time per step, the floor: bytes over measured bandwidth, and what P independent one-path steps
+ * would cost); on the right, when the result has prefill rows, prefill tokens/s per prompt length,
+ * with the baseline path's and the target.
  *
  * <p>{@code DecodeScalingChart RESULT.json} redraws RESULT.png from a committed result.
  */
@@ -69,6 +79,39 @@ public final class DecodeScalingChart {
     lines.setSeriesStroke(2, new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
     plot.setRenderer(lines);
     ((NumberAxis) plot.getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
-    ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 500);
+    if (!result.has("prefill")) {
+      ChartUtils.saveChartAsPNG(png.toFile(), chart, 800, 500);
+      return;
+    }
+    BufferedImage image = new BufferedImage(1400, 500, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = image.createGraphics();
+    chart.draw(g, new Rectangle2D.Double(0, 0, 800, 500));
+    prefillChart(result).draw(g, new Rectangle2D.Double(800, 0, 600, 500));
+    g.dispose();
+    ImageIO.write(image, "png", png.toFile());
+  }
+
+  private static JFreeChart prefillChart(JsonObject result) {
+    DefaultCategoryDataset data = new DefaultCategoryDataset();
+    double target = result.getAsJsonObject("targets").get("prefill_tokens_per_s_min").getAsDouble();
+    for (var e : result.getAsJsonArray("prefill")) {
+      JsonObject row = e.getAsJsonObject();
+      String prompt = row.get("tokens").getAsInt() + " tokens";
+      double tps = row.get("tokens_per_s").getAsDouble();
+      data.addValue(tps, "this run", prompt);
+      if (row.has("speedup_vs_baseline")) data.addValue(tps / row.get("speedup_vs_baseline").getAsDouble(), "baseline path", prompt);
+      data.addValue(target, "target", prompt);
+    }
+    JFreeChart chart = ChartFactory.createBarChart("Prefill", "prompt", "tokens per second", data,
+        PlotOrientation.VERTICAL, true, false, false);
+    CategoryPlot plot = chart.getCategoryPlot();
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    BarRenderer bars = (BarRenderer) plot.getRenderer();
+    bars.setBarPainter(new StandardBarPainter());
+    bars.setSeriesPaint(0, new Color(0xD62728));
+    bars.setSeriesPaint(1, Color.GRAY);
+    bars.setSeriesPaint(2, new Color(0x2CA02C));
+    return chart;
   }
 }
