@@ -3,6 +3,7 @@ package dev.ptk.backend.cpu;
 import dev.ptk.model.Tensor;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -12,6 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  * GQA group) that sees them, with an online softmax per (query, head). Query i sees the first
  * {@code limits[i]} keys of the segment (the whole segment, or a causal prefix of it).
  * Work is split by kv head and, when there are more workers than kv heads, by query.
+ *
+ * <p>K is widened transposed ({@code [d][page]}), so that a query's scores against a page are a
+ * few vectors of keys at once, and their exponentials are taken a vector at a time.
  */
 final class SegmentAttention implements WorkerPool.RangeTask {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -22,7 +26,7 @@ final class SegmentAttention implements WorkerPool.RangeTask {
   private final int d;
   private final int group;
   private final int pageSize;
-  private final float[][] keys;
+  private final float[][] keys; // per worker: a page's K, transposed: [d][pageSize]
   private final float[][] values;
   private final float[][] scores;
   private float[][] max;
@@ -93,7 +97,7 @@ final class SegmentAttention implements WorkerPool.RangeTask {
   }
 
   private void attend(int worker, int kvHead, int from, int to) {
-    float[] kf = keys[worker], vf = values[worker], s = scores[worker], m = max[worker], l = sum[worker];
+    float[] kt = keys[worker], vf = values[worker], s = scores[worker], m = max[worker], l = sum[worker];
     int seen = 0;
     for (int i = from; i < to; i++) {
       seen = Math.max(seen, Math.min(limits[i], length));
@@ -107,13 +111,13 @@ final class SegmentAttention implements WorkerPool.RangeTask {
     for (int p = 0; p * pageSize < seen; p++) {
       int base = p * pageSize;
       int n = Math.min(pageSize, seen - base);
-      widen(pages[p], kvHead, n, kf, vf);
+      widen(pages[p], kvHead, n, kt, vf);
       for (int i = from; i < to; i++) {
         int visible = Math.min(Math.min(limits[i], length) - base, n);
         if (visible <= 0) continue;
         for (int g = 0; g < group; g++) {
           int h = kvHead * group + g;
-          update(q, queries[i] * qStride + h * d, kf, vf, visible, s, m, l, i * group + g, oOffset(queries[i], h));
+          update(q, queries[i] * qStride + h * d, kt, vf, visible, s, m, l, i * group + g, oOffset(queries[i], h));
         }
       }
     }
@@ -137,24 +141,22 @@ final class SegmentAttention implements WorkerPool.RangeTask {
     return (row * hq + head) * d;
   }
 
-  /** K and V rows of the first {@code n} slots of a page, one kv head, as floats. */
-  private void widen(int page, int kvHead, int n, float[] kf, float[] vf) {
+  /** K (transposed) and V rows of the first {@code n} slots of a page, one kv head, as floats. */
+  private void widen(int page, int kvHead, int n, float[] kt, float[] vf) {
     for (int j = 0; j < n; j++) {
       int src = ((page * pageSize + j) * hkv + kvHead) * d;
       for (int i = 0; i < d; i++) {
-        kf[j * d + i] = Tensor.bf16ToFloat(kCache[src + i]);
+        kt[i * pageSize + j] = Tensor.bf16ToFloat(kCache[src + i]);
         vf[j * d + i] = Tensor.bf16ToFloat(vCache[src + i]);
       }
     }
   }
 
   /** Online softmax over {@code n} more keys for one (query, head) state. */
-  private void update(float[] q, int qOff, float[] kf, float[] vf, int n, float[] s, float[] m, float[] l, int st, int oOff) {
+  private void update(float[] q, int qOff, float[] kt, float[] vf, int n, float[] s, float[] m, float[] l, int st, int oOff) {
+    scores(q, qOff, kt, n, s);
     float mx = Float.NEGATIVE_INFINITY;
-    for (int j = 0; j < n; j++) {
-      s[j] = scale * dot(q, qOff, kf, j * d);
-      mx = Math.max(mx, s[j]);
-    }
+    for (int j = 0; j < n; j++) mx = Math.max(mx, s[j]);
     float mNew = Math.max(m[st], mx);
     float[] o = out.o;
     if (m[st] != Float.NEGATIVE_INFINITY && m[st] != mNew) {
@@ -162,25 +164,34 @@ final class SegmentAttention implements WorkerPool.RangeTask {
       l[st] *= alpha;
       for (int k = oOff; k < oOff + d; k++) o[k] *= alpha;
     }
+    exp(s, n, mNew);
     float total = 0f;
     for (int j = 0; j < n; j++) {
-      float pj = (float) Math.exp(s[j] - mNew);
-      total += pj;
-      axpy(pj, vf, j * d, o, oOff);
+      total += s[j];
+      axpy(s[j], vf, j * d, o, oOff);
     }
     l[st] += total;
     m[st] = mNew;
   }
 
-  private float dot(float[] a, int aOff, float[] b, int bOff) {
-    FloatVector acc = FloatVector.zero(F);
-    int i = 0;
-    for (int bound = F.loopBound(d); i < bound; i += F.length()) {
-      acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
+  /** s[j] = scale · q · k_j for the page's first n keys: per vector of keys, q's d elements in order. */
+  private void scores(float[] q, int qOff, float[] kt, int n, float[] s) {
+    for (int j = 0; j < n; j += F.length()) {
+      VectorMask<Float> keys = F.indexInRange(j, n);
+      FloatVector acc = FloatVector.zero(F);
+      for (int i = 0; i < d; i++) {
+        acc = FloatVector.fromArray(F, kt, i * pageSize + j, keys).fma(FloatVector.broadcast(F, q[qOff + i]), acc);
+      }
+      acc.mul(scale).intoArray(s, j, keys);
     }
-    float r = acc.reduceLanes(VectorOperators.ADD);
-    for (; i < d; i++) r += a[aOff + i] * b[bOff + i];
-    return r;
+  }
+
+  /** s[j] = e^(s[j] - max) for j < n. */
+  private static void exp(float[] s, int n, float max) {
+    for (int j = 0; j < n; j += F.length()) {
+      VectorMask<Float> keys = F.indexInRange(j, n);
+      FloatVector.fromArray(F, s, j, keys).sub(max).lanewise(VectorOperators.EXP).intoArray(s, j, keys);
+    }
   }
 
   private void axpy(float a, float[] x, int xOff, float[] y, int yOff) {
