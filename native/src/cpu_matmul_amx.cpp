@@ -28,6 +28,10 @@ constexpr int kTile = 16;   // rows of every tile; rows of x and weight rows per
 constexpr int kDepth = 32;  // elements of k per tile product (16 pairs)
 constexpr int kTileBytes = kTile * 64;
 constexpr int kSuperRows = 128;  // a multiple of 32 (see Blocking)
+// Blocks of k by which the software prefetch of a one-pass matmul runs ahead of the tile loads:
+// 512 bytes of each of 32 rows, 16 KiB. Measured on the 1.5B shapes at m = 1 and 16 against 16,
+// 32 and none (Sapphire Rapids): gate_up 10-25% faster, down and qkv within the noise.
+constexpr int kAhead = 8;
 
 // Blocks of k per chunk (see Blocking). With one pair of x tiles (m <= 32) nothing else shares the
 // weights' stay in L2, so k is not chunked and each weight row is read in one sequential pass;
@@ -70,6 +74,8 @@ void configure(int weight_rows) {
   __asm__ volatile("" : : "r"(&c) : "memory");
   _tile_loadconfig(&c);
 }
+
+inline int min_int(int a, int b) { return a < b ? a : b; }
 
 inline float bf16_value(uint16_t bits) {
   uint32_t u = uint32_t(bits) << 16;
@@ -117,10 +123,11 @@ void pack(const float* x, int m, int k, int blocks, uint8_t* packed) {
     for (int kb = 0; kb < blocks; ++kb) {
       int* hi = reinterpret_cast<int*>(packed + packed_offset(blocks, tt, kb, 0));
       int* lo = reinterpret_cast<int*>(packed + packed_offset(blocks, tt, kb, 1));
-      for (int t = 0; t < kTile; ++t) {
-        const int row = tt * kTile + t;
-        __m512i h = _mm512_setzero_si512(), l = h;
-        if (row < m) split_pairs(x + size_t(row) * k + size_t(kb) * kDepth, &h, &l);
+      const int rows = min_int(kTile, m - tt * kTile);
+      if (rows < kTile) memset(hi, 0, 2 * kTileBytes);  // hi and lo: the columns of absent rows are zeros
+      for (int t = 0; t < rows; ++t) {
+        __m512i h, l;
+        split_pairs(x + size_t(tt * kTile + t) * k + size_t(kb) * kDepth, &h, &l);
         _mm512_i32scatter_epi32(hi + t, column, h, 4);
         _mm512_i32scatter_epi32(lo + t, column, l, 4);
       }
@@ -133,7 +140,7 @@ void pack(const float* x, int m, int k, int blocks, uint8_t* packed) {
 // stride k; x from packed, starting at x tile xt) to them, or starts from zero when `first`.
 template <int RT, int TT>
 void tiles(const uint16_t* w, int k, const uint8_t* packed, int blocks, int xt, int kb0, int kb1, float* c,
-           size_t c_row, bool first) {
+           size_t c_row, bool first, const uint16_t* ahead, int ahead_rows) {
   const size_t stride = size_t(k) * sizeof(uint16_t);
   if (first) {
     _tile_zero(kC00);
@@ -148,6 +155,13 @@ void tiles(const uint16_t* w, int k, const uint8_t* packed, int blocks, int xt, 
   }
   for (int kb = kb0; kb < kb1; ++kb) {
     const uint16_t* a = w + size_t(kb) * kDepth;
+    // This block's rows kAhead blocks on, or past their end the next rows' (a prefetch never faults).
+    if (ahead != nullptr) {
+      const int target = kb + kAhead;
+      const uint16_t* from = target < blocks ? w + size_t(target) * kDepth : ahead + size_t(target - blocks) * kDepth;
+      const int rows = target < blocks ? RT * kTile : target - blocks < blocks ? ahead_rows : 0;
+      for (int r = 0; r < rows; ++r) _mm_prefetch(reinterpret_cast<const char*>(from + size_t(r) * k), _MM_HINT_T1);
+    }
     _tile_loadd(kA0, a, stride);
     if (RT > 1) _tile_loadd(kA1, a + size_t(kTile) * k, stride);
     for (int half = 0; half < 2; ++half) {  // hi, then lo
@@ -165,10 +179,9 @@ void tiles(const uint16_t* w, int k, const uint8_t* packed, int blocks, int xt, 
   if (RT > 1 && TT > 1) _tile_stored(kC11, c + c_row + 256, 64);
 }
 
-using TilesFn = void (*)(const uint16_t*, int, const uint8_t*, int, int, int, int, float*, size_t, bool);
+using TilesFn = void (*)(const uint16_t*, int, const uint8_t*, int, int, int, int, float*, size_t, bool, const uint16_t*, int);
 constexpr TilesFn kTiles[2][2] = {{tiles<1, 1>, tiles<1, 2>}, {tiles<2, 1>, tiles<2, 2>}};
 
-inline int min_int(int a, int b) { return a < b ? a : b; }
 
 // Asks for the next chunk of k of `rows` weight rows (row stride k) to be brought into L2 while
 // this chunk is multiplied: a chunk is a short piece of each of many rows, a pattern the
@@ -242,8 +255,13 @@ void matmul_amx(const float* x, const float* packed_x, int m, int k, const uint1
           const int rt = rows > kTile ? 2 : 1, tile_rows = min_int(rows, kTile);
           if (configured != tile_rows) configure(configured = tile_rows);
           if (t0 == 0 && kb1 < blocks) prefetch(w + size_t(n0) * k + size_t(kb1) * kDepth, rows, k, min_int(chunk, blocks - kb1));
+          // In one pass over each row (k not chunked), the weights kAhead blocks on are asked for
+          // as each block is read: the tile loads read 32 rows at once, more streams than the
+          // hardware prefetchers keep far enough ahead of.
+          const bool one_pass = chunk == blocks;
           kTiles[rt - 1][tt - 1](w + size_t(n0) * k, k, packed, blocks, t0, kb0, kb1,
-                                 sums + (n0 - s0) / kTile * c_row + size_t(t0) * 256, c_row, kb0 == 0);
+                                 sums + (n0 - s0) / kTile * c_row + size_t(t0) * 256, c_row, kb0 == 0,
+                                 one_pass ? w + size_t(n0 + rows) * k : nullptr, min_int(rows, n - n0 - rows));
         }
       }
     }

@@ -32,6 +32,9 @@ public final class CpuBackend implements Backend {
   private final MatMul lmHead;
   private final Rotary rotary;
   private final PagedAttention attention;
+  private final RmsNorm norm;
+  private final RopeAppend ropeAppend;
+  private final SiluGate siluGate;
   private Scratch scratch;
 
   public CpuBackend(ModelConfig config, Weights weights, int pageSize, int numPages) {
@@ -64,6 +67,9 @@ public final class CpuBackend implements Backend {
     }
     this.rotary = new Rotary(config.headDim(), config.ropeTheta(), config.ropeScaling());
     this.attention = new PagedAttention(pool, config.numHeads(), config.numKvHeads(), config.headDim(), pageSize);
+    this.norm = new RmsNorm(pool, config.rmsNormEps());
+    this.ropeAppend = new RopeAppend(pool, config.numHeads(), config.numKvHeads(), config.headDim(), rotary);
+    this.siluGate = new SiluGate(pool);
   }
 
   @Override
@@ -105,23 +111,24 @@ public final class CpuBackend implements Backend {
     for (int t = 0; t < n; t++) rotary.angles(batch.positions()[t], s.cos, s.sin, t * rotary.half());
     for (int l = 0; l < layers.size(); l++) {
       CpuLayer layer = layers.get(l);
-      RmsNorm.apply(s.x, n, layer.inputNorm(), config.rmsNormEps(), s.h);
+      // The residual add of the previous layer's MLP is fused into this layer's first norm.
+      norm.addAndApply(s.x, l == 0 ? null : s.proj, n, layer.inputNorm(), s.h);
       layer.qkv().apply(s.h, n, s.qkv, qkvWidth);
-      RopeAppend.apply(s.qkv, n, config.numHeads(), config.numKvHeads(), config.headDim(), batch.segmentIds(),
-          layer.thought(), rotary, s.cos, s.sin, batch.slots(), cache.keys(l), cache.values(l));
+      ropeAppend.apply(s.qkv, n, batch.segmentIds(), layer.thought(), s.cos, s.sin, batch.slots(),
+          cache.keys(l), cache.values(l));
       AttentionStates att = attention.run(passes, n, s.qkv, qkvWidth, cache.keys(l), cache.values(l));
       layer.o().apply(att.o, n, s.proj, hidden);
-      add(s.x, s.proj, n * hidden);
-      RmsNorm.apply(s.x, n, layer.postNorm(), config.rmsNormEps(), s.h);
+      norm.addAndApply(s.x, s.proj, n, layer.postNorm(), s.h);
       layer.gateUp().apply(s.h, n, s.gateUp, 2 * inter);
-      SiluGate.apply(s.gateUp, n, inter, s.act);
+      siluGate.apply(s.gateUp, n, inter, s.act);
       layer.down().apply(s.act, n, s.proj, hidden);
-      add(s.x, s.proj, n * hidden);
     }
+    // The last MLP's residual add, for the rows whose logits are asked for only.
     for (int r = 0; r < rows; r++) {
-      System.arraycopy(s.x, batch.logitRows()[r] * hidden, s.proj, r * hidden, hidden);
+      int from = batch.logitRows()[r] * hidden;
+      for (int i = 0; i < hidden; i++) s.h[r * hidden + i] = s.x[from + i] + s.proj[from + i];
     }
-    RmsNorm.apply(s.proj, rows, finalNorm, config.rmsNormEps(), s.h);
+    norm.apply(s.h, rows, finalNorm, s.h);
     lmHead.apply(s.h, rows, s.logits, config.vocabSize());
     float[][] logits = new float[rows][];
     for (int r = 0; r < rows; r++) {
@@ -135,10 +142,6 @@ public final class CpuBackend implements Backend {
   public int[] sample(ForwardBatch batch, SamplingRequest request) {
     request.requireRowsOf(batch);
     return Sampler.sample(forward(batch), request);
-  }
-
-  private static void add(float[] x, float[] y, int n) {
-    for (int i = 0; i < n; i++) x[i] += y[i];
   }
 
   @Override

@@ -5,10 +5,24 @@ import dev.ptk.model.Tensor;
 /**
  * The step between the QKV projection and attention: adds the thought embedding (the layer's table
  * row for the token's segment) to K and V of every kv head, rotates Q and K at the token's own
- * position, and writes K and V as bf16 into the token's cache slot.
+ * position, and writes K and V as bf16 into the token's cache slot. Tokens are shared among the
+ * workers (each writes only its own slot).
  */
-final class RopeAppend {
-  private RopeAppend() {}
+final class RopeAppend implements WorkerPool.RangeTask {
+  private final WorkerPool pool;
+  private final int hq, hkv, d;
+  private final Rotary rotary;
+  private float[] qkv, thought, cos, sin;
+  private int[] segmentIds, slots;
+  private short[] kCache, vCache;
+
+  RopeAppend(WorkerPool pool, int hq, int hkv, int d, Rotary rotary) {
+    this.pool = pool;
+    this.hq = hq;
+    this.hkv = hkv;
+    this.d = d;
+    this.rotary = rotary;
+  }
 
   /**
    * @param qkv {@code [T, (hq + 2 hkv) d]} rows {@code [q heads | k heads | v heads]}; Q is rotated in
@@ -17,11 +31,30 @@ final class RopeAppend {
    * @param cos, sin {@code [T, d/2]} angles of each token's position ({@link Rotary#angles})
    * @param slots cache slot per token; a negative slot is not written
    */
-  static void apply(float[] qkv, int tokens, int hq, int hkv, int d, int[] segmentIds, float[] thought,
-      Rotary rotary, float[] cos, float[] sin, int[] slots, short[] kCache, short[] vCache) {
+  void apply(float[] qkv, int tokens, int[] segmentIds, float[] thought, float[] cos, float[] sin, int[] slots,
+      short[] kCache, short[] vCache) {
+    this.qkv = qkv;
+    this.segmentIds = segmentIds;
+    this.thought = thought;
+    this.cos = cos;
+    this.sin = sin;
+    this.slots = slots;
+    this.kCache = kCache;
+    this.vCache = vCache;
+    try {
+      pool.run(tokens, this);
+    } finally {
+      this.qkv = this.thought = this.cos = this.sin = null;
+      this.segmentIds = this.slots = null;
+      this.kCache = this.vCache = null;
+    }
+  }
+
+  @Override
+  public void run(int worker, int from, int to) {
     int width = (hq + 2 * hkv) * d;
     int half = d / 2;
-    for (int t = 0; t < tokens; t++) {
+    for (int t = from; t < to; t++) {
       int row = t * width;
       int cs = t * half;
       for (int h = 0; h < hq; h++) rotary.rotate(qkv, row + h * d, cos, sin, cs);

@@ -166,10 +166,8 @@ final class SegmentAttention implements WorkerPool.RangeTask {
     }
     exp(s, n, mNew);
     float total = 0f;
-    for (int j = 0; j < n; j++) {
-      total += s[j];
-      axpy(s[j], vf, j * d, o, oOff);
-    }
+    for (int j = 0; j < n; j++) total += s[j];
+    weightedSum(s, vf, n, o, oOff);
     l[st] += total;
     m[st] = mNew;
   }
@@ -194,11 +192,37 @@ final class SegmentAttention implements WorkerPool.RangeTask {
     }
   }
 
-  private void axpy(float a, float[] x, int xOff, float[] y, int yOff) {
-    int i = 0;
-    for (int bound = F.loopBound(d); i < bound; i += F.length()) {
-      FloatVector.fromArray(F, x, xOff + i).fma(FloatVector.broadcast(F, a), FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+  /**
+   * o += sum_j s[j] · v_j over the page's first n values, element by element in order of j (the
+   * same sums as one key at a time), with four vectors of o held in registers across the keys.
+   */
+  private void weightedSum(float[] s, float[] vf, int n, float[] o, int oOff) {
+    int lanes = F.length(), i = 0;
+    for (; i + 4 * lanes <= d; i += 4 * lanes) {
+      FloatVector a0 = FloatVector.fromArray(F, o, oOff + i), a1 = FloatVector.fromArray(F, o, oOff + i + lanes);
+      FloatVector a2 = FloatVector.fromArray(F, o, oOff + i + 2 * lanes), a3 = FloatVector.fromArray(F, o, oOff + i + 3 * lanes);
+      for (int j = 0; j < n; j++) {
+        FloatVector p = FloatVector.broadcast(F, s[j]);
+        int v = j * d + i;
+        a0 = FloatVector.fromArray(F, vf, v).fma(p, a0);
+        a1 = FloatVector.fromArray(F, vf, v + lanes).fma(p, a1);
+        a2 = FloatVector.fromArray(F, vf, v + 2 * lanes).fma(p, a2);
+        a3 = FloatVector.fromArray(F, vf, v + 3 * lanes).fma(p, a3);
+      }
+      a0.intoArray(o, oOff + i);
+      a1.intoArray(o, oOff + i + lanes);
+      a2.intoArray(o, oOff + i + 2 * lanes);
+      a3.intoArray(o, oOff + i + 3 * lanes);
     }
-    for (; i < d; i++) y[yOff + i] += a * x[xOff + i];
+    for (; i + lanes <= d; i += lanes) {
+      FloatVector a = FloatVector.fromArray(F, o, oOff + i);
+      for (int j = 0; j < n; j++) a = FloatVector.fromArray(F, vf, j * d + i).fma(FloatVector.broadcast(F, s[j]), a);
+      a.intoArray(o, oOff + i);
+    }
+    for (; i < d; i++) {
+      float a = o[oOff + i];
+      for (int j = 0; j < n; j++) a = Math.fma(vf[j * d + i], s[j], a);
+      o[oOff + i] = a;
+    }
   }
 }

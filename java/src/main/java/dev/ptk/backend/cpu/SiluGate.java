@@ -4,16 +4,37 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** The MLP's gate: {@code out[t, i] = silu(gate[t, i]) · up[t, i]} from rows {@code [gate | up]}. */
-final class SiluGate {
+/**
+ * The MLP's gate: {@code out[t, i] = silu(gate[t, i]) · up[t, i]} from rows {@code [gate | up]},
+ * the rows shared among the workers.
+ */
+final class SiluGate implements WorkerPool.RangeTask {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
-  private SiluGate() {}
+  private final WorkerPool pool;
+  private float[] gateUp, out;
+  private int width;
+
+  SiluGate(WorkerPool pool) {
+    this.pool = pool;
+  }
+
+  void apply(float[] gateUp, int rows, int width, float[] out) {
+    this.gateUp = gateUp;
+    this.width = width;
+    this.out = out;
+    try {
+      pool.run(rows, this);
+    } finally {
+      this.gateUp = this.out = null;
+    }
+  }
 
   /** silu(x) = x / (1 + e^-x), in float, a vector of lanes at a time (the tail of a row lane by lane). */
-  static void apply(float[] gateUp, int rows, int width, float[] out) {
+  @Override
+  public void run(int worker, int from, int to) {
     int bound = F.loopBound(width);
-    for (int t = 0; t < rows; t++) {
+    for (int t = from; t < to; t++) {
       int g = t * 2 * width, o = t * width;
       int i = 0;
       for (; i < bound; i += F.length()) {

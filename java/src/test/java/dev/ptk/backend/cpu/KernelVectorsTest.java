@@ -82,7 +82,7 @@ class KernelVectorsTest {
     float[] cos = new float[t * D / 2], sin = new float[t * D / 2];
     for (int i = 0; i < t; i++) rotary.angles(positions[i], cos, sin, i * D / 2);
 
-    RopeAppend.apply(qkv, t, HQ, HKV, D, segs, table, rotary, cos, sin, slots, k, v);
+    new RopeAppend(POOL, HQ, HKV, D, rotary).apply(qkv, t, segs, table, cos, sin, slots, k, v);
 
     int width = (HQ + 2 * HKV) * D;
     float[] q = new float[t * HQ * D];

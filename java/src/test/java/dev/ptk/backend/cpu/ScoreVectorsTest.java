@@ -1,6 +1,7 @@
 package dev.ptk.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import dev.ptk.backend.BatchChunks;
@@ -75,8 +76,12 @@ class ScoreVectorsTest {
     }
   }
 
+  /** The backend on the tiny checkpoint; where PTK_CPU_ISA forces a matmul path, that path must be the one running. */
   private static CpuBackend backend(JsonObject c) {
     Checkpoint ck = ScoreSequence.checkpoint(c);
-    return new CpuBackend(ScoreSequence.config(c, ck), ck.weights(), ScoreSequence.PAGE, ScoreSequence.PAGES);
+    CpuBackend backend = new CpuBackend(ScoreSequence.config(c, ck), ck.weights(), ScoreSequence.PAGE, ScoreSequence.PAGES);
+    String forced = System.getenv("PTK_CPU_ISA");
+    if (forced != null) assertTrue(backend.describe().endsWith("matmul native " + forced + ")"), backend.describe());
+    return backend;
   }
 }
