@@ -20,9 +20,8 @@ cudaError_t launch_attention(const AttentionLaunch& a, cudaStream_t stream) {
 
 template <int D>
 cudaError_t launch_for_dim(const AttentionLaunch& a, cudaStream_t stream) {
-  const cudaError_t err = a.variant == Variant::kDecode   ? cudaError_t(decode_attention_launch(a, stream))
-                          : a.variant == Variant::kNarrow ? launch_attention<NarrowConfig<D>>(a, stream)
-                                                          : launch_attention<WideConfig<D>>(a, stream);
+  const cudaError_t err = a.variant == Variant::kDecode ? cudaError_t(decode_attention_launch(a, stream))
+                                                        : launch_attention<WideConfig<D>>(a, stream);
   if (err != cudaSuccess) return err;
   MergePartialsParams m{a.counts, a.merge_indptr, a.merge_rows, a.part_o, a.part_lse,
                         a.num_q_heads, a.num_kv_heads, D, a.lse};
@@ -41,11 +40,9 @@ bool attention_supports_head_dim(int head_dim) { return head_dim == 64 || head_d
 int attention_prepare(int head_dim) {
   cudaError_t err = cudaErrorInvalidValue;
   if (head_dim == 64) {
-    err = set_smem_limit<NarrowConfig<64>>();
-    if (err == cudaSuccess) err = set_smem_limit<WideConfig<64>>();
+    err = set_smem_limit<WideConfig<64>>();
   } else if (head_dim == 128) {
-    err = set_smem_limit<NarrowConfig<128>>();
-    if (err == cudaSuccess) err = set_smem_limit<WideConfig<128>>();
+    err = set_smem_limit<WideConfig<128>>();
   }
   return int(err);
 }

@@ -3,10 +3,10 @@
 // (o, lse) per row. Decode, multi-path prefill and summary attention differ only in the work list
 // the host builds (native/src/planner.cpp); merge.cuh combines the partial states.
 //
-// Block layout: kRowWarps x kTokenWarps warps. Warp (rw, tw) owns rows [rw*RPW, rw*RPW + RPW) and
-// tokens [tw*32, tw*32 + 32) of every tile; lane l holds the score of token tw*32 + l and dims
-// [l*D/32, (l+1)*D/32) of the output accumulators. K/V tiles stream through shared memory in two
-// cp.async stages, so each K/V byte is read from memory once per item for all its rows.
+// Block layout: kWarps warps over 32-key tiles. Warp w owns rows [w*RPW, w*RPW + RPW); lane l holds
+// the score of token l of every tile and dims [l*D/32, (l+1)*D/32) of the output accumulators. K/V
+// tiles stream through shared memory in two cp.async stages, so each K/V byte is read from memory
+// once per item for all its rows. (Single-query rows run decode_attention.cuh instead.)
 #pragma once
 #include <cuda_runtime.h>
 #include <math.h>
@@ -23,17 +23,15 @@
 
 namespace ptk {
 
-template <int D, int RPW, int ROW_WARPS, int TOKEN_WARPS>
+template <int D, int RPW, int WARPS>
 struct AttentionConfig {
   static_assert(D % 64 == 0, "head_dim must be a multiple of 64 (lanes hold D/32 = 2, 4, ... dims)");
   static constexpr int kHeadDim = D;
   static constexpr int kRowsPerWarp = RPW;
-  static constexpr int kRowWarps = ROW_WARPS;
-  static constexpr int kTokenWarps = TOKEN_WARPS;
-  static constexpr int kWarps = ROW_WARPS * TOKEN_WARPS;
+  static constexpr int kWarps = WARPS;
   static constexpr int kThreads = 32 * kWarps;
-  static constexpr int kRows = RPW * ROW_WARPS;
-  static constexpr int kTileTokens = 32 * TOKEN_WARPS;
+  static constexpr int kRows = RPW * WARPS;
+  static constexpr int kTileTokens = 32;
   static constexpr int kStages = 2;
   static constexpr int kDimsPerLane = D / 32;
   static constexpr int kPieces = D / 8;      // 16-byte pieces of a token's head row
@@ -45,18 +43,11 @@ struct AttentionConfig {
   static constexpr size_t kQBytes = size_t(kRows) * D * sizeof(float);
   static constexpr size_t kPBytes = size_t(kWarps) * RPW * 32 * sizeof(float);
   static constexpr size_t kSmemBytes = kKvBytes + kQBytes + kPBytes;
-  // The end-of-item merge across token warps reuses the K/V area: m, d and o per (warp, row).
-  static_assert(size_t(kWarps) * RPW * (D + 2) * sizeof(float) <= kKvBytes, "merge scratch");
 };
 
 template <int D>
-using NarrowConfig = AttentionConfig<D, 4, 2, 4>;
-template <int D>
-using WideConfig = AttentionConfig<D, 16, 4, 1>;
+using WideConfig = AttentionConfig<D, 16, 4>;
 
-static_assert(NarrowConfig<128>::kRows == variant_shape(Variant::kNarrow).rows &&
-              NarrowConfig<128>::kTileTokens == variant_shape(Variant::kNarrow).tile_tokens,
-              "narrow config matches the planner's view");
 static_assert(WideConfig<128>::kRows == variant_shape(Variant::kWide).rows &&
               WideConfig<128>::kTileTokens == variant_shape(Variant::kWide).tile_tokens,
               "wide config matches the planner's view");
@@ -125,8 +116,7 @@ __device__ void attend_item(const AttentionParams& p, const WorkItem it, int kv_
   const int group = p.num_q_heads / p.num_kv_heads;
   const int n_rows = it.q_count * group;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int rw = warp % C::kRowWarps, tw = warp / C::kRowWarps;
-  const int row0 = rw * RPW;
+  const int row0 = warp * RPW;
   const bool warp_has_rows = row0 < n_rows;
   const int n_tiles = (it.kv_end - it.kv_begin + C::kTileTokens - 1) / C::kTileTokens;
 
@@ -169,8 +159,7 @@ __device__ void attend_item(const AttentionParams& p, const WorkItem it, int kv_
     if (warp_has_rows) {
       const uint16_t* ks = k_s + stage * C::kTileElems;
       const uint16_t* vs = v_s + stage * C::kTileElems;
-      const int my_tok = tw * 32 + lane;
-      const int t = it.kv_begin + tile * C::kTileTokens + my_tok;
+      const int t = it.kv_begin + tile * C::kTileTokens + lane;
 
       // Scores of this lane's token against the warp's rows.
       float s[RPW];
@@ -179,7 +168,7 @@ __device__ void attend_item(const AttentionParams& p, const WorkItem it, int kv_
 #pragma unroll 2
       for (int piece = 0; piece < C::kPieces; ++piece) {
         float k[8];
-        load_bf16<8>(ks + my_tok * C::kKvStride + piece * 8, k);
+        load_bf16<8>(ks + lane * C::kKvStride + piece * 8, k);
 #pragma unroll
         for (int r = 0; r < RPW; ++r) {
           const float4* qv = reinterpret_cast<const float4*>(q_s + (row0 + r) * D + piece * 8);
@@ -210,7 +199,7 @@ __device__ void attend_item(const AttentionParams& p, const WorkItem it, int kv_
       for (int j0 = 0; j0 < 32; j0 += 4) {
         float v[4][DPL];
 #pragma unroll
-        for (int jj = 0; jj < 4; ++jj) load_bf16<DPL>(vs + (tw * 32 + j0 + jj) * C::kKvStride + lane * DPL, v[jj]);
+        for (int jj = 0; jj < 4; ++jj) load_bf16<DPL>(vs + (j0 + jj) * C::kKvStride + lane * DPL, v[jj]);
 #pragma unroll
         for (int r = 0; r < RPW; ++r) {
           const float4 pr = *reinterpret_cast<const float4*>(p_s + (warp * RPW + r) * 32 + j0);
@@ -226,55 +215,15 @@ __device__ void attend_item(const AttentionParams& p, const WorkItem it, int kv_
 #pragma unroll
   for (int r = 0; r < RPW; ++r) d[r] = warp_sum(d_lane[r]);
 
-  if constexpr (C::kTokenWarps > 1) {
-    // Token warps of one row group saw disjoint tokens: merge their states through shared memory
-    // (the K/V area is free: all copies have landed and every warp passed the last barrier).
-    float* m_x = reinterpret_cast<float*>(smem);
-    float* d_x = m_x + C::kWarps * RPW;
-    float* o_x = d_x + C::kWarps * RPW;
 #pragma unroll
-    for (int r = 0; r < RPW; ++r) {
-      if (lane == 0) {
-        m_x[warp * RPW + r] = m[r];
-        d_x[warp * RPW + r] = d[r];
-      }
+  for (int r = 0; r < RPW; ++r) {
+    const int row = row0 + r;
+    if (row >= n_rows) continue;
+    const size_t prow = size_t(it.part_row) + size_t(kv_head) * n_rows + row;
+    const float inv = d[r] > 0.f ? 1.f / d[r] : 0.f;
 #pragma unroll
-      for (int i = 0; i < DPL; ++i) o_x[(warp * RPW + r) * D + lane * DPL + i] = acc[r][i];
-    }
-    __syncthreads();
-    if (tw == 0) {
-#pragma unroll
-      for (int r = 0; r < RPW; ++r) {
-        float m_all = -INFINITY;
-        for (int w = rw; w < C::kWarps; w += C::kRowWarps) m_all = fmaxf(m_all, m_x[w * RPW + r]);
-        float d_all = 0.f, o_all[DPL];
-#pragma unroll
-        for (int i = 0; i < DPL; ++i) o_all[i] = 0.f;
-        for (int w = rw; w < C::kWarps; w += C::kRowWarps) {
-          const float f = softmax_rescale(m_x[w * RPW + r], m_all);
-          d_all += f * d_x[w * RPW + r];
-#pragma unroll
-          for (int i = 0; i < DPL; ++i) o_all[i] += f * o_x[(w * RPW + r) * D + lane * DPL + i];
-        }
-        m[r] = m_all;
-        d[r] = d_all;
-#pragma unroll
-        for (int i = 0; i < DPL; ++i) acc[r][i] = o_all[i];
-      }
-    }
-  }
-
-  if (tw == 0) {
-#pragma unroll
-    for (int r = 0; r < RPW; ++r) {
-      const int row = row0 + r;
-      if (row >= n_rows) continue;
-      const size_t prow = size_t(it.part_row) + size_t(kv_head) * n_rows + row;
-      const float inv = d[r] > 0.f ? 1.f / d[r] : 0.f;
-#pragma unroll
-      for (int i = 0; i < DPL; ++i) p.part_o[prow * D + lane * DPL + i] = acc[r][i] * inv;
-      if (lane == 0) p.part_lse[prow] = softmax_lse(SoftmaxState{m[r], d[r]});
-    }
+    for (int i = 0; i < DPL; ++i) p.part_o[prow * D + lane * DPL + i] = acc[r][i] * inv;
+    if (lane == 0) p.part_lse[prow] = softmax_lse(SoftmaxState{m[r], d[r]});
   }
 }
 

@@ -1,8 +1,5 @@
-// The two shapes of the attention kernel, as the host planner sees them. attention.cuh checks that
-// its compile-time configurations match.
-//   narrow: 8 warps (2 row halves x 4 token quarters) over 128-key tiles, up to 8 rows (one
-//           query x group <= 8): decode, where each K/V byte serves only one group of query heads;
-//           two warps per scheduler hide each other's latencies at one block per multiprocessor.
+// The two attention kernels, as the host planner sees them. attention.cuh and decode_attention.cuh
+// check that their compile-time configurations match.
 //   wide:   4 warps of 16 rows over one 32-key tile, up to 64 rows (several queries x group):
 //           prefill and shared-prefix passes, where every K/V tile in shared memory serves all
 //           the queries of the item.
@@ -13,22 +10,21 @@
 
 namespace ptk {
 
-enum class Variant : int { kNarrow = 0, kWide = 1, kDecode = 2 };
+// The values are those of ptk_attention_plan_info.variant (attention.h).
+enum class Variant : int { kWide = 1, kDecode = 2 };
 
 struct VariantShape {
   int rows;           // query rows (query x head) per work item
   int tile_tokens;    // keys per shared-memory tile; chunks are multiples of it (decode: of a page)
   int blocks_per_sm;  // resident blocks per multiprocessor the persistent grid assumes
-  int min_chunk;      // narrow, wide: two tiles (the copy of one overlaps the math of the other);
+  int min_chunk;      // wide: two tiles (the copy of one overlaps the math of the other);
                       // decode: fewer keys than this are not worth a partial state
 };
 
 constexpr VariantShape variant_shape(Variant v) {
-  return v == Variant::kNarrow ? VariantShape{8, 128, 1, 256}
-         : v == Variant::kWide ? VariantShape{64, 32, 2, 64}
-                               : VariantShape{8, 1, 2, 64};
+  return v == Variant::kWide ? VariantShape{64, 32, 2, 64} : VariantShape{8, 1, 2, 64};
 }
 
-constexpr int kMaxGroup = 8;  // query heads per kv head: a narrow item holds one query's group
+constexpr int kMaxGroup = 8;  // query heads per kv head: a decode item holds one query's group
 
 }  // namespace ptk

@@ -26,7 +26,7 @@ struct ptk_attention_plan {
   ptk_plan_limits limits;  // defaults resolved
   // The last plan, host side.
   bool planned = false;
-  ptk::Variant variant = ptk::Variant::kNarrow;
+  ptk::Variant variant = ptk::Variant::kWide;
   int num_queries = 0;
   std::vector<int32_t> pages;
   ptk::WorkPlan work;

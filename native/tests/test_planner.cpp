@@ -84,6 +84,12 @@ ptk::PlanShape shape_of(const Problem& p, ptk::Variant v, int target, int max_it
   return ptk::PlanShape{p.group, p.kv_heads, s.rows, s.tile_tokens, target, max_items, 256};
 }
 
+// The decode variant's shape as the C ABI makes it: one query's group per item, whole pages.
+ptk::PlanShape decode_shape(int group, int kv_heads, int page_size, int grid) {
+  const ptk::VariantShape s = ptk::variant_shape(ptk::Variant::kDecode);
+  return ptk::PlanShape{group, kv_heads, group, s.tile_tokens, grid, 4096, s.min_chunk, page_size};
+}
+
 std::vector<int32_t> shuffled_pool(std::mt19937& rng, int n) {
   std::vector<int32_t> pool(n);
   for (int i = 0; i < n; ++i) pool[i] = i;
@@ -105,9 +111,9 @@ void decode(int group, int kv_heads, int page_size, std::vector<int> lens, int t
   }
   ptk::WorkPlan plan;
   std::string err;
-  CHECK(ptk::plan_work(spans, p.num_queries, shape_of(p, ptk::Variant::kNarrow, target), &plan, &err));
-  CHECK(plan.chunk_tokens % ptk::variant_shape(ptk::Variant::kNarrow).tile_tokens == 0);
-  CHECK(run_plan(p, plan, ptk::Variant::kNarrow) < 1e-12);
+  CHECK(ptk::plan_work(spans, p.num_queries, shape_of(p, ptk::Variant::kWide, target), &plan, &err));
+  CHECK(plan.chunk_tokens % ptk::variant_shape(ptk::Variant::kWide).tile_tokens == 0);
+  CHECK(run_plan(p, plan, ptk::Variant::kWide) < 1e-12);
 }
 
 // Requests with own pages (their queries the last qo tokens, causal) after a shared prefix.
@@ -130,7 +136,8 @@ void prefill(int group, int page_size, int prefix, std::vector<int> own, std::ve
   for (int target : {1, 8, 264}) {
     ptk::WorkPlan plan;
     std::string err;
-    CHECK(ptk::plan_work(spans, nq, shape_of(p, v, target), &plan, &err));
+    const ptk::PlanShape shape = v == ptk::Variant::kDecode ? decode_shape(group, 2, page_size, target) : shape_of(p, v, target);
+    CHECK(ptk::plan_work(spans, nq, shape, &plan, &err));
     CHECK(run_plan(p, plan, v) < 1e-12);
   }
 }
@@ -142,24 +149,19 @@ void limits() {
   ptk::WorkPlan plan;
   std::string err;
   // Large targets split finely, capped by max_items (chunks double until they fit).
-  CHECK(ptk::plan_work(spans, 3, shape_of(p, ptk::Variant::kNarrow, 1000, 6), &plan, &err));
+  CHECK(ptk::plan_work(spans, 3, shape_of(p, ptk::Variant::kWide, 1000, 6), &plan, &err));
   CHECK(plan.items.size() <= 6 && plan.items.size() >= 2);
   CHECK(plan.chunk_tokens >= 256);
   // One chunk per span is the least: fewer items than spans with keys is an error, with a message.
-  CHECK(!ptk::plan_work(spans, 3, shape_of(p, ptk::Variant::kNarrow, 1000, 1), &plan, &err));
+  CHECK(!ptk::plan_work(spans, 3, shape_of(p, ptk::Variant::kWide, 1000, 1), &plan, &err));
   CHECK(err.find("max_work_items") != std::string::npos);
   // An empty sequence has no work and an empty merge list (its output: o = 0, lse = -inf).
-  CHECK(ptk::plan_work(spans, 3, shape_of(p, ptk::Variant::kNarrow, 4), &plan, &err));
+  CHECK(ptk::plan_work(spans, 3, shape_of(p, ptk::Variant::kWide, 4), &plan, &err));
   CHECK(plan.merge_indptr[2 * 2] == plan.merge_indptr[3 * 2]);
   // 2 long sequences x 2 kv heads on 132 blocks: about one chunk per block.
   std::vector<Span> two = {{0, 1, 0, 32768, 32768}, {1, 1, 0, 32768, 32768}};
-  CHECK(ptk::plan_work(two, 2, shape_of(p, ptk::Variant::kNarrow, 132), &plan, &err));
+  CHECK(ptk::plan_work(two, 2, shape_of(p, ptk::Variant::kWide, 132), &plan, &err));
   CHECK(plan.items.size() * 2 <= 132 && plan.items.size() * 2 >= 100);
-}
-
-ptk::PlanShape decode_shape(int group, int kv_heads, int page_size, int grid) {
-  const ptk::VariantShape s = ptk::variant_shape(ptk::Variant::kDecode);
-  return ptk::PlanShape{group, kv_heads, group, s.tile_tokens, grid, 4096, s.min_chunk, page_size};
 }
 
 // Phase-1 steps on the decode variant: P paths of one query each over the prompt (as every
@@ -307,13 +309,12 @@ void ragged_sharing() {
   const ptk::RaggedBatch b2 = ragged_problem(rng, p2, lens, alias, alike, {1, 1, 0, 1});
   const std::vector<Span> spans2 = ptk::ragged_spans(b2);
   CHECK(spans2.size() == 1 + 3 && spans_over(spans2, b2.seg_indptr[0], 3) == 1);
-  for (auto [prob, batch] : {std::pair{&p, &b}, std::pair{&p2, &b2}})
-    for (ptk::Variant v : {ptk::Variant::kWide, ptk::Variant::kNarrow}) {
-      ptk::WorkPlan plan;
-      std::string err;
-      CHECK(ptk::plan_work(ptk::ragged_spans(*batch), batch->num_queries(), shape_of(*prob, v, 16), &plan, &err));
-      CHECK(run_plan(*prob, plan, v) < 1e-12);
-    }
+  for (auto [prob, batch] : {std::pair{&p, &b}, std::pair{&p2, &b2}}) {
+    ptk::WorkPlan plan;
+    std::string err;
+    CHECK(ptk::plan_work(ptk::ragged_spans(*batch), batch->num_queries(), shape_of(*prob, ptk::Variant::kWide, 16), &plan, &err));
+    CHECK(run_plan(*prob, plan, ptk::Variant::kWide) < 1e-12);
+  }
 }
 
 // The balance of planner.h for ragged decode steps of the model (group 6, 2 kv heads, pages of 16,
@@ -371,9 +372,10 @@ int main() {
   prefill(6, 16, 48, {30}, {19}, ptk::Variant::kWide);
   prefill(6, 16, 2048, std::vector<int>(8, 700), std::vector<int>(8, 1), ptk::Variant::kWide);
   prefill(6, 16, 40, {600, 3}, {600, 2}, ptk::Variant::kWide);
-  prefill(4, 8, 100, {9}, {1}, ptk::Variant::kNarrow);
-  // Summary = prefill-shaped spans: earlier segments in full, the own segment causal.
-  prefill(6, 16, 0, {48}, {1}, ptk::Variant::kNarrow);
+  // One query in all runs the decode variant (ragged_variant): a one-token prefill, and a summary
+  // (prefill-shaped spans: earlier segments in full, the own segment causal).
+  prefill(4, 8, 100, {9}, {1}, ptk::Variant::kDecode);
+  prefill(6, 16, 0, {48}, {1}, ptk::Variant::kDecode);
   limits();
   decode_phase1(6, 16, 48, {1, 2, 16, 17, 5, 32, 9, 24}, 264);
   decode_phase1(6, 16, 0, {3000}, 264);

@@ -136,13 +136,16 @@ void emulate(const Case& c, const std::vector<ptk::Span>& spans, const std::vect
   const ptk_kv_layout l = c.layout();
   const std::vector<double> q = c["q"].values(), k = c["k_cache"].values(), v = c["v_cache"].values();
   const Dense dense{l.num_qo_heads / l.num_kv_heads, l.num_kv_heads, l.head_dim, l.page_size, q.data(), k.data(), v.data()};
-  const ptk::VariantShape vs = ptk::variant_shape(wide ? ptk::Variant::kWide : ptk::Variant::kNarrow);
-  // A small target splits these short sequences too, so that merging is exercised.
-  const ptk::PlanShape shape{dense.group, l.num_kv_heads, vs.rows, vs.tile_tokens, 64, 1024, vs.tile_tokens};
+  const ptk::VariantShape vs = ptk::variant_shape(wide ? ptk::Variant::kWide : ptk::Variant::kDecode);
+  // As the C ABI shapes the two variants (a decode item: one query's group, balanced whole pages),
+  // but with a small target, which splits these short sequences too, so that merging is exercised.
+  const int rows = wide ? vs.rows : dense.group;
+  const ptk::PlanShape shape{dense.group, l.num_kv_heads, rows, vs.tile_tokens, 64, 1024,
+                             wide ? vs.tile_tokens : vs.min_chunk, wide ? 0 : l.page_size};
   ptk::WorkPlan plan;
   std::string err;
   CHECK(ptk::plan_work(spans, nq, shape, &plan, &err));
-  emulate_plan(dense, pages, plan, nq, vs.rows, c.scalar("sm_scale"), o, lse);
+  emulate_plan(dense, pages, plan, nq, rows, c.scalar("sm_scale"), o, lse);
 }
 
 // The page tables of a case, per kind, in the form the C ABI takes them.

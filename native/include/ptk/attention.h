@@ -48,8 +48,7 @@ typedef struct ptk_attention_plan_info {
   int num_work_items;  /* blocks of (queries x kv chunk); each runs once per kv head */
   int chunk_tokens;    /* keys per chunk (split-KV granularity) */
   int variant;         /* 1 = wide (up to 64 query rows per item); 2 = decode (one query per item, its
-                          heads of one kv head; chunks are whole pages balanced over the grid);
-                          0 = narrow (one query's group; not chosen by plan calls now) */
+                          heads of one kv head; chunks are whole pages balanced over the grid) */
   int grid;            /* persistent attention blocks per launch */
 } ptk_attention_plan_info;
 
