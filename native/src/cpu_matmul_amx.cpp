@@ -182,7 +182,6 @@ void tiles(const uint16_t* w, int k, const uint8_t* packed, int blocks, int xt, 
 using TilesFn = void (*)(const uint16_t*, int, const uint8_t*, int, int, int, int, float*, size_t, bool, const uint16_t*, int);
 constexpr TilesFn kTiles[2][2] = {{tiles<1, 1>, tiles<1, 2>}, {tiles<2, 1>, tiles<2, 2>}};
 
-
 // Asks for the next chunk of k of `rows` weight rows (row stride k) to be brought into L2 while
 // this chunk is multiplied: a chunk is a short piece of each of many rows, a pattern the
 // hardware prefetchers do not follow far enough ahead.

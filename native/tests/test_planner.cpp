@@ -97,6 +97,7 @@ std::vector<int32_t> shuffled_pool(std::mt19937& rng, int n) {
   return pool;
 }
 
+// Decode-shaped spans (one query each over its own pages) on the tile planner of the wide variant.
 void decode(int group, int kv_heads, int page_size, std::vector<int> lens, int target) {
   std::mt19937 rng(lens.size() * 31 + target);
   int pages = 0;

@@ -13,7 +13,7 @@ final class RmsNorm implements WorkerPool.RangeTask {
 
   private final WorkerPool pool;
   private final double eps;
-  private float[] x, residual, weight, out;
+  private float[] x, residual, weight, out; // the call in progress
 
   RmsNorm(WorkerPool pool, double eps) {
     this.pool = pool;
@@ -31,11 +31,7 @@ final class RmsNorm implements WorkerPool.RangeTask {
     this.residual = residual;
     this.weight = weight;
     this.out = out;
-    try {
-      pool.run(rows, this);
-    } finally {
-      this.x = this.residual = this.weight = this.out = null;
-    }
+    pool.run(rows, this);
   }
 
   @Override

@@ -12,7 +12,7 @@ final class RopeAppend implements WorkerPool.RangeTask {
   private final WorkerPool pool;
   private final int hq, hkv, d;
   private final Rotary rotary;
-  private float[] qkv, thought, cos, sin;
+  private float[] qkv, thought, cos, sin; // the call in progress
   private int[] segmentIds, slots;
   private short[] kCache, vCache;
 
@@ -41,13 +41,7 @@ final class RopeAppend implements WorkerPool.RangeTask {
     this.slots = slots;
     this.kCache = kCache;
     this.vCache = vCache;
-    try {
-      pool.run(tokens, this);
-    } finally {
-      this.qkv = this.thought = this.cos = this.sin = null;
-      this.segmentIds = this.slots = null;
-      this.kCache = this.vCache = null;
-    }
+    pool.run(tokens, this);
   }
 
   @Override

@@ -12,7 +12,7 @@ final class SiluGate implements WorkerPool.RangeTask {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
   private final WorkerPool pool;
-  private float[] gateUp, out;
+  private float[] gateUp, out; // the call in progress
   private int width;
 
   SiluGate(WorkerPool pool) {
@@ -23,11 +23,7 @@ final class SiluGate implements WorkerPool.RangeTask {
     this.gateUp = gateUp;
     this.width = width;
     this.out = out;
-    try {
-      pool.run(rows, this);
-    } finally {
-      this.gateUp = this.out = null;
-    }
+    pool.run(rows, this);
   }
 
   /** silu(x) = x / (1 + e^-x), in float, a vector of lanes at a time (the tail of a row lane by lane). */
