@@ -28,13 +28,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * 32 streaming clients at once for 60 seconds on 127.0.0.1 (the tiny checkpoint, CPU backend):
  * no request is lost or fails, memory stays flat after warm-up, and every KV page is free at the
  * end. Bounded by time (no request starts after 60 s) and by count (each client at most 10,000).
+ * Tagged "load": Maven runs it alone in a JVM with a fixed, pre-touched heap (see java/pom.xml).
  */
+@Tag("load")
 class ServerLoadTest {
   static final int CLIENTS = 32;
   static final long RUN_NANOS = 60_000_000_000L;
