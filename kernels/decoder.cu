@@ -1,5 +1,6 @@
-// Instantiates the decoder kernels: embedding, fused add + RMSNorm, SiLU gate, bias add, gemv
-// (plain and fused with the SiLU gate), sampling.
+// Instantiates the decoder kernels: embedding, fused add + RMSNorm, the residual add with its
+// sums of squares, SiLU gate, bias add, gemv (plain, fused with the SiLU gate, norming its input,
+// adding into the residual), sampling.
 #include "ptk/activation.cuh"
 #include "ptk/decoder_launch.h"
 #include "ptk/embedding.cuh"
@@ -18,31 +19,51 @@ int elementwise_grid(size_t quads) {
   return int(blocks < 65535 ? blocks : 65535);
 }
 
-template <int M_MAX, int Rows, GemvOut OUT>
+template <int M_MAX, int Rows, GemvIn IN, GemvOut OUT>
 cudaError_t launch_gemv(const GemvParams& p, cudaStream_t s) {
   constexpr size_t smem = gemv_smem_bytes<M_MAX, Rows>();
-  const cudaError_t err =
-      cudaFuncSetAttribute(gemv_kernel<M_MAX, Rows, OUT>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+  constexpr auto kernel = gemv_kernel<M_MAX, Rows, IN, OUT>;
+  const cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
   if (err != cudaSuccess) return err;
   const int outs = OUT == GemvOut::kSiluMul ? p.n / 2 : p.n;
   const int per_block = OUT == GemvOut::kSiluMul ? Rows / 2 : Rows;
-  return launch_kernel<gemv_kernel<M_MAX, Rows, OUT>>((outs + per_block - 1) / per_block, kGemvThreads, smem, s, p);
+  return launch_kernel<kernel>((outs + per_block - 1) / per_block, kGemvThreads, smem, s, p);
 }
 
-template <int M_MAX, GemvOut OUT>
+template <int M_MAX, GemvIn IN, GemvOut OUT>
 cudaError_t launch_gemv_rows(const GemvParams& p, cudaStream_t s) {
-  if (gemv_rows(p.n) == kGemvWideRows) return launch_gemv<M_MAX, kGemvWideRows, OUT>(p, s);
-  return launch_gemv<M_MAX, kGemvNarrowRows, OUT>(p, s);
+  if (gemv_rows(p.n) == kGemvWideRows) return launch_gemv<M_MAX, kGemvWideRows, IN, OUT>(p, s);
+  return launch_gemv<M_MAX, kGemvNarrowRows, IN, OUT>(p, s);
 }
 
 // Accumulators sized to the next power of two of m: few variants, little register waste.
-template <GemvOut OUT>
+template <GemvIn IN, GemvOut OUT>
 int launch_gemv_m(const GemvParams& p, cudaStream_t s) {
-  if (p.m <= 1) return int(launch_gemv_rows<1, OUT>(p, s));
-  if (p.m <= 2) return int(launch_gemv_rows<2, OUT>(p, s));
-  if (p.m <= 4) return int(launch_gemv_rows<4, OUT>(p, s));
-  if (p.m <= 8) return int(launch_gemv_rows<8, OUT>(p, s));
-  return int(launch_gemv_rows<16, OUT>(p, s));
+  if (p.m <= 1) return int(launch_gemv_rows<1, IN, OUT>(p, s));
+  if (p.m <= 2) return int(launch_gemv_rows<2, IN, OUT>(p, s));
+  if (p.m <= 4) return int(launch_gemv_rows<4, IN, OUT>(p, s));
+  if (p.m <= 8) return int(launch_gemv_rows<8, IN, OUT>(p, s));
+  return int(launch_gemv_rows<16, IN, OUT>(p, s));
+}
+
+// The parameters of a gemv reading x as bf16, or (residual given) the RMSNorm of the residual.
+GemvParams gemv_params(const void* x, const NormInput* norm, const void* w, const void* bias, void* y, int m, int n,
+                       int k) {
+  GemvParams p{};
+  p.x = static_cast<const uint16_t*>(x);
+  if (norm != nullptr) {
+    p.residual = norm->residual;
+    p.sumsq = norm->sumsq;
+    p.norm_w = static_cast<const uint16_t*>(norm->weight);
+    p.eps = norm->eps;
+  }
+  p.w = static_cast<const uint16_t*>(w);
+  p.bias = static_cast<const uint16_t*>(bias);
+  p.y = y;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  return p;
 }
 
 }  // namespace
@@ -66,6 +87,10 @@ int rmsnorm_rows_launch(const float* x, const int32_t* row_ids, const void* weig
                                                 hidden));
 }
 
+int add_sumsq_launch(float* residual, const float* delta, float* sumsq, int rows, int hidden, void* stream) {
+  return int(launch_kernel<add_sumsq_kernel>(rows, kNormThreads, 0, as_stream(stream), residual, delta, sumsq, hidden));
+}
+
 int silu_mul_launch(const float* gate_up, void* out, int rows, int inter, void* stream) {
   return int(launch_kernel<silu_mul_kernel>(elementwise_grid(size_t(rows) * inter / 4), kElementwiseThreads, 0,
                                             as_stream(stream), gate_up, static_cast<uint16_t*>(out), rows, inter));
@@ -77,17 +102,28 @@ int bias_to_bf16_launch(const float* y, const void* bias, void* out, int rows, i
                                                 static_cast<uint16_t*>(out), rows, n));
 }
 
-int gemv_launch(const void* x, const void* w, const void* bias, void* y, bool y_f32, int m, int n, int k,
-                void* stream) {
-  const GemvParams p{static_cast<const uint16_t*>(x), static_cast<const uint16_t*>(w),
-                     static_cast<const uint16_t*>(bias), y, m, n, k};
-  if (y_f32) return launch_gemv_m<GemvOut::kF32>(p, as_stream(stream));
-  return launch_gemv_m<GemvOut::kBf16>(p, as_stream(stream));
+int gemv_launch(const void* x, const NormInput* norm, const void* w, const void* bias, void* y, bool y_f32, int m,
+                int n, int k, void* stream) {
+  const GemvParams p = gemv_params(x, norm, w, bias, y, m, n, k);
+  if (norm != nullptr) {
+    if (y_f32) return launch_gemv_m<GemvIn::kRmsNorm, GemvOut::kF32>(p, as_stream(stream));
+    return launch_gemv_m<GemvIn::kRmsNorm, GemvOut::kBf16>(p, as_stream(stream));
+  }
+  if (y_f32) return launch_gemv_m<GemvIn::kBf16, GemvOut::kF32>(p, as_stream(stream));
+  return launch_gemv_m<GemvIn::kBf16, GemvOut::kBf16>(p, as_stream(stream));
 }
 
-int gemv_silu_mul_launch(const void* x, const void* w, void* out, int m, int inter, int k, void* stream) {
-  const GemvParams p{static_cast<const uint16_t*>(x), static_cast<const uint16_t*>(w), nullptr, out, m, 2 * inter, k};
-  return launch_gemv_m<GemvOut::kSiluMul>(p, as_stream(stream));
+int gemv_silu_mul_launch(const void* x, const NormInput* norm, const void* w, void* out, int m, int inter, int k,
+                         void* stream) {
+  const GemvParams p = gemv_params(x, norm, w, nullptr, out, m, 2 * inter, k);
+  if (norm != nullptr) return launch_gemv_m<GemvIn::kRmsNorm, GemvOut::kSiluMul>(p, as_stream(stream));
+  return launch_gemv_m<GemvIn::kBf16, GemvOut::kSiluMul>(p, as_stream(stream));
+}
+
+int gemv_add_launch(const void* x, const void* w, float* residual, float* sumsq, int m, int n, int k, void* stream) {
+  GemvParams p = gemv_params(x, nullptr, w, nullptr, residual, m, n, k);
+  p.sumsq_out = sumsq;
+  return launch_gemv_m<GemvIn::kBf16, GemvOut::kAddResidual>(p, as_stream(stream));
 }
 
 int sample_launch(const SampleLaunch& a, void* stream) {

@@ -161,7 +161,7 @@ std::string plan_note(const ptk_attention_plan* plan) {
   ptk_attention_plan_info info{};
   if (ptk_attention_plan_info_get(plan, &info) != PTK_OK) return "";
   char s[128];
-  std::snprintf(s, sizeof s, "%s, %d items x %d kv heads, chunk %d, grid %d", info.variant == 2 ? "decode" : "wide",
+  std::snprintf(s, sizeof s, "%s, %d items x %d kv heads, chunk %d, grid %d", info.variant == PTK_ATTENTION_DECODE ? "decode" : "wide",
                 info.num_work_items, kHkv, info.chunk_tokens, info.grid);
   return s;
 }

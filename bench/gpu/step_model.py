@@ -42,16 +42,17 @@ def nodes_per_layer(c, paths, prompt, own):
     read = prompt + paths * own if CASCADE else paths * (prompt + own)
     kv_bytes = read * c["kv_heads"] * hd * 2 * 2  # K and V, bf16
     partial = rows * c["heads"] * (hd + 1) * 4 * 2 * 8                # ~8 splits per row, written and read
+    # The residual adds and norms ride on the gemvs (ptk_gemv_add, ptk_gemv_rmsnorm*): the o and
+    # down gemvs read and write the f32 residual, the qkv and gate/up gemvs read it and norm it.
+    residual = rows * h * 4
     return [
-        ("add_rmsnorm", rows * h * (4 + 4 + 4 + 2)),
-        ("qkv gemv", qkv * h * 2),
+        ("qkv gemv (normed in)", qkv * h * 2 + residual),
         ("rope_append", rows * qkv * 2 * 2),
         ("attention", kv_bytes + partial // 2),
         ("merge", partial // 2),
-        ("o gemv", h * c["heads"] * hd * 2),
-        ("add_rmsnorm", rows * h * (4 + 4 + 4 + 2)),
-        ("gate_up+silu gemv", 2 * inter * h * 2),
-        ("down gemv", h * inter * 2),
+        ("o gemv (added out)", h * c["heads"] * hd * 2 + 2 * residual),
+        ("gate_up+silu gemv (normed in)", 2 * inter * h * 2 + residual),
+        ("down gemv (added out)", h * inter * 2 + 2 * residual),
     ]
 
 
@@ -80,10 +81,10 @@ def step(card, paths, prompt, own, sampling="greedy", c=CONFIG):
         k["nodes"] += 1
 
     node("embedding", paths * c["hidden"] * 6)
+    node("add_sumsq", paths * c["hidden"] * 4)  # the first layer's norm parts
     for _ in range(c["layers"]):
         for name, nbytes in nodes_per_layer(c, paths, prompt, own):
             node(name, nbytes)
-    node("add_rmsnorm", paths * c["hidden"] * 14)
     node("rmsnorm_rows", paths * c["hidden"] * 6)
     node("lm_head", c["vocab"] * c["hidden"] * 2)
     total_us = sum(k["us"] for k in kinds.values()) + SAMPLE_US[sampling] + HOST_US

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proof that the sim device bites: plants one defect at a time in the kernel sources, rebuilds the
-# sanitized sim (build/sim-asan), runs the device tests under every seed and the 4-SM card, and
-# expects at least one to fail; then restores the source. Prints one line per defect with the
+# sanitized sim (build/sim-asan), runs the device tests under every seed and the 4-SM card (and
+# the planner's host test, for defects in the planner), and expects at least one to fail; then restores the source. Prints one line per defect with the
 # tests that caught it. Exit 1 if any defect passes every test.
 #   bench/sim/plant-defects.sh [FILTER]   only the defects whose name contains FILTER
 set -uo pipefail
@@ -21,6 +21,12 @@ defects=(
   "block reduction reads the scratch before every warp wrote it|kernels/ptk/block_reduce.cuh|  if \(lane == 0\) scratch\[warp\] = x;\n  __syncthreads\(\);|  if (lane == 0) scratch[warp] = x;"
   "decode attention reads the queries before they are staged|kernels/ptk/decode_attention.cuh|q_s\[r \* D \+ piece \* 8 \+ e\] = x\[e\] \* p.scale_log2;\n  \}\n  __syncthreads\(\);|q_s[r * D + piece * 8 + e] = x[e] * p.scale_log2; }"
   "decode attention merges the warps before every warp wrote its state|kernels/ptk/decode_attention.cuh|  \}\n  __syncthreads\(\);\n  for \(int idx = threadIdx.x; idx < n_rows \* D;|  }  for (int idx = threadIdx.x; idx < n_rows * D;"
+  "norm handoff: the gemv adding into the residual sums its part before the block's adds land|kernels/ptk/gemv.cuh|    __syncthreads\(\);\n    if \(p.sumsq_out != nullptr|    if (p.sumsq_out != nullptr"
+  "norm handoff: a gemv_add part one column short|kernels/ptk/gemv.cuh|j < out0 \+ kOuts && j < outs|j < out0 + kOuts - 1 && j < outs"
+  "norm handoff: the normed gemv stages rows before their scales are written|kernels/ptk/gemv.cuh|gemv_norm_scales\(p, scale\);\n    __syncthreads\(\);|gemv_norm_scales(p, scale);"
+  "norm handoff: add_sumsq sums parts before the other threads' adds land|kernels/ptk/norm.cuh|    __syncthreads\(\);  // a part's columns|    // (barrier removed) a part's columns"
+  "ragged planner: a group's own queries see one key more (causal base off by one)|native/src/planner.cpp|r.lens\[own\] - qo_len\}|r.lens[own] - qo_len + 1}"
+  "ragged planner: segments shared by groups matched when their pages differ|native/src/planner.cpp|           std::equal\(r.pages.begin\(\)|           !std::equal(r.pages.begin()"
 )
 filter="${1:-}"
 
@@ -42,7 +48,7 @@ PY
   if ! cmake --build "$build" -j "$(nproc)" >/tmp/ptk-plant-build.log 2>&1; then
     mv "$file.orig" "$file"; touch "$file"; echo "BUILD FAILED: $name (see /tmp/ptk-plant-build.log)"; missed=1; continue
   fi
-  caught=$(cd "$build" && ctest -j "$(nproc)" -R '_sim_' 2>&1 | grep -E '\*\*\*Failed|\*\*\*Exception|Failed  ' | sed -E 's/.*Test +#[0-9]+: ([^ ]+).*\*\*\*(.*)/\1 (\2)/' | tr '\n' ';')
+  caught=$(cd "$build" && ctest -j "$(nproc)" -R '_sim_|test_planner' 2>&1 | grep -E '\*\*\*Failed|\*\*\*Exception|Failed  ' | sed -E 's/.*Test +#[0-9]+: ([^ ]+).*\*\*\*(.*)/\1 (\2)/' | tr '\n' ';')
   mv "$file.orig" "$file" && touch "$file"  # newer than the objects built with the defect
   if [ -n "$caught" ]; then
     echo "caught: $name: $caught"

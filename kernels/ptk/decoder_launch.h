@@ -14,12 +14,26 @@ int add_rmsnorm_launch(float* residual, const float* delta, const void* weight, 
                        int hidden, void* stream);
 int rmsnorm_rows_launch(const float* x, const int32_t* row_ids, const void* weight, float eps, void* out, int rows,
                         int hidden, void* stream);
+// residual += delta (null: nothing added), then sumsq [rows, norm_parts(hidden)].
+int add_sumsq_launch(float* residual, const float* delta, float* sumsq, int rows, int hidden, void* stream);
 int silu_mul_launch(const float* gate_up, void* out, int rows, int inter, void* stream);
 int bias_to_bf16_launch(const float* y, const void* bias, void* out, int rows, int n, void* stream);
-int gemv_launch(const void* x, const void* w, const void* bias, void* y, bool y_f32, int m, int n, int k,
-                void* stream);
+// A gemv's input normed as it is read: bf16(residual * scale * weight), the scale from sumsq
+// [m, norm_parts(k)].
+struct NormInput {
+  const float* residual;
+  const float* sumsq;
+  const void* weight;
+  float eps;
+};
+// x [m, k] bf16, or the norm's input when `norm` is not null (x unused).
+int gemv_launch(const void* x, const NormInput* norm, const void* w, const void* bias, void* y, bool y_f32, int m,
+                int n, int k, void* stream);
 // w [2 inter, k]: gate rows then up rows; out [m, inter] bf16.
-int gemv_silu_mul_launch(const void* x, const void* w, void* out, int m, int inter, int k, void* stream);
+int gemv_silu_mul_launch(const void* x, const NormInput* norm, const void* w, void* out, int m, int inter, int k,
+                         void* stream);
+// residual [m, n] += x w^T; then sumsq [m, norm_parts(n)] unless null.
+int gemv_add_launch(const void* x, const void* w, float* residual, float* sumsq, int m, int n, int k, void* stream);
 
 struct SampleLaunch {
   const float* logits;

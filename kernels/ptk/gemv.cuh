@@ -1,7 +1,12 @@
 // Decode-shape matmul y[m, n] = sum_k x[m, k] w[n, k] (+ bias[n]) for M <= 16 rows: bf16 inputs,
-// float accumulation, and the MLP's fused form that writes bf16(silu(gate) * up) straight from the
-// stacked [gate | up] weight. Memory-bound on the weight, so every weight byte is read once, for
-// all M rows, with several 16-byte loads in flight per lane.
+// float accumulation, and the fused forms of the decoder's neighbours. Memory-bound on the weight,
+// so every weight byte is read once, for all M rows, with several 16-byte loads in flight per lane.
+//
+// Fused forms. In: x is bf16 rows, or the RMSNorm of f32 residual rows, normed as they are staged
+// (the scale from the residual's sums of squares in parts, gemv_layout.h). Out: f32 or bf16 (with
+// bias); bf16(silu(gate) * up) straight from the stacked [gate | up] weight; or added into the f32
+// residual, each block then writing its part of the updated rows' sums of squares. So a decode
+// layer's residual add and both norms ride on the projections around them: no launch of their own.
 //
 // Layout. A block of 8 warps owns `Rows` weight rows (8 or 32). A warp is 8 row slots x 4 lanes
 // along k; the block's warps split k among themselves (8 / (Rows / 8) warps per row), so every
@@ -13,11 +18,14 @@
 // Determinism and batch invariance: a row's partial sums are taken over the same chunks in the
 // same order whatever m is (rows past m are staged as zeros and never stored), the 4 lanes of a
 // row are summed by a fixed butterfly and the warps of a row in warp order. The layout depends on
-// n only (see gemv_rows), so output row i is bit-identical for every m.
+// n only (see gemv_rows), so output row i is bit-identical for every m. The norm's scale of a row
+// sums that row's parts in a fixed order too, and a block's part of the sums of squares runs over
+// its columns in order.
 #pragma once
 #include <cuda_runtime.h>
 #include <stdint.h>
 
+#include "ptk/gemv_layout.h"
 #include "ptk/sampling_math.h"
 #include "ptk/shared.cuh"
 #include "ptk/vec.cuh"
@@ -29,13 +37,6 @@ constexpr int kGemvThreads = kGemvWarps * 32;
 constexpr int kGemvLanesPerSlot = 4;                     // lanes of a warp along k for one row
 constexpr int kGemvSlotsPerWarp = 32 / kGemvLanesPerSlot;  // rows a warp reads at once
 constexpr int kGemvChunks = 4;                           // 16-byte weight loads in flight per lane and slice
-// Wide blocks (32 rows) once there are at least 2 waves of them on 132 SMs; else 8 rows, so that
-// the small projections (n = 1536, 2048) still give 192-256 blocks.
-constexpr int kGemvWideRows = 32, kGemvNarrowRows = 8;
-constexpr int kGemvWideFrom = kGemvWideRows * 132 * 2;
-
-// Rows per block for a weight of n rows: a function of n alone (batch invariance).
-PTK_HD int gemv_rows(int n) { return n >= kGemvWideFrom ? kGemvWideRows : kGemvNarrowRows; }
 
 template <int Rows>
 constexpr int gemv_warps_per_row() { return kGemvWarps / (Rows / kGemvSlotsPerWarp); }
@@ -48,20 +49,71 @@ constexpr int gemv_slice() { return gemv_lanes_per_row<Rows>() * kGemvChunks * 8
 template <int M_MAX, int Rows>
 constexpr size_t gemv_smem_bytes() { return size_t(M_MAX) * gemv_slice<Rows>() * sizeof(float); }
 
-enum class GemvOut { kF32, kBf16, kSiluMul };
+enum class GemvIn { kBf16, kRmsNorm };
+enum class GemvOut { kF32, kBf16, kSiluMul, kAddResidual };
 
+// in: kBf16 reads x [m, k]; kRmsNorm reads bf16(residual * scale * norm_w), as ptk_add_rmsnorm
+// writes it, with scale = 1 / sqrt(sum of the row's norm_parts(k) parts of sumsq / k + eps).
 // out: y [m, n] f32 or bf16 with bias [n] or null; kSiluMul: w is [2 inter, k] (gate rows then
-// up rows, n = 2 inter), y [m, inter] bf16 = bf16(silu(gate) * up), no bias.
+// up rows, n = 2 inter), y [m, inter] bf16 = bf16(silu(gate) * up), no bias; kAddResidual: y is
+// the f32 residual [m, n], y += x w^T, then (sumsq_out not null) its parts [m, norm_parts(n)].
 struct GemvParams {
   const uint16_t* x;
+  const float* residual;
+  const float* sumsq;
+  const uint16_t* norm_w;
+  float eps;
   const uint16_t* w;
   const uint16_t* bias;
   void* y;
+  float* sumsq_out;
   int m, n, k;
 };
 
-template <int M_MAX, int Rows, GemvOut OUT>
-__global__ void __launch_bounds__(kGemvThreads) gemv_kernel(GemvParams p) {
+// The RMSNorm scale of each of the first m rows into scale[]: warp w sums rows w, w + 8, ...,
+// each lane a strided share of the row's parts, then a fixed butterfly.
+__device__ __forceinline__ void gemv_norm_scales(const GemvParams& p, float* scale) {
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, parts = norm_parts(p.k);
+  for (int i = warp; i < p.m; i += kGemvWarps) {
+    float s = 0.0f;
+    for (int g = lane; g < parts; g += 32) s += p.sumsq[size_t(i) * parts + g];
+    s = warp_sum(s);
+    if (lane == 0) scale[i] = rsqrtf(s / p.k + p.eps);
+  }
+}
+
+// Chunk c of row i of the input (8 values, as the matmul reads them) into d: x's bf16, or the
+// normed residual rounded to bf16 as ptk_add_rmsnorm rounds it (4 values at a time: fewer live
+// registers, which the staging loop is short of).
+template <GemvIn IN>
+__device__ __forceinline__ void gemv_stage(const GemvParams& p, const float* scale, int i, int c, float* d) {
+  if constexpr (IN == GemvIn::kBf16) {
+    float v[8];
+    unpack_bf16x8(*reinterpret_cast<const uint4*>(p.x + size_t(i) * p.k + size_t(c) * 8), v);
+    store4(d, v[0], v[1], v[2], v[3]);
+    store4(d + 4, v[4], v[5], v[6], v[7]);
+  } else {
+    const float s = scale[i];
+    auto normed = [s](float x, float w) { return bf16_to_float(float_to_bf16(x * s * w)); };
+#pragma unroll
+    for (int h = 0; h < 8; h += 4) {
+      const float4 x = *reinterpret_cast<const float4*>(p.residual + size_t(i) * p.k + size_t(c) * 8 + h);
+      float w[4];
+      load_bf16<4>(p.norm_w + size_t(c) * 8 + h, w);
+      store4(d + h, normed(x.x, w[0]), normed(x.y, w[1]), normed(x.z, w[2]), normed(x.w, w[3]));
+    }
+  }
+}
+
+// Blocks per SM the register budget must allow, 0 for none. ptxas's own register target spills a
+// register or two in some norming variants (2 and 4 rows); with a minimum of 1 they take 62-128
+// registers and do not spill: 2 blocks per SM at 16 rows, 64 KiB of weight loads in flight per
+// SM, several times what the memory latency asks for. The bf16 variants keep ptxas's choice.
+template <GemvIn IN>
+constexpr int gemv_min_blocks() { return IN == GemvIn::kRmsNorm ? 1 : 0; }
+
+template <int M_MAX, int Rows, GemvIn IN, GemvOut OUT>
+__global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN>()) gemv_kernel(GemvParams p) {
   constexpr int kWarpsPerRow = gemv_warps_per_row<Rows>();
   constexpr int kLanesPerRow = gemv_lanes_per_row<Rows>();
   constexpr int kSlice = gemv_slice<Rows>();
@@ -102,6 +154,11 @@ __global__ void __launch_bounds__(kGemvThreads) gemv_kernel(GemvParams p) {
   for (int i = 0; i < M_MAX; ++i) acc[i] = 0.0f;
   uint4 wcur[kGemvChunks];
   load_weights(0, wcur);
+  PTK_SHARED_ARRAY(float, scale, M_MAX);
+  if constexpr (IN == GemvIn::kRmsNorm) {
+    gemv_norm_scales(p, scale);
+    __syncthreads();
+  }
   const int slices = (p.k + kSlice - 1) / kSlice;
   for (int s = 0; s < slices; ++s) {
     // Stage x[:, slice] as floats; rows past m and columns past k as zeros (zero weights there
@@ -110,13 +167,13 @@ __global__ void __launch_bounds__(kGemvThreads) gemv_kernel(GemvParams p) {
 #pragma unroll 1
     for (int e = tid; e < M_MAX * (kSlice / 8); e += kGemvThreads) {
       const int i = e / (kSlice / 8), c = s * (kSlice / 8) + e % (kSlice / 8);
-      const uint4 raw = i < p.m && c < chunks ? *reinterpret_cast<const uint4*>(p.x + size_t(i) * p.k + size_t(c) * 8)
-                                              : uint4{0, 0, 0, 0};
-      float v[8];
-      unpack_bf16x8(raw, v);
       float* d = xs + size_t(i) * kSlice + (e % (kSlice / 8)) * 8;
-      store4(d, v[0], v[1], v[2], v[3]);
-      store4(d + 4, v[4], v[5], v[6], v[7]);
+      if (i < p.m && c < chunks) {
+        gemv_stage<IN>(p, scale, i, c, d);
+      } else {
+        store4(d, 0.0f, 0.0f, 0.0f, 0.0f);
+        store4(d + 4, 0.0f, 0.0f, 0.0f, 0.0f);
+      }
     }
     __syncthreads();
     uint4 wnext[kGemvChunks];
@@ -168,6 +225,8 @@ __global__ void __launch_bounds__(kGemvThreads) gemv_kernel(GemvParams p) {
     if (i >= p.m || j >= outs) continue;
     if constexpr (kSilu) {
       static_cast<uint16_t*>(p.y)[size_t(i) * outs + j] = float_to_bf16(silu(row_sum(o, i)) * row_sum(o + kOuts, i));
+    } else if constexpr (OUT == GemvOut::kAddResidual) {
+      static_cast<float*>(p.y)[size_t(i) * outs + j] += row_sum(o, i);
     } else {
       float v = row_sum(o, i);
       if (p.bias) v += bf16_to_float(p.bias[j]);
@@ -176,6 +235,17 @@ __global__ void __launch_bounds__(kGemvThreads) gemv_kernel(GemvParams p) {
       } else {
         static_cast<uint16_t*>(p.y)[size_t(i) * outs + j] = float_to_bf16(v);
       }
+    }
+  }
+  if constexpr (OUT == GemvOut::kAddResidual) {
+    // This block's part of each updated row's sum of squares: its columns, in order (the same sum
+    // as ptk_add_sumsq's). The barrier makes the block's stores above visible to the reads.
+    __syncthreads();
+    if (p.sumsq_out != nullptr && tid < p.m) {
+      const float* row = static_cast<const float*>(p.y) + size_t(tid) * outs;
+      float ss = 0.0f;
+      for (int j = out0; j < out0 + kOuts && j < outs; ++j) ss = fmaf(row[j], row[j], ss);
+      p.sumsq_out[size_t(tid) * gridDim.x + blockIdx.x] = ss;
     }
   }
 }

@@ -1,10 +1,13 @@
 // RMSNorm of the float residual stream, fused with the residual add: x += delta, then
-// out = bf16(x / sqrt(mean(x^2) + eps) * weight). One block per row.
+// out = bf16(x / sqrt(mean(x^2) + eps) * weight). One block per row. And the residual add alone
+// with the updated rows' sums of squares in parts (gemv_layout.h), for a gemv that norms its input
+// as it reads it.
 #pragma once
 #include <cuda_runtime.h>
 #include <stdint.h>
 
 #include "ptk/block_reduce.cuh"
+#include "ptk/gemv_layout.h"
 #include "ptk/shared.cuh"
 #include "ptk/vec.cuh"
 
@@ -49,6 +52,27 @@ __global__ void __launch_bounds__(kNormThreads)
                         int hidden) {
   rmsnorm_row(const_cast<float*>(x) + size_t(row_ids[blockIdx.x]) * hidden, nullptr, weight, eps,
               out + size_t(blockIdx.x) * hidden, hidden);
+}
+
+// residual += delta (delta may be null), then sumsq[row, g] = the sum of squares of the row's g-th
+// part of gemv_rows(hidden) columns, in column order: what a gemv adding into the residual writes.
+__global__ void __launch_bounds__(kNormThreads)
+    add_sumsq_kernel(float* residual, const float* delta, float* sumsq, int hidden) {
+  float* x = residual + size_t(blockIdx.x) * hidden;
+  if (delta) {
+    const float* d = delta + size_t(blockIdx.x) * hidden;
+    for (int i = threadIdx.x * 4; i < hidden; i += blockDim.x * 4) {
+      const float4 v = *reinterpret_cast<const float4*>(x + i), e = *reinterpret_cast<const float4*>(d + i);
+      *reinterpret_cast<float4*>(x + i) = make_float4(v.x + e.x, v.y + e.y, v.z + e.z, v.w + e.w);
+    }
+    __syncthreads();  // a part's columns were written by other threads
+  }
+  const int width = gemv_rows(hidden), parts = norm_parts(hidden);
+  for (int g = threadIdx.x; g < parts; g += blockDim.x) {
+    float ss = 0.0f;
+    for (int j = g * width; j < (g + 1) * width && j < hidden; ++j) ss = fmaf(x[j], x[j], ss);
+    sumsq[size_t(blockIdx.x) * parts + g] = ss;
+  }
 }
 
 }  // namespace ptk

@@ -10,7 +10,7 @@
 
 namespace ptk {
 
-// The values are those of ptk_attention_plan_info.variant (attention.h).
+// The values are the C ABI's ptk_attention_variant (attention.h; attention.cpp checks).
 enum class Variant : int { kWide = 1, kDecode = 2 };
 
 struct VariantShape {

@@ -272,6 +272,9 @@ ptk_status ptk_attention_plan_ragged(ptk_attention_plan* plan, int num_groups, c
   });
 }
 
+static_assert(int(ptk::Variant::kWide) == PTK_ATTENTION_WIDE && int(ptk::Variant::kDecode) == PTK_ATTENTION_DECODE,
+              "the kernels' variants are the ABI's");
+
 ptk_status ptk_attention_plan_info_get(const ptk_attention_plan* plan, ptk_attention_plan_info* info) {
   PTK_REQUIRE_NOT_NULL(plan);
   PTK_REQUIRE_NOT_NULL(info);

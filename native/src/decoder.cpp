@@ -3,6 +3,7 @@
 
 #include "device_memory.h"
 #include "ptk/decoder.h"
+#include "ptk/gemv_layout.h"
 #include "ptk/sampling_math.h"
 #include "validate.h"
 #ifdef PTK_WITH_CUDA
@@ -42,6 +43,24 @@ ptk_status check_eps(float eps) {
     ptk_status s_ = (expr);           \
     if (s_ != PTK_OK) return s_;      \
   } while (0)
+
+ptk_status check_gemv_rows(int m) {
+  PTK_REQUIRE(m >= 1 && m <= PTK_GEMV_MAX_ROWS, "m (%d) must be in [1, %d]; use a GEMM for more rows", m,
+              PTK_GEMV_MAX_ROWS);
+  return PTK_OK;
+}
+
+ptk_status check_intermediate(int intermediate) {
+  PTK_REQUIRE(intermediate > 0 && intermediate <= 1 << 24 && intermediate % 8 == 0,
+              "intermediate (%d) must be a positive multiple of 8, at most 16777216", intermediate);
+  return PTK_OK;
+}
+
+ptk_status check_y_dtype(ptk_dtype y_dtype) {
+  PTK_REQUIRE(y_dtype == PTK_DTYPE_F32 || y_dtype == PTK_DTYPE_BF16, "y_dtype (%d) must be PTK_DTYPE_F32 or PTK_DTYPE_BF16",
+              int(y_dtype));
+  return PTK_OK;
+}
 
 // A device pointer that may be null (an optional operand) but, when given, is 16-byte aligned.
 #define PTK_REQUIRE_OPTIONAL_DEVICE_PTR(ptr) \
@@ -109,13 +128,11 @@ ptk_status ptk_gemv(const void* x, const void* weight, const void* bias, void* y
   PTK_REQUIRE_DEVICE_PTR(weight);
   PTK_REQUIRE_OPTIONAL_DEVICE_PTR(bias);
   PTK_REQUIRE_DEVICE_PTR(y);
-  PTK_REQUIRE(y_dtype == PTK_DTYPE_F32 || y_dtype == PTK_DTYPE_BF16, "y_dtype (%d) must be PTK_DTYPE_F32 or PTK_DTYPE_BF16",
-              int(y_dtype));
-  PTK_REQUIRE(m >= 1 && m <= PTK_GEMV_MAX_ROWS, "m (%d) must be in [1, %d]; use a GEMM for more rows", m,
-              PTK_GEMV_MAX_ROWS);
+  PTK_TRY(check_y_dtype(y_dtype));
+  PTK_TRY(check_gemv_rows(m));
   PTK_REQUIRE(n > 0, "n (%d) must be positive", n);
   PTK_TRY(check_width("k", k));
-  PTK_LAUNCH(ptk::gemv_launch(x, weight, bias, y, y_dtype == PTK_DTYPE_F32, m, n, k, stream), "ptk_gemv");
+  PTK_LAUNCH(ptk::gemv_launch(x, nullptr, weight, bias, y, y_dtype == PTK_DTYPE_F32, m, n, k, stream), "ptk_gemv");
 }
 
 ptk_status ptk_gemv_silu_mul(const void* x, const void* weight, void* out, int m, int intermediate, int hidden,
@@ -123,12 +140,73 @@ ptk_status ptk_gemv_silu_mul(const void* x, const void* weight, void* out, int m
   PTK_REQUIRE_DEVICE_PTR(x);
   PTK_REQUIRE_DEVICE_PTR(weight);
   PTK_REQUIRE_DEVICE_PTR(out);
-  PTK_REQUIRE(m >= 1 && m <= PTK_GEMV_MAX_ROWS, "m (%d) must be in [1, %d]; use a GEMM for more rows", m,
-              PTK_GEMV_MAX_ROWS);
-  PTK_REQUIRE(intermediate > 0 && intermediate <= 1 << 24 && intermediate % 8 == 0,
-              "intermediate (%d) must be a positive multiple of 8, at most 16777216", intermediate);
+  PTK_TRY(check_gemv_rows(m));
+  PTK_TRY(check_intermediate(intermediate));
   PTK_TRY(check_width("hidden", hidden));
-  PTK_LAUNCH(ptk::gemv_silu_mul_launch(x, weight, out, m, intermediate, hidden, stream), "ptk_gemv_silu_mul");
+  PTK_LAUNCH(ptk::gemv_silu_mul_launch(x, nullptr, weight, out, m, intermediate, hidden, stream), "ptk_gemv_silu_mul");
+}
+
+int ptk_norm_parts(int hidden) { return hidden > 0 ? ptk::norm_parts(hidden) : 0; }
+
+ptk_status ptk_add_sumsq(float* residual, const float* delta, float* sumsq, int rows, int hidden, void* stream) {
+  PTK_REQUIRE_DEVICE_PTR(residual);
+  PTK_REQUIRE_OPTIONAL_DEVICE_PTR(delta);
+  PTK_REQUIRE_DEVICE_PTR(sumsq);
+  PTK_TRY(check_rows(rows));
+  PTK_TRY(check_width("hidden", hidden));
+  PTK_LAUNCH(ptk::add_sumsq_launch(residual, delta, sumsq, rows, hidden, stream), "ptk_add_sumsq");
+}
+
+ptk_status ptk_gemv_add(const void* x, const void* weight, float* residual, float* sumsq, int m, int n, int k,
+                        void* stream) {
+  PTK_REQUIRE_DEVICE_PTR(x);
+  PTK_REQUIRE_DEVICE_PTR(weight);
+  PTK_REQUIRE_DEVICE_PTR(residual);
+  PTK_REQUIRE_OPTIONAL_DEVICE_PTR(sumsq);
+  PTK_TRY(check_gemv_rows(m));
+  PTK_TRY(check_width("n", n));
+  PTK_TRY(check_width("k", k));
+  PTK_LAUNCH(ptk::gemv_add_launch(x, weight, residual, sumsq, m, n, k, stream), "ptk_gemv_add");
+}
+
+ptk_status ptk_gemv_rmsnorm(const float* residual, const float* sumsq, const void* norm_weight, float eps,
+                            const void* weight, const void* bias, void* y, ptk_dtype y_dtype, int m, int n, int k,
+                            void* stream) {
+  PTK_REQUIRE_DEVICE_PTR(residual);
+  PTK_REQUIRE_DEVICE_PTR(sumsq);
+  PTK_REQUIRE_DEVICE_PTR(norm_weight);
+  PTK_REQUIRE_DEVICE_PTR(weight);
+  PTK_REQUIRE_OPTIONAL_DEVICE_PTR(bias);
+  PTK_REQUIRE_DEVICE_PTR(y);
+  PTK_TRY(check_eps(eps));
+  PTK_TRY(check_y_dtype(y_dtype));
+  PTK_TRY(check_gemv_rows(m));
+  PTK_REQUIRE(n > 0, "n (%d) must be positive", n);
+  PTK_TRY(check_width("k", k));
+#ifdef PTK_WITH_CUDA
+  const ptk::NormInput norm{residual, sumsq, norm_weight, eps};
+#endif
+  PTK_LAUNCH(ptk::gemv_launch(nullptr, &norm, weight, bias, y, y_dtype == PTK_DTYPE_F32, m, n, k, stream),
+             "ptk_gemv_rmsnorm");
+}
+
+ptk_status ptk_gemv_rmsnorm_silu_mul(const float* residual, const float* sumsq, const void* norm_weight, float eps,
+                                     const void* weight, void* out, int m, int intermediate, int hidden,
+                                     void* stream) {
+  PTK_REQUIRE_DEVICE_PTR(residual);
+  PTK_REQUIRE_DEVICE_PTR(sumsq);
+  PTK_REQUIRE_DEVICE_PTR(norm_weight);
+  PTK_REQUIRE_DEVICE_PTR(weight);
+  PTK_REQUIRE_DEVICE_PTR(out);
+  PTK_TRY(check_eps(eps));
+  PTK_TRY(check_gemv_rows(m));
+  PTK_TRY(check_intermediate(intermediate));
+  PTK_TRY(check_width("hidden", hidden));
+#ifdef PTK_WITH_CUDA
+  const ptk::NormInput norm{residual, sumsq, norm_weight, eps};
+#endif
+  PTK_LAUNCH(ptk::gemv_silu_mul_launch(nullptr, &norm, weight, out, m, intermediate, hidden, stream),
+             "ptk_gemv_rmsnorm_silu_mul");
 }
 
 ptk_status ptk_sample(const float* logits, int rows, int vocab, const ptk_sampling_params* params,

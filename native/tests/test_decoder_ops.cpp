@@ -1,10 +1,13 @@
 // The decoder's device operations on a GPU against double-precision host formulas on the same
 // bf16 inputs: embedding, add + RMSNorm, RMSNorm of selected rows, SiLU gate, bias to bf16,
 // ptk_gemv at every row count 1..16 with and without bias, f32 and bf16 out, and its batch
-// invariance, ptk_gemv_silu_mul against the unfused pair; then ptk_gemv captured in a CUDA graph
+// invariance, ptk_gemv_silu_mul against the unfused pair; the norm handoff (ptk_add_sumsq,
+// ptk_gemv_add, ptk_gemv_rmsnorm, ptk_gemv_rmsnorm_silu_mul) against the unfused operations; then
+// ptk_gemv captured in a CUDA graph
 // and replayed on new input, and the timing events. Without a device it
 // skips (77). Tolerances: f32 results 1e-4 relative to the row's scale; bf16 results one bf16
 // rounding (2^-8 relative) plus the f32 part.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -268,6 +271,141 @@ void gemv_silu_mul() {
   gemv_silu_mul_shape("gemv_silu_mul wide", 4232, 264, {1, 16});
 }
 
+// ptk_add_sumsq: the residual add as ptk_add_rmsnorm's, and each part within f32 rounding of its
+// double sum (narrow parts of 8 columns, and wide ones of 32 with a short last part).
+void add_sumsq_shape(int hidden) {
+  const int rows = 3, parts = ptk_norm_parts(hidden);
+  CHECK(parts == (hidden >= 8448 ? (hidden + 31) / 32 : (hidden + 7) / 8));
+  auto residual = random_f32(size_t(rows) * hidden, 2.f);
+  auto delta = random_f32(size_t(rows) * hidden, 0.5f);
+  Device<float> d_res(residual), d_delta(delta), d_sumsq(size_t(rows) * parts);
+  CHECK_STATUS(ptk_add_sumsq(d_res.p(), d_delta.p(), d_sumsq.p(), rows, hidden, nullptr), PTK_OK);
+  auto res = d_res.get();
+  auto sumsq = d_sumsq.get();
+  const int width = hidden >= 8448 ? 32 : 8;
+  for (int r = 0; r < rows; ++r) {
+    for (int g = 0; g < parts; ++g) {
+      double want = 0;
+      for (int c = g * width; c < std::min(hidden, (g + 1) * width); ++c) {
+        const size_t i = size_t(r) * hidden + c;
+        expect_near("add_sumsq residual", i, res[i], float(residual[i] + delta[i]), 0);
+        want += double(res[i]) * res[i];
+      }
+      expect_near("add_sumsq part", size_t(r) * parts + g, sumsq[size_t(r) * parts + g], want, 1e-6 * want);
+    }
+  }
+}
+
+// ptk_gemv_add bit for bit ptk_gemv (f32) + ptk_add_sumsq, and without sumsq the same residual.
+void gemv_add_shape(const char* what, int n, int k, const std::vector<int>& ms) {
+  const int parts = ptk_norm_parts(n);
+  auto x = random_bf16(size_t(PTK_GEMV_MAX_ROWS) * k, 1.f);
+  auto w = random_bf16(size_t(n) * k, 0.05f);
+  auto residual = random_f32(size_t(PTK_GEMV_MAX_ROWS) * n, 2.f);
+  Device<uint16_t> d_x(x), d_w(w);
+  Device<float> d_fused(residual), d_fused_sumsq(size_t(PTK_GEMV_MAX_ROWS) * parts);
+  Device<float> d_split(residual), d_delta(size_t(PTK_GEMV_MAX_ROWS) * n), d_split_sumsq(size_t(PTK_GEMV_MAX_ROWS) * parts);
+  Device<float> d_bare(residual);
+  for (int m : ms) {
+    d_fused.put(residual);
+    d_split.put(residual);
+    d_bare.put(residual);
+    CHECK_STATUS(ptk_gemv_add(d_x.ptr, d_w.ptr, d_fused.p(), d_fused_sumsq.p(), m, n, k, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv_add(d_x.ptr, d_w.ptr, d_bare.p(), nullptr, m, n, k, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_delta.ptr, PTK_DTYPE_F32, m, n, k, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_add_sumsq(d_split.p(), d_delta.p(), d_split_sumsq.p(), m, n, nullptr), PTK_OK);
+    auto fused = d_fused.get(), split = d_split.get(), bare = d_bare.get();
+    auto fused_sumsq = d_fused_sumsq.get(), split_sumsq = d_split_sumsq.get();
+    for (size_t i = 0; i < fused.size(); ++i) {
+      expect_near(what, i, fused[i], split[i], 0);  // rows past m untouched in both
+      expect_near(what, i, bare[i], split[i], 0);
+    }
+    for (size_t i = 0; i < size_t(m) * parts; ++i) expect_near(what, i, fused_sumsq[i], split_sumsq[i], 0);
+  }
+}
+
+// bf16's spacing at v: what one rounding flip of a bf16 value moves it by.
+double bf16_ulp(double v) { return v == 0 ? 0 : std::ldexp(1.0, std::ilogb(v) - 7); }
+
+// ptk_gemv_rmsnorm against ptk_add_rmsnorm + ptk_gemv on the same residual. The two sum the
+// squares in different orders, so a scale may differ in its last bit, and an input value that
+// lies that close to a bf16 rounding boundary rounds the other way: rare (about 2^-15 of the
+// values), so each output may differ by up to two such flips, and is otherwise equal (same sums
+// in the same order). Then batch invariance, and ptk_gemv_rmsnorm_silu_mul bit for bit against
+// ptk_gemv_rmsnorm (f32) + ptk_silu_mul.
+void gemv_rmsnorm_shape(const char* what, int n, int k, const std::vector<int>& ms) {
+  const float eps = 1e-6f;
+  const int parts = ptk_norm_parts(k), m_max = ms.back();
+  auto residual = random_f32(size_t(PTK_GEMV_MAX_ROWS) * k, 2.f);
+  auto norm_w = random_bf16(k, 1.f);
+  auto w = random_bf16(size_t(n) * k, 0.05f);
+  auto b = random_bf16(n, 0.5f);
+  Device<float> d_res(residual), d_norm_res(residual), d_sumsq(size_t(PTK_GEMV_MAX_ROWS) * parts);
+  Device<uint16_t> d_norm_w(norm_w), d_w(w), d_b(b), d_h(size_t(PTK_GEMV_MAX_ROWS) * k);
+  Device<uint16_t> d_fused(size_t(PTK_GEMV_MAX_ROWS) * n), d_split(size_t(PTK_GEMV_MAX_ROWS) * n);
+  Device<float> d_fused32(size_t(PTK_GEMV_MAX_ROWS) * n), d_split32(size_t(PTK_GEMV_MAX_ROWS) * n);
+  CHECK_STATUS(ptk_add_sumsq(d_res.p(), nullptr, d_sumsq.p(), PTK_GEMV_MAX_ROWS, k, nullptr), PTK_OK);
+  CHECK_STATUS(ptk_add_rmsnorm(d_norm_res.p(), nullptr, d_norm_w.ptr, eps, d_h.ptr, PTK_GEMV_MAX_ROWS, k, nullptr), PTK_OK);
+  auto h = d_h.get();
+  std::vector<std::vector<float>> by_m;
+  for (int m : ms) {
+    CHECK_STATUS(ptk_gemv_rmsnorm(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, nullptr, d_fused32.ptr,
+                                  PTK_DTYPE_F32, m, n, k, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv(d_h.ptr, d_w.ptr, nullptr, d_split32.ptr, PTK_DTYPE_F32, m, n, k, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv_rmsnorm(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, d_b.ptr, d_fused.ptr,
+                                  PTK_DTYPE_BF16, m, n, k, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv(d_h.ptr, d_w.ptr, d_b.ptr, d_split.ptr, PTK_DTYPE_BF16, m, n, k, nullptr), PTK_OK);
+    auto fused32 = d_fused32.get(), split32 = d_split32.get();
+    auto fused = d_fused.get(), split = d_split.get();
+    for (int i = 0; i < m; ++i) {
+      for (int j = 0; j < n; ++j) {
+        double flip = 0;
+        for (int c = 0; c < k; ++c) {
+          flip = std::max(flip, std::fabs(bf(w[size_t(j) * k + c])) * bf16_ulp(bf(h[size_t(i) * k + c])));
+        }
+        const size_t e = size_t(i) * n + j;
+        const double tol = 2 * flip + 1e-6 * std::fabs(split32[e]);
+        expect_near(what, e, fused32[e], split32[e], tol);
+        expect_near(what, e, bf(fused[e]), bf(split[e]), tol + std::fabs(split32[e]) / 128);
+      }
+    }
+    fused32.resize(size_t(m) * n);
+    by_m.push_back(fused32);
+  }
+  for (size_t r = 0; r + 1 < ms.size(); ++r) {
+    for (size_t i = 0; i < by_m[r].size(); ++i) {
+      if (!same_bits(by_m[r][i], by_m.back()[i])) {
+        if (++mismatches <= 8) std::fprintf(stderr, "%s: row %zu differs between m = %d and m = %d\n", what, i / size_t(n), ms[r], m_max);
+        ++ptk_test_failures();
+      }
+    }
+  }
+
+  // The fused MLP input: n = 2 intermediate.
+  const int inter = n / 2;
+  Device<uint16_t> d_gated(size_t(PTK_GEMV_MAX_ROWS) * inter), d_gated_split(size_t(PTK_GEMV_MAX_ROWS) * inter);
+  for (int m : {1, m_max}) {
+    CHECK_STATUS(ptk_gemv_rmsnorm_silu_mul(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, d_gated.ptr, m, inter, k,
+                                           nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv_rmsnorm(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, nullptr, d_fused32.ptr,
+                                  PTK_DTYPE_F32, m, 2 * inter, k, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_silu_mul(d_fused32.p(), d_gated_split.ptr, m, inter, nullptr), PTK_OK);
+    auto gated = d_gated.get(), gated_split = d_gated_split.get();
+    for (size_t i = 0; i < size_t(m) * inter; ++i) expect_near(what, i, gated[i], gated_split[i], 0);
+  }
+}
+
+// Narrow parts (hidden 1544: 193 parts of 8, k not a multiple of the slice) and wide ones (k past
+// the wide threshold: parts of 32), narrow and wide gemv blocks.
+void norm_handoff() {
+  add_sumsq_shape(1544);
+  add_sumsq_shape(8456);
+  gemv_add_shape("gemv_add narrow", 1544, 1048, {1, 3, 16});
+  gemv_add_shape("gemv_add wide", 8456, 264, {1, 16});
+  gemv_rmsnorm_shape("gemv_rmsnorm narrow", 208, 1544, {1, 2, 5, 16});
+  gemv_rmsnorm_shape("gemv_rmsnorm wide k", 48, 8456, {1, 16});
+}
+
 // Captured once, replayed on new input: the graph reads the buffers, not the values at capture.
 // The events time a replay.
 void gemv_in_a_graph() {
@@ -333,6 +471,7 @@ int main() {
   activation_and_bias();
   gemv();
   gemv_silu_mul();
+  norm_handoff();
   gemv_in_a_graph();
   graph_node_count();
   return ptk_test_result("test_decoder_ops");

@@ -74,7 +74,7 @@ void decode(ptk_attention_plan* plan) {
   EXPECT_VALID(ptk_attention_plan_decode(plan, 2, indptr, indices, last, nullptr));
   ptk_attention_plan_info info;
   CHECK_STATUS(ptk_attention_plan_info_get(plan, &info), PTK_OK);
-  CHECK(info.num_queries == 2 && info.variant == 2 && info.num_work_items >= 2);
+  CHECK(info.num_queries == 2 && info.variant == PTK_ATTENTION_DECODE && info.num_work_items >= 2);
 
   EXPECT_INVALID(ptk_attention_plan_decode(nullptr, 2, indptr, indices, last, nullptr), "plan");
   EXPECT_INVALID(ptk_attention_plan_decode(plan, 9, indptr, indices, last, nullptr), "batch");
@@ -107,7 +107,7 @@ void prefill(ptk_attention_plan* plan) {
   EXPECT_VALID(ptk_attention_plan_prefill(plan, 3, qo, prefix, 32, indptr, indices, last, nullptr));
   ptk_attention_plan_info info;
   CHECK_STATUS(ptk_attention_plan_info_get(plan, &info), PTK_OK);
-  CHECK(info.num_queries == 20 && info.variant == 1);
+  CHECK(info.num_queries == 20 && info.variant == PTK_ATTENTION_WIDE);
   EXPECT_VALID(ptk_attention_plan_prefill(plan, 3, qo, nullptr, 0, indptr, indices, last, nullptr));
 
   EXPECT_INVALID(ptk_attention_plan_prefill(plan, 3, nullptr, prefix, 32, indptr, indices, last, nullptr), "qo_indptr");
@@ -132,7 +132,7 @@ void summary(ptk_attention_plan* plan) {
   EXPECT_VALID(ptk_attention_plan_summary(plan, 3, seg, indices, last, 1, nullptr));
   ptk_attention_plan_info info;
   CHECK_STATUS(ptk_attention_plan_info_get(plan, &info), PTK_OK);
-  CHECK(info.num_queries == 1 && info.variant == 2);
+  CHECK(info.num_queries == 1 && info.variant == PTK_ATTENTION_DECODE);
   EXPECT_VALID(ptk_attention_plan_summary(plan, 3, seg, indices, last, 3, nullptr));
   EXPECT_INVALID(ptk_attention_plan_summary(plan, 0, seg, indices, last, 1, nullptr), "num_segments");
   EXPECT_INVALID(ptk_attention_plan_summary(plan, 3, seg, indices, last, 4, nullptr), "num_queries");
@@ -152,11 +152,11 @@ void ragged(ptk_attention_plan* plan) {
   EXPECT_VALID(ptk_attention_plan_ragged(plan, 4, qo, gi, gs, 5, seg, indices, last, nullptr));
   ptk_attention_plan_info info;
   CHECK_STATUS(ptk_attention_plan_info_get(plan, &info), PTK_OK);
-  CHECK(info.num_queries == 9 && info.variant == 1);
+  CHECK(info.num_queries == 9 && info.variant == PTK_ATTENTION_WIDE);
   const int32_t one_each[] = {0, 1, 2, 3, 4};
   EXPECT_VALID(ptk_attention_plan_ragged(plan, 4, one_each, gi, gs, 5, seg, indices, last, nullptr));
   CHECK_STATUS(ptk_attention_plan_info_get(plan, &info), PTK_OK);
-  CHECK(info.num_queries == 4 && info.variant == 2);
+  CHECK(info.num_queries == 4 && info.variant == PTK_ATTENTION_DECODE);
 
   EXPECT_INVALID(ptk_attention_plan_ragged(nullptr, 4, qo, gi, gs, 5, seg, indices, last, nullptr), "plan");
   EXPECT_INVALID(ptk_attention_plan_ragged(plan, 9, qo, gi, gs, 5, seg, indices, last, nullptr), "num_groups");

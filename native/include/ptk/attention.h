@@ -13,9 +13,9 @@
  * queries) and copies the work list to the plan's device buffers on `stream`. A run call, once
  * per layer, only launches: no allocation, no synchronization, so it can be captured in a CUDA
  * graph; the launches read the work list from device memory, so a captured run follows later plan
- * calls of any kind with the same kernel variant (ptk_attention_plan_info.variant: 2 when every
- * group — decode sequence, prefill request, the summary — has exactly one query, or there is at
- * most one query in all; else 1). Plan and run on one stream (or order them): a plan call
+ * calls of any kind with the same kernel variant (ptk_attention_plan_info.variant: DECODE when
+ * every group — decode sequence, prefill request, the summary — has exactly one query, or there
+ * is at most one query in all; else WIDE). Plan and run on one stream (or order them): a plan call
  * overwrites buffers that earlier runs read.
  * Without CUDA in the build, plan calls still validate and plan (see ptk_attention_plan_info) and
  * then return PTK_ERR_NO_CUDA; runs return PTK_ERR_NO_CUDA.
@@ -43,12 +43,18 @@ typedef struct ptk_plan_limits {
 
 typedef struct ptk_attention_plan ptk_attention_plan;
 
+/* The kernel a plan runs. */
+typedef enum ptk_attention_variant {
+  PTK_ATTENTION_WIDE = 1,   /* up to 64 query rows per item, K/V tiles in shared memory serve them all */
+  PTK_ATTENTION_DECODE = 2  /* one query per item, its heads of one kv head; chunks are whole pages
+                               balanced over the grid */
+} ptk_attention_variant;
+
 typedef struct ptk_attention_plan_info {
   int num_queries;
   int num_work_items;  /* blocks of (queries x kv chunk); each runs once per kv head */
   int chunk_tokens;    /* keys per chunk (split-KV granularity) */
-  int variant;         /* 1 = wide (up to 64 query rows per item); 2 = decode (one query per item, its
-                          heads of one kv head; chunks are whole pages balanced over the grid) */
+  int variant;         /* a ptk_attention_variant */
   int grid;            /* persistent attention blocks per launch */
 } ptk_attention_plan_info;
 

@@ -1,7 +1,14 @@
 /*
  * ptk: the decoder's remaining device operations: token embedding, RMSNorm fused with the
  * residual add, the SiLU gate, bias add, the decode-shape matmul (gemv, also fused with the SiLU
- * gate) and token sampling.
+ * gate, with the RMSNorm of its input, or with the residual add of its output) and token sampling.
+ *
+ * Fusing the norms into the gemv. A decode layer is residual += o(attn); h = norm(residual);
+ * residual += down(mlp(h)); h = norm(residual). The norm of a row needs the whole row's sum of
+ * squares, which no single gemv block sees, so the sum is handed over in parts: ptk_gemv_add (or
+ * ptk_add_sumsq after any other projection) adds into the residual and writes each row's sum of
+ * squares in ptk_norm_parts(hidden) parts; ptk_gemv_rmsnorm and ptk_gemv_rmsnorm_silu_mul sum the
+ * parts and norm the rows as they read them. A layer then launches no norm at all.
  *
  * Types: weights and matmul inputs bf16; the residual stream and matmul outputs that feed a norm
  * or the gate are f32. Device pointers must be 16-byte aligned; row widths multiples of 8. Every
@@ -42,6 +49,18 @@ PTK_API ptk_status ptk_add_rmsnorm(float* residual, const float* delta, const vo
 PTK_API ptk_status ptk_rmsnorm_rows(const float* x, const int32_t* row_ids, const void* weight, float eps, void* out,
                                     int rows, int hidden, void* stream);
 
+/* The residual's sums of squares per row come in ptk_norm_parts(hidden) parts: part g sums the
+ * squares of columns [g w, (g + 1) w) (w = 8, or 32 when hidden >= 8448: the columns one block of
+ * ptk_gemv_add owns, the last part possibly shorter), in column order, as fmaf(x, x, sum) from 0.
+ * Returns 0 when hidden is not positive. */
+PTK_API int ptk_norm_parts(int hidden);
+
+/* Per row: residual += delta (skipped when delta is null), then sumsq[r, :] = the parts of the
+ * updated row's sum of squares. residual, delta [rows, hidden] f32, sumsq [rows,
+ * ptk_norm_parts(hidden)] f32. */
+PTK_API ptk_status ptk_add_sumsq(float* residual, const float* delta, float* sumsq, int rows, int hidden,
+                                 void* stream);
+
 /* out[t, i] = bf16(silu(gate_up[t, i]) * gate_up[t, intermediate + i]). gate_up [rows,
  * 2 intermediate] f32 (gate then up), out [rows, intermediate] bf16. */
 PTK_API ptk_status ptk_silu_mul(const float* gate_up, void* out, int rows, int intermediate, void* stream);
@@ -63,6 +82,29 @@ PTK_API ptk_status ptk_gemv(const void* x, const void* weight, const void* bias,
  * ptk_silu_mul, without the f32 round trip. hidden and intermediate multiples of 8. */
 PTK_API ptk_status ptk_gemv_silu_mul(const void* x, const void* weight, void* out, int m, int intermediate,
                                      int hidden, void* stream);
+
+/* ptk_gemv added into the residual: residual[i, j] += sum_k x[i, k] weight[j, k], then (sumsq
+ * not null) the updated rows' parts as ptk_add_sumsq writes them. Bit for bit ptk_gemv (f32 out,
+ * no bias) followed by ptk_add_sumsq. x [m, k] bf16, weight [n, k] bf16, residual [m, n] f32,
+ * sumsq [m, ptk_norm_parts(n)] f32 or null; 1 <= m <= 16, n and k multiples of 8. */
+PTK_API ptk_status ptk_gemv_add(const void* x, const void* weight, float* residual, float* sumsq, int m, int n, int k,
+                                void* stream);
+
+/* ptk_gemv on normed rows, the norm fused: input row i is bf16(residual[i, c] * s_i *
+ * norm_weight[c]) with s_i = 1 / sqrt(sum_g sumsq[i, g] / k + eps), ptk_add_rmsnorm's output for
+ * the same residual up to the order of the sum of squares (the parts are summed in a fixed order
+ * of their own). residual [m, k] f32, sumsq [m, ptk_norm_parts(k)] f32 (ptk_gemv_add's or
+ * ptk_add_sumsq's), norm_weight [k] bf16; the rest as ptk_gemv. */
+PTK_API ptk_status ptk_gemv_rmsnorm(const float* residual, const float* sumsq, const void* norm_weight, float eps,
+                                    const void* weight, const void* bias, void* y, ptk_dtype y_dtype, int m, int n,
+                                    int k, void* stream);
+
+/* ptk_gemv_silu_mul on normed rows, the norm fused as in ptk_gemv_rmsnorm: bit for bit
+ * ptk_gemv_rmsnorm (f32 out, no bias, n = 2 intermediate) followed by ptk_silu_mul. residual
+ * [m, hidden] f32, sumsq [m, ptk_norm_parts(hidden)] f32, norm_weight [hidden] bf16. */
+PTK_API ptk_status ptk_gemv_rmsnorm_silu_mul(const float* residual, const float* sumsq, const void* norm_weight,
+                                             float eps, const void* weight, void* out, int m, int intermediate,
+                                             int hidden, void* stream);
 
 typedef struct ptk_sampling_params {
   float temperature; /* 0 = greedy (argmax, the lowest id on ties); else > 0 */

@@ -91,16 +91,16 @@ class KernelVectorsTest {
   }
 
   /**
-   * Decode (2) for decode, single-query summaries, prefills and ragged batches, prefills and
-   * ragged batches with one query per group; else wide (1).
+   * Decode for decode, single-query summaries, prefills and ragged batches, prefills and ragged
+   * batches with one query per group; else wide.
    */
   private static int expectedVariant(KernelCase c, PageTables t) {
     boolean groups = t.call() == PageTables.Call.PREFILL || t.call() == PageTables.Call.RAGGED;
     boolean oneEach = groups && t.qoIndptr().length > 1;
     for (int b = 0; oneEach && b + 1 < t.qoIndptr().length; ++b) oneEach = t.qoIndptr()[b + 1] - t.qoIndptr()[b] == 1;
-    if (t.call() == PageTables.Call.DECODE) return 2;
-    if (t.call() == PageTables.Call.SUMMARY) return c.queries() <= 1 ? 2 : 1;
-    return c.queries() == 1 || oneEach ? 2 : 1;
+    if (t.call() == PageTables.Call.DECODE) return ptk.PTK_ATTENTION_DECODE;
+    if (t.call() == PageTables.Call.SUMMARY) return c.queries() <= 1 ? ptk.PTK_ATTENTION_DECODE : ptk.PTK_ATTENTION_WIDE;
+    return c.queries() == 1 || oneEach ? ptk.PTK_ATTENTION_DECODE : ptk.PTK_ATTENTION_WIDE;
   }
 
   /** The plans each attention case needs: phase 1 also piece by piece (prompt alone, own pages alone). */

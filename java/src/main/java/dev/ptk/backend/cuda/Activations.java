@@ -21,8 +21,10 @@ final class Activations {
   final Pointer q;
   /** Attention output [tokens, heads, head dim] bf16, and its log-sum-exp [tokens, heads] f32. */
   final Pointer attn, lse;
-  /** Output of the o and down projections [tokens, hidden] f32, added to the residual by the next norm. */
+  /** Output of the o and down projections through cuBLAS [tokens, hidden] f32, added to the residual by the next norm. */
   final Pointer delta;
+  /** The residual rows' sums of squares in parts [16 rows, ptk_norm_parts(hidden)] f32, for a gemv that norms its input. */
+  final Pointer sumsq;
   /** gate|up [tokens, 2 intermediate] f32; also the f32 scratch of a cuBLAS projection with bias. */
   final Pointer wide;
   /** Normed logit rows [logit rows, hidden] bf16 and their logits [logit rows, vocab] f32. */
@@ -46,6 +48,7 @@ final class Activations {
     attn = take(2 * t * heads);
     lse = take(4 * t * c.numHeads());
     delta = take(4 * t * c.hiddenSize());
+    sumsq = take(4L * DeviceMatmul.MAX_GEMV_ROWS * ResidualStream.partsPerRow(c.hiddenSize()));
     wide = take(4 * t * wideWidth(c));
     hLogit = take(2 * r * c.hiddenSize());
     logits = take(4 * r * c.vocabSize());

@@ -8,6 +8,7 @@ import dev.ptk.backend.BatchCheck;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.SamplingParams;
 import dev.ptk.backend.SamplingRequest;
+import dev.ptk.model.DType;
 import dev.ptk.model.ModelConfig;
 import dev.ptk.model.Weights;
 import dev.ptk.nativelib.CudaEnvironment;
@@ -25,12 +26,13 @@ import org.bytedeco.javacpp.SizeTPointer;
 
 /**
  * The model on one CUDA device through libptk: bf16 weights uploaded once, a bf16 paged KV cache
- * sized from free device memory, an f32 residual stream. Per layer: fused add + RMSNorm, QKV
- * projection (with bias), thought embedding + RoPE + KV append, paged attention, output
- * projection, add + RMSNorm, gate/up projection and SiLU gate (one fused call through ptk_gemv),
- * down projection. Projections of more
- * than 16 rows run on ptk_gemm (cuBLAS on a GPU); at 1..16 rows, ptk_gemv or ptk_gemm, whichever
- * was faster on this device at start-up ({@link #matmulChoice()}, timed by {@link MatmulTuner}). A batch of more than
+ * sized from free device memory, an f32 residual stream. Per layer: add + RMSNorm, QKV projection
+ * (with bias), thought embedding + RoPE + KV append, paged attention, output projection, add +
+ * RMSNorm, gate/up projection and SiLU gate, down projection. Projections of more than 16 rows run
+ * on ptk_gemm (cuBLAS on a GPU); at 1..16 rows, ptk_gemv or ptk_gemm, whichever was faster on this
+ * device at start-up ({@link #matmulChoice()}, timed by {@link MatmulTuner}). On ptk_gemv the
+ * residual adds and norms ride on the projections ({@link ResidualStream}): 7 launches per layer
+ * (qkv, RoPE + append, attention and its merge, o, gate/up + SiLU, down). A batch of more than
  * {@code maxTokens} tokens runs in chunks. The device may be the sim device: the C ABI is the
  * same, and nothing here depends on which it is.
  *
@@ -43,8 +45,8 @@ import org.bytedeco.javacpp.SizeTPointer;
  *
  * <p>The parts, each in its own class: {@link DeviceWeights} (the weights on the device),
  * {@link Activations} (the step's buffers, one table that also sizes the KV pool),
- * {@link DeviceMatmul} and {@link MatmulTuner} (the projections and their choice); this class is
- * the step itself.
+ * {@link DeviceMatmul} and {@link MatmulTuner} (the projections and their choice),
+ * {@link ResidualStream} (the residual adds and norms between them); this class is the step itself.
  */
 public final class CudaBackend implements Backend {
   public static final int DEFAULT_MAX_TOKENS = 4096;
@@ -72,10 +74,12 @@ public final class CudaBackend implements Backend {
   private Pointer stream;
   private DeviceWeights weights;
   private Activations a;
+  private ResidualStream residual;
   private final List<Pointer> kCache = new ArrayList<>(), vCache = new ArrayList<>();
   private DeviceGemm gemm;
   private DeviceMatmul matmul;
   private MatmulChoice matmuls;
+  private final Projections projections;
   private ptk.ptk_rope_plan rope;
   /** Eager steps, decode steps: a captured graph's attention run reads the decode plan's buffers. */
   private final ptk.ptk_attention_plan[] plans = new ptk.ptk_attention_plan[2];
@@ -109,6 +113,7 @@ public final class CudaBackend implements Backend {
     }
     DeviceInfo device = env.devices().get(0);
     this.config = config;
+    this.projections = Projections.of(config);
     this.pageSize = pageSize;
     this.maxTokens = maxTokens;
     this.maxLogitRows = (int) Math.max(StepShape.MAX_DECODE_TOKENS, Math.min(maxTokens, LOGITS_BYTES / (4L * config.vocabSize())));
@@ -128,6 +133,7 @@ public final class CudaBackend implements Backend {
         vCache.add(memory.allocate(kvBytes));
       }
       a = Activations.allocate(config, maxTokens, maxLogitRows, memory);
+      residual = new ResidualStream(stream, a.x, a.delta, a.sumsq, config.hiddenSize(), (float) config.rmsNormEps());
       allocatePinned();
       createPlans();
       gemm = new DeviceGemm(stream, memory.allocate(DeviceGemm.WORKSPACE_BYTES));
@@ -292,66 +298,97 @@ public final class CudaBackend implements Backend {
 
   private void layers(int n, ptk.ptk_attention_plan plan) {
     ModelConfig c = config;
-    int hidden = c.hiddenSize(), inter = c.intermediateSize(), qd = c.numHeads() * c.headDim();
-    float eps = (float) c.rmsNormEps();
-    FloatPointer x = new FloatPointer(a.x), delta = new FloatPointer(a.delta);
-    check(ptk.ptk_embedding(weights.embedding, c.vocabSize(), hidden, new IntPointer(a.meta), n, x, stream));
+    int inter = c.intermediateSize(), qd = c.numHeads() * c.headDim();
+    Projections p = projections;
+    boolean qkvGemv = matmuls.gemv(p.qkv(), n), oGemv = matmuls.gemv(p.o(), n);
+    boolean gateUpGemv = matmuls.gemv(p.gateUp(), n), downGemv = matmuls.gemv(p.down(), n);
+    check(ptk.ptk_embedding(weights.embedding, c.vocabSize(), c.hiddenSize(), new IntPointer(a.meta), n, residual.x(),
+        stream));
+    residual.written();
     for (int l = 0; l < weights.layers.size(); l++) {
       DeviceWeights.Layer w = weights.layers.get(l);
-      check(ptk.ptk_add_rmsnorm(x, l == 0 ? null : delta, w.inputNorm(), eps, a.h, n, hidden, stream));
-      matmul(a.h, w.qkv(), w.qkvBias(), a.qkv, true, n, c.qkvWidth(), hidden);
+      qkv(w, n, qkvGemv);
       check(ptk.ptk_rope_append(rope, a.qkv, w.thought(), a.q, kCache.get(l), vCache.get(l), stream));
       check(ptk.ptk_attention_run(plan, a.q, kCache.get(l), vCache.get(l), 0f, a.attn, ptk.PTK_DTYPE_BF16,
           new FloatPointer(a.lse), stream));
-      matmul(a.attn, w.o(), null, a.delta, false, n, hidden, qd);
-      check(ptk.ptk_add_rmsnorm(x, delta, w.postNorm(), eps, a.h, n, hidden, stream));
-      gateUp(w, n, matmuls.gemv(n, 2 * inter, hidden));
-      matmul(a.gated, w.down(), null, a.delta, false, n, hidden, inter);
+      residual.add(matmul, oGemv, a.attn, w.o(), n, qd, gateUpGemv);
+      gateUp(w, n, gateUpGemv);
+      boolean last = l == weights.layers.size() - 1;
+      residual.add(matmul, downGemv, a.gated, w.down(), n, inter, qkvGemv && !last);
     }
-    // The last residual add; the normalized rows it also writes are recomputed by head() for the logit rows only.
-    check(ptk.ptk_add_rmsnorm(x, delta, weights.finalNorm, eps, a.h, n, hidden, stream));
+    residual.finish(weights.finalNorm, a.h, n);  // head() norms the logit rows only
   }
 
   /** Final norm and lm_head for {@code count} rows whose ids start at int {@code rowIdsAt} of the device metadata. */
   private void head(int rowIdsAt, int count) {
     int hidden = config.hiddenSize();
-    check(ptk.ptk_rmsnorm_rows(new FloatPointer(a.x), new IntPointer(a.meta).position(rowIdsAt), weights.finalNorm,
+    check(ptk.ptk_rmsnorm_rows(residual.x(), new IntPointer(a.meta).position(rowIdsAt), weights.finalNorm,
         (float) config.rmsNormEps(), a.hLogit, count, hidden, stream));
-    matmul(a.hLogit, weights.lmHead, null, a.logits, false, count, config.vocabSize(), hidden);
+    matmul.run(matmuls.gemv(projections.lmHead(), count), a.hLogit, weights.lmHead, null, a.logits, false, count,
+        config.vocabSize(), hidden);
   }
 
-  /** y = x w^T (+ bias), by the implementation chosen for its shape. */
-  private void matmul(Pointer in, Pointer w, Pointer bias, Pointer out, boolean outBf16, int m, int n, int k) {
-    matmul.run(matmuls.gemv(m, n, k), in, w, bias, out, outBf16, m, n, k);
+  /** qkv of the normed residual into {@code a.qkv}: ptk_gemv norming its input as it reads it, or the norm then ptk_gemm. */
+  private void qkv(DeviceWeights.Layer w, int n, boolean gemv) {
+    int hidden = config.hiddenSize(), width = config.qkvWidth();
+    if (gemv) {
+      check(ptk.ptk_gemv_rmsnorm(residual.x(), residual.parts(n), w.inputNorm(), (float) config.rmsNormEps(), w.qkv(),
+          w.qkvBias(), a.qkv, ptk.PTK_DTYPE_BF16, n, width, hidden, stream));
+    } else {
+      residual.norm(w.inputNorm(), a.h, n);
+      matmul.run(false, a.h, w.qkv(), w.qkvBias(), a.qkv, true, n, width, hidden);
+    }
   }
 
-  /** gate/up and the SiLU gate into {@code a.gated}: one fused call through ptk_gemv, or ptk_gemm then ptk_silu_mul. */
+  /**
+   * gate/up of the normed residual and the SiLU gate into {@code a.gated}: ptk_gemv norming its
+   * input with the gate fused, or the norm, ptk_gemm and ptk_silu_mul.
+   */
   private void gateUp(DeviceWeights.Layer w, int n, boolean gemv) {
     int hidden = config.hiddenSize(), inter = config.intermediateSize();
     if (gemv) {
-      check(ptk.ptk_gemv_silu_mul(a.h, w.gateUp(), a.gated, n, inter, hidden, stream));
+      check(ptk.ptk_gemv_rmsnorm_silu_mul(residual.x(), residual.parts(n), w.postNorm(), (float) config.rmsNormEps(),
+          w.gateUp(), a.gated, n, inter, hidden, stream));
     } else {
+      residual.norm(w.postNorm(), a.h, n);
       matmul.run(false, a.h, w.gateUp(), null, a.wide, false, n, 2 * inter, hidden);
       check(ptk.ptk_silu_mul(new FloatPointer(a.wide), a.gated, n, inter, stream));
     }
   }
 
-  /** The model's projections as {@link #layers} and {@link #head} run them, for the tuner. */
+  /**
+   * The model's projections as {@link #layers} and {@link #head} run them, for the tuner. qkv and
+   * gate/up read the residual, filled at random and its parts taken once (as the layer before
+   * leaves them); o and down add into it, a gemm's delta dropped after each call (the norm that
+   * would add it is timed with the projection it feeds).
+   */
   private List<MatmulTuner.Site> sites() {
     ModelConfig c = config;
+    Projections p = projections;
     int hidden = c.hiddenSize(), qd = c.numHeads() * c.headDim(), inter = c.intermediateSize(), layers = c.numLayers();
     List<DeviceWeights.Layer> l = weights.layers;
+    MatmulTuner.Input normed = rows -> {
+      MatmulTuner.fillRandom(residual.x(), (long) rows * hidden, DType.F32, stream);
+      residual.written();
+      residual.parts(rows);
+    };
     return List.of(
-        new MatmulTuner.Site(new MatmulChoice.Projection("qkv", c.qkvWidth(), hidden), layers, a.h,
-            (i, m, gemv) -> matmul.run(gemv, a.h, l.get(i).qkv(), l.get(i).qkvBias(), a.qkv, true, m, c.qkvWidth(), hidden)),
-        new MatmulTuner.Site(new MatmulChoice.Projection("o", hidden, qd), layers, a.attn,
-            (i, m, gemv) -> matmul.run(gemv, a.attn, l.get(i).o(), null, a.delta, false, m, hidden, qd)),
-        new MatmulTuner.Site(new MatmulChoice.Projection("gate_up", 2 * inter, hidden), layers, a.h,
-            (i, m, gemv) -> gateUp(l.get(i), m, gemv)),
-        new MatmulTuner.Site(new MatmulChoice.Projection("down", hidden, inter), layers, a.gated,
-            (i, m, gemv) -> matmul.run(gemv, a.gated, l.get(i).down(), null, a.delta, false, m, hidden, inter)),
-        new MatmulTuner.Site(new MatmulChoice.Projection("lm_head", c.vocabSize(), hidden), 1, a.hLogit,
+        new MatmulTuner.Site(p.qkv(), layers, normed, (i, m, gemv) -> qkv(l.get(i), m, gemv)),
+        new MatmulTuner.Site(p.o(), layers, bf16(a.attn, qd), (i, m, gemv) -> {
+          residual.add(matmul, gemv, a.attn, l.get(i).o(), m, qd, true);
+          residual.discardDelta();
+        }),
+        new MatmulTuner.Site(p.gateUp(), layers, normed, (i, m, gemv) -> gateUp(l.get(i), m, gemv)),
+        new MatmulTuner.Site(p.down(), layers, bf16(a.gated, inter), (i, m, gemv) -> {
+          residual.add(matmul, gemv, a.gated, l.get(i).down(), m, inter, true);
+          residual.discardDelta();
+        }),
+        new MatmulTuner.Site(p.lmHead(), 1, bf16(a.hLogit, hidden),
             (i, m, gemv) -> matmul.run(gemv, a.hLogit, weights.lmHead, null, a.logits, false, m, c.vocabSize(), hidden)));
+  }
+
+  private MatmulTuner.Input bf16(Pointer buffer, int width) {
+    return rows -> MatmulTuner.fillRandom(buffer, (long) rows * width, DType.BF16, stream);
   }
 
   /** The device's free memory now (what a run of requests must not shrink). */

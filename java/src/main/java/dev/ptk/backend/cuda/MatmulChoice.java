@@ -29,15 +29,15 @@ public final class MatmulChoice {
   }
 
   private final List<Timing> timings;
-  private final Map<Long, boolean[]> gemvRows = new HashMap<>();
-  /** Rows up to which an untimed shape runs ptk_gemv: 0 for a measured choice. */
+  private final Map<Projection, boolean[]> gemvRows = new HashMap<>();
+  /** Rows up to which an untimed projection runs ptk_gemv: 0 for a measured choice. */
   private final int untimedGemvRows;
 
   private MatmulChoice(List<Timing> timings, int maxRows, int untimedGemvRows) {
     this.timings = List.copyOf(timings);
     this.untimedGemvRows = untimedGemvRows;
     for (Timing t : timings) {
-      gemvRows.computeIfAbsent(key(t.projection().n(), t.projection().k()), x -> new boolean[maxRows + 1])[t.rows()] = t.gemv();
+      gemvRows.computeIfAbsent(t.projection(), x -> new boolean[maxRows + 1])[t.rows()] = t.gemv();
     }
   }
 
@@ -61,18 +61,14 @@ public final class MatmulChoice {
     return new MatmulChoice(List.of(), 0, rows);
   }
 
-  /** Whether {@code m} rows of an {@code n x k} projection run through ptk_gemv. */
-  public boolean gemv(int m, int n, int k) {
-    boolean[] rows = gemvRows.get(key(n, k));
+  /** Whether {@code m} rows of projection {@code p} run through ptk_gemv. */
+  public boolean gemv(Projection p, int m) {
+    boolean[] rows = gemvRows.get(p);
     if (rows == null) return m <= untimedGemvRows;
     return m < rows.length && rows[m];
   }
 
   public List<Timing> timings() {
     return timings;
-  }
-
-  private static long key(int n, int k) {
-    return (long) n << 32 | k;
   }
 }

@@ -2,15 +2,18 @@ package dev.ptk.backend.cuda;
 
 import static dev.ptk.nativelib.Native.check;
 
+import dev.ptk.model.DType;
 import dev.ptk.model.Tensor;
 import dev.ptk.nativelib.global.ptk;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.ShortPointer;
 
 /**
- * Times each decode-shape projection through ptk_gemv and ptk_gemm as a decode step runs it: from
+ * Times each decode-shape projection through ptk_gemv and ptk_gemm as a decode step runs it, with
+ * the work it fuses (the gemv's input norm or output add; the gemm's separate norm launch): from
  * a captured graph, on weights that are not in L2. Calls rotate through every layer's copy of the
  * projection (28 layers of qkv are 176 MB on the 1.5B model, beyond a 50 MB L2), so no call finds
  * the previous one's weights cached; timing one layer's weights back to back would time them
@@ -26,8 +29,13 @@ final class MatmulTuner {
     void run(int layer, int m, boolean gemv);
   }
 
+  /** Writes random inputs for the calls of a site at up to {@code rows} rows: timings on zeros flatter tensor cores. */
+  interface Input {
+    void fill(int rows);
+  }
+
   /** A projection, the layers it has weights in (calls rotate through them), its input, and how the step calls it. */
-  record Site(MatmulChoice.Projection projection, int layers, Pointer in, Call call) {}
+  record Site(MatmulChoice.Projection projection, int layers, Input input, Call call) {}
 
   private final Pointer stream;
 
@@ -37,7 +45,7 @@ final class MatmulTuner {
 
   /** Every site at 1..{@code maxRows} rows, both ways, on random inputs. */
   MatmulChoice tune(List<Site> sites, int maxRows) {
-    for (Site s : sites) fillRandomBf16(s.in(), (long) maxRows * s.projection().k());
+    for (Site s : sites) s.input().fill(maxRows);
     Pointer start = new Pointer(), end = new Pointer();
     try {
       check(ptk.ptk_event_create(start));
@@ -101,16 +109,25 @@ final class MatmulTuner {
     return ms[0];
   }
 
-  /** Normal bf16 values into the first {@code count} elements of a buffer: timings on zeros flatter tensor cores. */
-  private void fillRandomBf16(Pointer buffer, long count) {
+  /** Normal values, bf16 or f32, into the first {@code count} elements of a device buffer. */
+  static void fillRandom(Pointer buffer, long count, DType type, Pointer stream) {
     SplittableRandom random = new SplittableRandom(count);
-    short[] values = new short[Math.toIntExact(count)];
-    for (int i = 0; i < values.length; i++) {
-      values[i] = Tensor.floatToBf16((float) random.nextGaussian());
-    }
-    try (ShortPointer host = new ShortPointer(values)) {
-      check(ptk.ptk_copy_to_device(buffer, host, 2 * count, stream));
-      check(ptk.ptk_stream_synchronize(stream));
+    if (type == DType.BF16) {
+      short[] values = new short[Math.toIntExact(count)];
+      for (int i = 0; i < values.length; i++) values[i] = Tensor.floatToBf16((float) random.nextGaussian());
+      try (ShortPointer host = new ShortPointer(values)) {
+        check(ptk.ptk_copy_to_device(buffer, host, 2 * count, stream));
+        check(ptk.ptk_stream_synchronize(stream));
+      }
+    } else if (type == DType.F32) {
+      float[] values = new float[Math.toIntExact(count)];
+      for (int i = 0; i < values.length; i++) values[i] = (float) random.nextGaussian();
+      try (FloatPointer host = new FloatPointer(values)) {
+        check(ptk.ptk_copy_to_device(buffer, host, 4 * count, stream));
+        check(ptk.ptk_stream_synchronize(stream));
+      }
+    } else {
+      throw new IllegalArgumentException("inputs are bf16 or f32, not " + type);
     }
   }
 }

@@ -47,6 +47,28 @@ class CudaScoreVectorsTest {
     }
   }
 
+  /**
+   * Every token a decode step, with the projections split between the two paths so that every
+   * hand-over of the residual is crossed: ptk_gemv for qkv and o, ptk_gemm for gate/up and down.
+   * o adds into the residual for a norm that is not fused; down hands cuBLAS rows to a qkv that
+   * norms its own input.
+   */
+  @Test
+  void oneTokenPerForwardOnMixedPaths() {
+    JsonObject c = scoreCase("score_p3_unequal");
+    ScoreSequence seq = ScoreSequence.of(c, "logits_engine");
+    Checkpoint checkpoint = ScoreSequence.checkpoint(c);
+    Projections p = Projections.of(checkpoint.config());
+    MatmulChoice mixed = MatmulChoice.measure(p.layer(), StepShape.MAX_DECODE_TOKENS,
+        (q, rows, gemv) -> gemv == (q == p.qkv() || q == p.o()) ? 1 : 2);
+    assertTrue(mixed.gemv(p.qkv(), 1) && mixed.gemv(p.o(), 1), "qkv and o on ptk_gemv");
+    assertTrue(!mixed.gemv(p.gateUp(), 1) && !mixed.gemv(p.down(), 1), "gate_up and down on ptk_gemm");
+    try (CudaBackend backend = open(c, MAX_TOKENS, mixed)) {
+      check("score_p3_unequal token by token, mixed paths", seq, seq.oneTokenPerForward(backend));
+      assertEquals(seq.size(), backend.graphLaunches());
+    }
+  }
+
   /** At most 16 tokens per batch: the 32-token prompt is prefilled in two chunks, the second over the first's KV. */
   @Test
   void aPromptLongerThanOneBatchIsPrefilledInChunks() {

@@ -30,8 +30,8 @@ class MatmulChoiceTest {
     });
     assertEquals(2 * 16 * 2, asked.size());  // both implementations, every row count, every projection
     for (int m = 1; m <= 16; m++) {
-      assertEquals(m <= 6, choice.gemv(m, QKV.n(), QKV.k()), "qkv at " + m + " rows");
-      assertEquals(m <= 10, choice.gemv(m, LM_HEAD.n(), LM_HEAD.k()), "lm_head at " + m + " rows");
+      assertEquals(m <= 6, choice.gemv(QKV, m), "qkv at " + m + " rows");
+      assertEquals(m <= 10, choice.gemv(LM_HEAD, m), "lm_head at " + m + " rows");
     }
     MatmulChoice.Timing t = choice.timings().get(0);
     assertEquals(QKV, t.projection());
@@ -42,22 +42,31 @@ class MatmulChoiceTest {
   }
 
   @Test
-  void beyondTheMeasuredRowsAndForUnknownShapesItIsTheGemm() {
+  void beyondTheMeasuredRowsAndForUntimedProjectionsItIsTheGemm() {
     MatmulChoice choice = MatmulChoice.measure(List.of(QKV), 16, (p, rows, gemv) -> gemv ? 1 : 2);
-    assertTrue(choice.gemv(16, QKV.n(), QKV.k()));
-    assertFalse(choice.gemv(17, QKV.n(), QKV.k()));
-    assertFalse(choice.gemv(1, QKV.k(), QKV.n()));
+    assertTrue(choice.gemv(QKV, 16));
+    assertFalse(choice.gemv(QKV, 17));
+    assertFalse(choice.gemv(LM_HEAD, 1));
+  }
+
+  /** The tiny test model's qkv (1024 x 768) and gate_up (2 x 512 x 768) share a shape; each keeps its own timing. */
+  @Test
+  void projectionsOfTheSameShapeDecideApart() {
+    Projection qkv = new Projection("qkv", 1024, 768), gateUp = new Projection("gate_up", 1024, 768);
+    MatmulChoice choice = MatmulChoice.measure(List.of(qkv, gateUp), 16, (p, rows, gemv) -> gemv == (p == qkv) ? 1 : 2);
+    assertTrue(choice.gemv(qkv, 1));
+    assertFalse(choice.gemv(gateUp, 1));
   }
 
   @Test
   void aFixedChoiceRunsGemvUpToItsRowsForEveryShapeAndHasNoTimings() {
     MatmulChoice upTo4 = MatmulChoice.gemvUpTo(4);
     for (Projection p : List.of(QKV, LM_HEAD)) {
-      assertTrue(upTo4.gemv(1, p.n(), p.k()));
-      assertTrue(upTo4.gemv(4, p.n(), p.k()));
-      assertFalse(upTo4.gemv(5, p.n(), p.k()));
-      assertFalse(MatmulChoice.gemvUpTo(0).gemv(1, p.n(), p.k()));
-      assertTrue(MatmulChoice.gemvUpTo(16).gemv(16, p.n(), p.k()));
+      assertTrue(upTo4.gemv(p, 1));
+      assertTrue(upTo4.gemv(p, 4));
+      assertFalse(upTo4.gemv(p, 5));
+      assertFalse(MatmulChoice.gemvUpTo(0).gemv(p, 1));
+      assertTrue(MatmulChoice.gemvUpTo(16).gemv(p, 16));
     }
     assertTrue(upTo4.timings().isEmpty());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MatmulChoice.gemvUpTo(17));
