@@ -1,6 +1,6 @@
 // Instantiates the decoder kernels: embedding, fused add + RMSNorm, the residual add with its
 // sums of squares, SiLU gate, bias add, gemv (plain, fused with the SiLU gate, norming its input,
-// adding into the residual), sampling.
+// adding into the residual, appending qkv to the KV cache), sampling.
 #include "ptk/activation.cuh"
 #include "ptk/decoder_launch.h"
 #include "ptk/embedding.cuh"
@@ -25,8 +25,8 @@ cudaError_t launch_gemv(const GemvParams& p, cudaStream_t s) {
   constexpr auto kernel = gemv_kernel<M_MAX, Rows, IN, OUT>;
   const cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
   if (err != cudaSuccess) return err;
-  const int outs = OUT == GemvOut::kSiluMul ? p.n / 2 : p.n;
-  const int per_block = OUT == GemvOut::kSiluMul ? Rows / 2 : Rows;
+  const int outs = gemv_paired<OUT>() ? p.n / 2 : p.n;
+  const int per_block = gemv_paired<OUT>() ? Rows / 2 : Rows;
   return launch_kernel<kernel>((outs + per_block - 1) / per_block, kGemvThreads, smem, s, p);
 }
 
@@ -124,6 +124,14 @@ int gemv_add_launch(const void* x, const void* w, float* residual, float* sumsq,
   GemvParams p = gemv_params(x, nullptr, w, nullptr, residual, m, n, k);
   p.sumsq_out = sumsq;
   return launch_gemv_m<GemvIn::kBf16, GemvOut::kAddResidual>(p, as_stream(stream));
+}
+
+int gemv_rope_append_launch(const NormInput& norm, const void* w, const void* bias, const RopeAppendLaunch& a, int m,
+                            int k, void* stream) {
+  GemvParams p = gemv_params(nullptr, &norm, w, bias, nullptr, m, (a.num_q_heads + 2 * a.num_kv_heads) * a.head_dim, k);
+  p.append = rope_append_params(a);
+  p.head_dim = a.head_dim;
+  return launch_gemv_m<GemvIn::kRmsNorm, GemvOut::kRopeAppend>(p, as_stream(stream));
 }
 
 int sample_launch(const SampleLaunch& a, void* stream) {

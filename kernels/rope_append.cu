@@ -8,18 +8,7 @@ namespace ptk {
 bool rope_supports_head_dim(int head_dim) { return head_dim == 64 || head_dim == 128; }
 
 int rope_append_launch(const RopeAppendLaunch& a, void* stream) {
-  RopeAppendParams p{a.num_tokens,
-                     a.positions,
-                     a.segment_ids,
-                     a.slot_mapping,
-                     static_cast<const uint16_t*>(a.qkv),
-                     static_cast<const uint16_t*>(a.thought_table),
-                     static_cast<uint16_t*>(a.q_out),
-                     static_cast<uint16_t*>(a.k_cache),
-                     static_cast<uint16_t*>(a.v_cache),
-                     a.num_q_heads,
-                     a.num_kv_heads,
-                     a.rope};
+  const RopeAppendParams p = rope_append_params(a);
   cudaStream_t s = static_cast<cudaStream_t>(stream);
   if (a.head_dim == 64) return int(launch_kernel<rope_append_kernel<64>>(a.grid, kRopeThreads, 0, s, p));
   if (a.head_dim == 128) return int(launch_kernel<rope_append_kernel<128>>(a.grid, kRopeThreads, 0, s, p));

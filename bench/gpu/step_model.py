@@ -45,9 +45,10 @@ def nodes_per_layer(c, paths, prompt, own):
     # The residual adds and norms ride on the gemvs (ptk_gemv_add, ptk_gemv_rmsnorm*): the o and
     # down gemvs read and write the f32 residual, the qkv and gate/up gemvs read it and norm it.
     residual = rows * h * 4
+    # qkv's gemv also appends (ptk_gemv_rmsnorm_rope_append): q out, K and V into the cache.
+    append = rows * qkv * 2
     return [
-        ("qkv gemv (normed in)", qkv * h * 2 + residual),
-        ("rope_append", rows * qkv * 2 * 2),
+        ("qkv gemv (normed in, appended out)", qkv * h * 2 + residual + append),
         ("attention", kv_bytes + partial // 2),
         ("merge", partial // 2),
         ("o gemv (added out)", h * c["heads"] * hd * 2 + 2 * residual),

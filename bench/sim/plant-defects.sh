@@ -25,6 +25,8 @@ defects=(
   "norm handoff: a gemv_add part one column short|kernels/ptk/gemv.cuh|j < out0 \+ kOuts && j < outs|j < out0 + kOuts - 1 && j < outs"
   "norm handoff: the normed gemv stages rows before their scales are written|kernels/ptk/gemv.cuh|gemv_norm_scales\(p, scale\);\n    __syncthreads\(\);|gemv_norm_scales(p, scale);"
   "norm handoff: add_sumsq sums parts before the other threads' adds land|kernels/ptk/norm.cuh|    __syncthreads\(\);  // a part's columns|    // (barrier removed) a part's columns"
+  "qkv append: the second dim of a pair read from the wrong weight row|kernels/ptk/gemv.cuh|j % half \+ \(second \? half : 0\)|j % half + (second ? half + 1 : 0)"
+  "qkv append: the fused append leaves out the bias of a pair's second dim|kernels/ptk/gemv.cuh|        x2 \+= bf16_to_float\(p.bias\[r1 \+ half\]\);|        (void)0;"
   "ragged planner: a group's own queries see one key more (causal base off by one)|native/src/planner.cpp|r.lens\[own\] - qo_len\}|r.lens[own] - qo_len + 1}"
   "ragged planner: segments shared by groups matched when their pages differ|native/src/planner.cpp|           std::equal\(r.pages.begin\(\)|           !std::equal(r.pages.begin()"
 )

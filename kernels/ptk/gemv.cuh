@@ -4,9 +4,11 @@
 //
 // Fused forms. In: x is bf16 rows, or the RMSNorm of f32 residual rows, normed as they are staged
 // (the scale from the residual's sums of squares in parts, gemv_layout.h). Out: f32 or bf16 (with
-// bias); bf16(silu(gate) * up) straight from the stacked [gate | up] weight; or added into the f32
-// residual, each block then writing its part of the updated rows' sums of squares. So a decode
-// layer's residual add and both norms ride on the projections around them: no launch of their own.
+// bias); bf16(silu(gate) * up) straight from the stacked [gate | up] weight; added into the f32
+// residual, each block then writing its part of the updated rows' sums of squares; or, for qkv,
+// appended as ptk_rope_append appends (thought embedding, RoPE, q out and K/V into the cache),
+// each block holding both dims of the pairs it rotates. So a decode layer's residual add, both
+// norms and the append ride on the projections around them: no launch of their own.
 //
 // Layout. A block of 8 warps owns `Rows` weight rows (8 or 32). A warp is 8 row slots x 4 lanes
 // along k; the block's warps split k among themselves (8 / (Rows / 8) warps per row), so every
@@ -26,6 +28,7 @@
 #include <stdint.h>
 
 #include "ptk/gemv_layout.h"
+#include "ptk/rope_append.cuh"
 #include "ptk/sampling_math.h"
 #include "ptk/shared.cuh"
 #include "ptk/vec.cuh"
@@ -50,13 +53,20 @@ template <int M_MAX, int Rows>
 constexpr size_t gemv_smem_bytes() { return size_t(M_MAX) * gemv_slice<Rows>() * sizeof(float); }
 
 enum class GemvIn { kBf16, kRmsNorm };
-enum class GemvOut { kF32, kBf16, kSiluMul, kAddResidual };
+enum class GemvOut { kF32, kBf16, kSiluMul, kAddResidual, kRopeAppend };
+
+// Forms whose outputs take two weight rows each: a block's first Rows / 2 slots hold the first
+// rows of its outputs, the other slots the second rows (SiLU: gate and up; RoPE: dims i, i + D/2).
+template <GemvOut OUT>
+constexpr bool gemv_paired() { return OUT == GemvOut::kSiluMul || OUT == GemvOut::kRopeAppend; }
 
 // in: kBf16 reads x [m, k]; kRmsNorm reads bf16(residual * scale * norm_w), as ptk_add_rmsnorm
 // writes it, with scale = 1 / sqrt(sum of the row's norm_parts(k) parts of sumsq / k + eps).
 // out: y [m, n] f32 or bf16 with bias [n] or null; kSiluMul: w is [2 inter, k] (gate rows then
 // up rows, n = 2 inter), y [m, inter] bf16 = bf16(silu(gate) * up), no bias; kAddResidual: y is
-// the f32 residual [m, n], y += x w^T, then (sumsq_out not null) its parts [m, norm_parts(n)].
+// the f32 residual [m, n], y += x w^T, then (sumsq_out not null) its parts [m, norm_parts(n)];
+// kRopeAppend: w is qkv's [(Hq + 2 Hkv) head_dim, k], its bf16 outputs (bias added) appended as
+// `append` says for the first m tokens (append.qkv unused), y unused.
 struct GemvParams {
   const uint16_t* x;
   const float* residual;
@@ -68,7 +78,17 @@ struct GemvParams {
   void* y;
   float* sumsq_out;
   int m, n, k;
+  RopeAppendParams append;
+  int head_dim;
 };
+
+// The weight row of output j's first (second = false) or second row in a paired form.
+template <GemvOut OUT>
+__device__ __forceinline__ int gemv_paired_row(const GemvParams& p, int j, bool second) {
+  if constexpr (OUT == GemvOut::kSiluMul) return second ? p.n / 2 + j : j;
+  const int half = p.head_dim / 2;
+  return (j / half) * p.head_dim + j % half + (second ? half : 0);
+}
 
 // The RMSNorm scale of each of the first m rows into scale[]: warp w sums rows w, w + 8, ...,
 // each lane a strided share of the row's parts, then a fixed butterfly.
@@ -117,10 +137,8 @@ __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN>()) gemv_kern
   constexpr int kWarpsPerRow = gemv_warps_per_row<Rows>();
   constexpr int kLanesPerRow = gemv_lanes_per_row<Rows>();
   constexpr int kSlice = gemv_slice<Rows>();
-  constexpr bool kSilu = OUT == GemvOut::kSiluMul;
-  // Outputs per block: in the fused form the first half of the slots are gate rows, the second
-  // half the up rows of the same outputs.
-  constexpr int kOuts = kSilu ? Rows / 2 : Rows;
+  constexpr bool kPaired = gemv_paired<OUT>();
+  constexpr int kOuts = kPaired ? Rows / 2 : Rows;  // outputs per block
   static_assert(kWarpsPerRow * Rows <= kSlice, "the partial sums must fit in the staged slice");
   PTK_DYNAMIC_SHARED(float, xs);  // [M_MAX][kSlice], then the partial sums [kWarpsPerRow][Rows][M_MAX]
 
@@ -128,15 +146,15 @@ __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN>()) gemv_kern
   const int part = warp % kWarpsPerRow;                                  // this warp's share of k
   const int slot = (warp / kWarpsPerRow) * kGemvSlotsPerWarp + lane / kGemvLanesPerSlot;  // row in block
   const int q = part * kGemvLanesPerSlot + lane % kGemvLanesPerSlot;    // lane index along the row
-  const int outs = kSilu ? p.n / 2 : p.n;
+  const int outs = kPaired ? p.n / 2 : p.n;
   const int out0 = blockIdx.x * kOuts;
   int row;
-  if constexpr (kSilu) {
-    row = slot < kOuts ? out0 + slot : outs + out0 + slot - kOuts;
+  if constexpr (kPaired) {
+    row = gemv_paired_row<OUT>(p, out0 + slot % kOuts, slot >= kOuts);
   } else {
     row = out0 + slot;
   }
-  const bool row_valid = out0 + (kSilu ? slot % kOuts : slot) < outs;
+  const bool row_valid = out0 + (kPaired ? slot % kOuts : slot) < outs;
   const uint16_t* wr = p.w + size_t(row_valid ? row : 0) * p.k;
   const int chunks = p.k / 8;
 
@@ -220,13 +238,33 @@ __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN>()) gemv_kern
     for (int w = 1; w < kWarpsPerRow; ++w) v += partial[(w * Rows + sl) * M_MAX + i];
     return v;
   };
+  int rows_out = p.m;
+  double mscale = 1.0;
+  if constexpr (OUT == GemvOut::kRopeAppend) {
+    rows_out = min(p.m, *p.append.num_tokens);  // a captured launch follows the plan's count
+    mscale = rope_mscale(p.append.rope);
+  }
   for (int e = tid; e < kOuts * M_MAX; e += kGemvThreads) {
     const int o = e / M_MAX, i = e % M_MAX, j = out0 + o;
-    if (i >= p.m || j >= outs) continue;
-    if constexpr (kSilu) {
+    if (i >= rows_out || j >= outs) continue;
+    if constexpr (OUT == GemvOut::kSiluMul) {
       static_cast<uint16_t*>(p.y)[size_t(i) * outs + j] = float_to_bf16(silu(row_sum(o, i)) * row_sum(o + kOuts, i));
     } else if constexpr (OUT == GemvOut::kAddResidual) {
       static_cast<float*>(p.y)[size_t(i) * outs + j] += row_sum(o, i);
+    } else if constexpr (OUT == GemvOut::kRopeAppend) {
+      // Pair j: dims (d, d + D/2) of head h, as the bf16 gemv writes them, then appended.
+      const int half = p.head_dim / 2, h = j / half, d = j % half, r1 = gemv_paired_row<OUT>(p, j, false);
+      float x1 = row_sum(o, i), x2 = row_sum(o + kOuts, i);
+      if (p.bias) {
+        x1 += bf16_to_float(p.bias[r1]);
+        x2 += bf16_to_float(p.bias[r1 + half]);
+      }
+      float c = 1.0f, sn = 0.0f;
+      if (h < p.append.num_q_heads + p.append.num_kv_heads) {
+        rope_cos_sin(p.append.positions[i], d, p.head_dim, p.append.rope, mscale, &c, &sn);
+      }
+      rope_append_pair(p.append, p.head_dim, i, h, d, bf16_to_float(float_to_bf16(x1)), bf16_to_float(float_to_bf16(x2)),
+                       c, sn);
     } else {
       float v = row_sum(o, i);
       if (p.bias) v += bf16_to_float(p.bias[j]);

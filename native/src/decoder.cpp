@@ -5,6 +5,7 @@
 #include "ptk/decoder.h"
 #include "ptk/gemv_layout.h"
 #include "ptk/sampling_math.h"
+#include "rope_plan.h"
 #include "validate.h"
 #ifdef PTK_WITH_CUDA
 #include "ptk/decoder_launch.h"
@@ -207,6 +208,36 @@ ptk_status ptk_gemv_rmsnorm_silu_mul(const float* residual, const float* sumsq, 
 #endif
   PTK_LAUNCH(ptk::gemv_silu_mul_launch(nullptr, &norm, weight, out, m, intermediate, hidden, stream),
              "ptk_gemv_rmsnorm_silu_mul");
+}
+
+ptk_status ptk_gemv_rmsnorm_rope_append(const ptk_rope_plan* plan, const float* residual, const float* sumsq,
+                                       const void* norm_weight, float eps, const void* weight, const void* bias,
+                                       const void* thought_table, void* q_out, void* k_cache, void* v_cache, int m,
+                                       int hidden, void* stream) {
+  PTK_REQUIRE_NOT_NULL(plan);
+  PTK_REQUIRE_DEVICE_PTR(residual);
+  PTK_REQUIRE_DEVICE_PTR(sumsq);
+  PTK_REQUIRE_DEVICE_PTR(norm_weight);
+  PTK_REQUIRE_DEVICE_PTR(weight);
+  PTK_REQUIRE_OPTIONAL_DEVICE_PTR(bias);
+  PTK_REQUIRE_NOT_NULL(q_out);
+  PTK_REQUIRE_NOT_NULL(k_cache);
+  PTK_REQUIRE_NOT_NULL(v_cache);
+  // The append stores bf16 elements one by one, as ptk_rope_append does: 2-byte alignment suffices.
+  PTK_REQUIRE(reinterpret_cast<uintptr_t>(q_out) % 2 == 0 && reinterpret_cast<uintptr_t>(k_cache) % 2 == 0 &&
+                  reinterpret_cast<uintptr_t>(v_cache) % 2 == 0 && reinterpret_cast<uintptr_t>(thought_table) % 2 == 0,
+              "thought_table, q_out, k_cache and v_cache must be 2-byte aligned (bf16)");
+  PTK_TRY(check_eps(eps));
+  PTK_TRY(check_gemv_rows(m));
+  PTK_TRY(check_width("hidden", hidden));
+  PTK_REQUIRE(m <= ptk::rope_plan_tokens(plan), "m (%d) must be at most the rope plan's num_tokens (%d)", m,
+              ptk::rope_plan_tokens(plan));
+#ifdef PTK_WITH_CUDA
+  ptk::RopeAppendLaunch a;
+  PTK_TRY(ptk::rope_append_args(plan, thought_table, q_out, k_cache, v_cache, &a));
+  const ptk::NormInput norm{residual, sumsq, norm_weight, eps};
+#endif
+  PTK_LAUNCH(ptk::gemv_rope_append_launch(norm, weight, bias, a, m, hidden, stream), "ptk_gemv_rmsnorm_rope_append");
 }
 
 ptk_status ptk_sample(const float* logits, int rows, int vocab, const ptk_sampling_params* params,

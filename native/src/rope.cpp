@@ -7,6 +7,7 @@
 #include "device_memory.h"
 #include "ptk/rope.h"
 #include "ptk/rope_freq.h"
+#include "rope_plan.h"
 #include "validate.h"
 #ifdef PTK_WITH_CUDA
 #include "ptk/launch.h"
@@ -106,6 +107,42 @@ ptk_status ptk_rope_plan_update(ptk_rope_plan* plan, int num_tokens, const int32
   return ptk::ok();
 }
 
+}  // extern "C"
+
+namespace ptk {
+
+int rope_plan_tokens(const ptk_rope_plan* plan) { return plan->updated ? plan->num_tokens : 0; }
+
+#ifdef PTK_WITH_CUDA
+ptk_status rope_append_args(const ptk_rope_plan* plan, const void* thought_table, void* q_out, void* k_cache,
+                            void* v_cache, RopeAppendLaunch* a) {
+  PTK_REQUIRE(plan->updated, "plan has no tokens yet (call ptk_rope_plan_update first)");
+  if (!plan->uploaded)
+    return ptk::fail(plan->upload_status, "plan has no device copy: its last upload failed with \"%s\"",
+                     ptk_status_string(plan->upload_status));
+  const char* d = plan->staged.device();
+  *a = RopeAppendLaunch{};
+  a->head_dim = plan->layout.head_dim;
+  a->grid = std::max(1, std::min(plan->max_tokens, kMaxRopeBlocks));
+  a->num_tokens = reinterpret_cast<const int32_t*>(d + plan->count_at);
+  a->positions = reinterpret_cast<const int32_t*>(d + plan->positions_at);
+  a->segment_ids = reinterpret_cast<const int32_t*>(d + plan->segments_at);
+  a->slot_mapping = reinterpret_cast<const int32_t*>(d + plan->slots_at);
+  a->thought_table = thought_table;
+  a->q_out = q_out;
+  a->k_cache = k_cache;
+  a->v_cache = v_cache;
+  a->num_q_heads = plan->layout.num_qo_heads;
+  a->num_kv_heads = plan->layout.num_kv_heads;
+  a->rope = plan->rope;
+  return ptk::ok();
+}
+#endif
+
+}  // namespace ptk
+
+extern "C" {
+
 ptk_status ptk_rope_append(const ptk_rope_plan* plan, const void* qkv, const void* thought_table, void* q_out,
                            void* k_cache, void* v_cache, void* stream) {
   PTK_REQUIRE_NOT_NULL(plan);
@@ -119,26 +156,10 @@ ptk_status ptk_rope_append(const ptk_rope_plan* plan, const void* qkv, const voi
                   reinterpret_cast<uintptr_t>(thought_table) % 2 == 0,
               "qkv, thought_table, q_out, k_cache and v_cache must be 2-byte aligned (bf16)");
 #ifdef PTK_WITH_CUDA
-  PTK_REQUIRE(plan->updated, "plan has no tokens yet (call ptk_rope_plan_update first)");
-  if (!plan->uploaded)
-    return ptk::fail(plan->upload_status, "plan has no device copy: its last upload failed with \"%s\"",
-                     ptk_status_string(plan->upload_status));
-  const char* d = plan->staged.device();
   ptk::RopeAppendLaunch a;
-  a.head_dim = plan->layout.head_dim;
-  a.grid = std::max(1, std::min(plan->max_tokens, kMaxRopeBlocks));
-  a.num_tokens = reinterpret_cast<const int32_t*>(d + plan->count_at);
-  a.positions = reinterpret_cast<const int32_t*>(d + plan->positions_at);
-  a.segment_ids = reinterpret_cast<const int32_t*>(d + plan->segments_at);
-  a.slot_mapping = reinterpret_cast<const int32_t*>(d + plan->slots_at);
+  const ptk_status s = ptk::rope_append_args(plan, thought_table, q_out, k_cache, v_cache, &a);
+  if (s != PTK_OK) return s;
   a.qkv = qkv;
-  a.thought_table = thought_table;
-  a.q_out = q_out;
-  a.k_cache = k_cache;
-  a.v_cache = v_cache;
-  a.num_q_heads = plan->layout.num_qo_heads;
-  a.num_kv_heads = plan->layout.num_kv_heads;
-  a.rope = plan->rope;
   return ptk::cuda_status(ptk::rope_append_launch(a, stream), "rope_append launch");
 #else
   (void)thought_table;

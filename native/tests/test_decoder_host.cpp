@@ -77,6 +77,37 @@ void gemv() {
   EXPECT_INVALID(ptk_gemv_silu_mul(D, D, D, 1, 8, 0, nullptr), "hidden (0) must be a positive multiple of 8");
 }
 
+// The fused forms: the norm handoff, and the qkv gemv that appends (a plan of 3 tokens; without a
+// device the update validates and stages, then its upload fails, which the checks here precede).
+void gemv_fused() {
+  EXPECT_INVALID(ptk_gemv_add(nullptr, D, F, F, 1, 8, 8, nullptr), "x");
+  EXPECT_INVALID(ptk_gemv_add(D, D, nullptr, F, 1, 8, 8, nullptr), "residual");
+  EXPECT_INVALID(ptk_gemv_add(D, D, F, F, 17, 8, 8, nullptr), "m (17) must be in [1, 16]");
+  EXPECT_INVALID(ptk_gemv_rmsnorm(nullptr, F, D, 1e-6f, D, nullptr, D, PTK_DTYPE_BF16, 1, 8, 8, nullptr), "residual");
+  EXPECT_INVALID(ptk_gemv_rmsnorm(F, nullptr, D, 1e-6f, D, nullptr, D, PTK_DTYPE_BF16, 1, 8, 8, nullptr), "sumsq");
+  EXPECT_INVALID(ptk_gemv_rmsnorm(F, F, D, 0.0f, D, nullptr, D, PTK_DTYPE_BF16, 1, 8, 8, nullptr), "eps (0)");
+  EXPECT_INVALID(ptk_gemv_rmsnorm_silu_mul(F, F, D, 1e-6f, D, nullptr, 1, 8, 8, nullptr), "out");
+
+  const ptk_kv_layout layout = {4, 2, 64, 16, 8};
+  const ptk_rope_config rope = {10000.0, 1.0, 0, 0.0, 0.0};
+  ptk_rope_plan* plan = nullptr;
+  CHECK_STATUS(ptk_rope_plan_create(&layout, &rope, 4, 8, &plan), PTK_OK);
+  const int32_t pos[] = {0, 1, 2}, seg[] = {0, 1, 2}, slots[] = {0, 1, -1};
+  ptk_rope_plan_update(plan, 3, pos, seg, slots, nullptr);
+  auto fused = [&](const ptk_rope_plan* pl, const float* res, const void* thought, void* q, void* k, int m, int hidden) {
+    return ptk_gemv_rmsnorm_rope_append(pl, res, F, D, 1e-6f, D, nullptr, thought, q, k, D, m, hidden, nullptr);
+  };
+  EXPECT_INVALID(fused(nullptr, F, nullptr, D, D, 1, 64), "plan");
+  EXPECT_INVALID(fused(plan, nullptr, nullptr, D, D, 1, 64), "residual");
+  EXPECT_INVALID(fused(plan, F, nullptr, nullptr, D, 1, 64), "q_out");
+  EXPECT_INVALID(fused(plan, F, nullptr, D, nullptr, 1, 64), "k_cache");
+  EXPECT_INVALID(fused(plan, F, dev + 1, D, D, 1, 64), "2-byte aligned");
+  EXPECT_INVALID(fused(plan, F, nullptr, D, D, 0, 64), "m (0) must be in [1, 16]");
+  EXPECT_INVALID(fused(plan, F, nullptr, D, D, 1, 12), "hidden (12)");
+  EXPECT_INVALID(fused(plan, F, nullptr, D, D, 4, 64), "m (4) must be at most the rope plan's num_tokens (3)");
+  ptk_rope_plan_destroy(plan);
+}
+
 void sample() {
   ptk_sampling_params ok = {0.7f, 20, 0.95f, 1234};
   EXPECT_INVALID(ptk_sample(nullptr, 1, 10, &ok, I, I, I, nullptr), "logits");
@@ -214,6 +245,7 @@ int main() {
   norms();
   elementwise();
   gemv();
+  gemv_fused();
   sample();
   runtime_arguments();
   random_numbers();

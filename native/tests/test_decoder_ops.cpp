@@ -2,9 +2,9 @@
 // bf16 inputs: embedding, add + RMSNorm, RMSNorm of selected rows, SiLU gate, bias to bf16,
 // ptk_gemv at every row count 1..16 with and without bias, f32 and bf16 out, and its batch
 // invariance, ptk_gemv_silu_mul against the unfused pair; the norm handoff (ptk_add_sumsq,
-// ptk_gemv_add, ptk_gemv_rmsnorm, ptk_gemv_rmsnorm_silu_mul) against the unfused operations; then
-// ptk_gemv captured in a CUDA graph
-// and replayed on new input, and the timing events. Without a device it
+// ptk_gemv_add, ptk_gemv_rmsnorm, ptk_gemv_rmsnorm_silu_mul) against the unfused operations; the
+// qkv gemv that appends (ptk_gemv_rmsnorm_rope_append) against ptk_gemv_rmsnorm + ptk_rope_append;
+// then ptk_gemv captured in a CUDA graph and replayed on new input, and the timing events. Without a device it
 // skips (77). Tolerances: f32 results 1e-4 relative to the row's scale; bf16 results one bf16
 // rounding (2^-8 relative) plus the f32 part.
 #include <algorithm>
@@ -406,6 +406,74 @@ void norm_handoff() {
   gemv_rmsnorm_shape("gemv_rmsnorm wide k", 48, 8456, {1, 16});
 }
 
+// ptk_gemv_rmsnorm_rope_append bit for bit against ptk_gemv_rmsnorm (bf16, bias) + ptk_rope_append
+// on the same plan: q for the first m tokens, and the whole K and V caches (filled at random first,
+// so a write to a wrong slot or a write that should not happen shows). The plan holds 16 tokens at
+// random positions (up to 2^17) and segments, some of them with slot -1; calls take its first m.
+void qkv_append_shape(const char* what, int q_heads, int kv_heads, int head_dim, int hidden, bool bias, bool thought,
+                      const std::vector<int>& ms) {
+  const float eps = 1e-6f;
+  const int n = (q_heads + 2 * kv_heads) * head_dim, parts = ptk_norm_parts(hidden), segments = 5;
+  const ptk_kv_layout layout = {q_heads, kv_heads, head_dim, 16, 4};
+  const ptk_rope_config yarn = {10000.0, 4.0, 9280, 32.0, 1.0};
+  ptk_rope_plan* plan = nullptr;
+  CHECK_STATUS(ptk_rope_plan_create(&layout, &yarn, segments, PTK_GEMV_MAX_ROWS, &plan), PTK_OK);
+  std::vector<int32_t> pos(PTK_GEMV_MAX_ROWS), seg(PTK_GEMV_MAX_ROWS), slots(PTK_GEMV_MAX_ROWS);
+  std::vector<int32_t> free_slots(layout.num_pages * layout.page_size);
+  for (size_t i = 0; i < free_slots.size(); ++i) free_slots[i] = int32_t(i);
+  std::shuffle(free_slots.begin(), free_slots.end(), rng);
+  for (int t = 0; t < PTK_GEMV_MAX_ROWS; ++t) {
+    pos[t] = int32_t(rng() % (1u << 17));
+    seg[t] = int32_t(rng() % segments);
+    slots[t] = t % 5 == 3 ? -1 : free_slots[t];
+  }
+  CHECK_STATUS(ptk_rope_plan_update(plan, PTK_GEMV_MAX_ROWS, pos.data(), seg.data(), slots.data(), nullptr), PTK_OK);
+
+  const size_t cache = size_t(layout.num_pages) * layout.page_size * kv_heads * head_dim;
+  auto residual = random_f32(size_t(PTK_GEMV_MAX_ROWS) * hidden, 2.f);
+  auto k_init = random_bf16(cache, 1.f), v_init = random_bf16(cache, 1.f);
+  Device<float> d_res(residual), d_sumsq(size_t(PTK_GEMV_MAX_ROWS) * parts);
+  Device<uint16_t> d_norm_w(random_bf16(hidden, 1.f)), d_w(random_bf16(size_t(n) * hidden, 0.05f));
+  Device<uint16_t> d_b(random_bf16(n, 0.5f)), d_thought(random_bf16(size_t(segments) * head_dim, 0.5f));
+  Device<uint16_t> d_qkv(size_t(PTK_GEMV_MAX_ROWS) * n), d_q_split(size_t(PTK_GEMV_MAX_ROWS) * q_heads * head_dim);
+  Device<uint16_t> d_q_fused(size_t(PTK_GEMV_MAX_ROWS) * q_heads * head_dim);
+  Device<uint16_t> d_k_split(k_init), d_v_split(v_init), d_k_fused(k_init), d_v_fused(v_init);
+  CHECK_STATUS(ptk_add_sumsq(d_res.p(), nullptr, d_sumsq.p(), PTK_GEMV_MAX_ROWS, hidden, nullptr), PTK_OK);
+  const void* b = bias ? d_b.ptr : nullptr;
+  const void* e = thought ? d_thought.ptr : nullptr;
+  for (int m : ms) {
+    CHECK_STATUS(ptk_gemv_rmsnorm(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, b, d_qkv.ptr, PTK_DTYPE_BF16, m, n,
+                                  hidden, nullptr), PTK_OK);
+    // ptk_rope_append runs every token of the plan: the first m of its result are the reference.
+    CHECK_STATUS(ptk_rope_plan_update(plan, m, pos.data(), seg.data(), slots.data(), nullptr), PTK_OK);
+    CHECK_STATUS(ptk_rope_append(plan, d_qkv.ptr, e, d_q_split.ptr, d_k_split.ptr, d_v_split.ptr, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_rope_plan_update(plan, PTK_GEMV_MAX_ROWS, pos.data(), seg.data(), slots.data(), nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv_rmsnorm_rope_append(plan, d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, b, e,
+                                              d_q_fused.ptr, d_k_fused.ptr, d_v_fused.ptr, m, hidden, nullptr), PTK_OK);
+    auto q_split = d_q_split.get(), q_fused = d_q_fused.get();
+    for (size_t i = 0; i < size_t(m) * q_heads * head_dim; ++i) expect_near(what, i, bf(q_fused[i]), bf(q_split[i]), 0);
+    auto k_split = d_k_split.get(), k_fused = d_k_fused.get(), v_split = d_v_split.get(), v_fused = d_v_fused.get();
+    size_t written = 0;
+    for (size_t i = 0; i < cache; ++i) {
+      expect_near(what, i, bf(k_fused[i]), bf(k_split[i]), 0);
+      expect_near(what, i, bf(v_fused[i]), bf(v_split[i]), 0);
+      written += k_split[i] != k_init[i];
+    }
+    CHECK(written > 0);  // the reference did append
+  }
+  ptk_rope_plan_destroy(plan);
+}
+
+void qkv_append() {
+  // ParaThinker-1.5B's heads (12 q, 2 kv, 128 dims) on a short hidden; the tiny model's (6 q, 1 kv,
+  // with a 768 hidden); 64 dims with k not a multiple of the slice; a qkv wide enough for 32-row
+  // blocks (72 heads of 128 = 9216 rows).
+  qkv_append_shape("qkv_append 12/2x128", 12, 2, 128, 264, true, true, {1, 3, 16});
+  qkv_append_shape("qkv_append 6/1x128", 6, 1, 128, 768, true, false, {2, 8});
+  qkv_append_shape("qkv_append 4/2x64", 4, 2, 64, 1048, false, true, {1, 5, 16});
+  qkv_append_shape("qkv_append wide", 56, 8, 128, 64, true, true, {1, 16});
+}
+
 // Captured once, replayed on new input: the graph reads the buffers, not the values at capture.
 // The events time a replay.
 void gemv_in_a_graph() {
@@ -472,6 +540,7 @@ int main() {
   gemv();
   gemv_silu_mul();
   norm_handoff();
+  qkv_append();
   gemv_in_a_graph();
   graph_node_count();
   return ptk_test_result("test_decoder_ops");

@@ -1,7 +1,8 @@
 /*
  * ptk: the decoder's remaining device operations: token embedding, RMSNorm fused with the
  * residual add, the SiLU gate, bias add, the decode-shape matmul (gemv, also fused with the SiLU
- * gate, with the RMSNorm of its input, or with the residual add of its output) and token sampling.
+ * gate, with the RMSNorm of its input, with the residual add of its output, or with the RoPE + KV
+ * append of qkv) and token sampling.
  *
  * Fusing the norms into the gemv. A decode layer is residual += o(attn); h = norm(residual);
  * residual += down(mlp(h)); h = norm(residual). The norm of a row needs the whole row's sum of
@@ -25,6 +26,7 @@
 #include "ptk/export.h"
 #include "ptk/kv_layout.h"
 #include "ptk/ptk.h"
+#include "ptk/rope.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -105,6 +107,17 @@ PTK_API ptk_status ptk_gemv_rmsnorm(const float* residual, const float* sumsq, c
 PTK_API ptk_status ptk_gemv_rmsnorm_silu_mul(const float* residual, const float* sumsq, const void* norm_weight,
                                              float eps, const void* weight, void* out, int m, int intermediate,
                                              int hidden, void* stream);
+
+/* The qkv projection with the append fused: ptk_gemv_rmsnorm (bf16 out, bias may be null) of
+ * weight [(num_qo_heads + 2 num_kv_heads) head_dim, hidden] (the plan's layout), its output
+ * appended as ptk_rope_append appends it for the plan's first m tokens, and written nowhere else:
+ * bit for bit the two calls. Each block holds dims i and i + head_dim/2 of the heads it computes,
+ * so it rotates them itself. 1 <= m <= 16 and m <= the plan's num_tokens; the rest as
+ * ptk_gemv_rmsnorm and ptk_rope_append. */
+PTK_API ptk_status ptk_gemv_rmsnorm_rope_append(const ptk_rope_plan* plan, const float* residual, const float* sumsq,
+                                                const void* norm_weight, float eps, const void* weight,
+                                                const void* bias, const void* thought_table, void* q_out,
+                                                void* k_cache, void* v_cache, int m, int hidden, void* stream);
 
 typedef struct ptk_sampling_params {
   float temperature; /* 0 = greedy (argmax, the lowest id on ties); else > 0 */

@@ -9,7 +9,8 @@
  * Plan once per step (host arrays: validated, then copied to the plan's device buffers on
  * `stream`), run once per layer. Runs allocate nothing and do not synchronize, so they can be
  * captured in a CUDA graph; a captured run follows later plan updates (the token count is read on
- * the device) as long as num_tokens stays within max_tokens.
+ * the device) as long as num_tokens stays within max_tokens. A decode step's qkv gemv can append
+ * as it writes instead (ptk_gemv_rmsnorm_rope_append, decoder.h), with the same arithmetic.
  */
 #ifndef PTK_ROPE_H
 #define PTK_ROPE_H

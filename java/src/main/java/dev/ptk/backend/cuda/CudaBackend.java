@@ -307,8 +307,7 @@ public final class CudaBackend implements Backend {
     residual.written();
     for (int l = 0; l < weights.layers.size(); l++) {
       DeviceWeights.Layer w = weights.layers.get(l);
-      qkv(w, n, qkvGemv);
-      check(ptk.ptk_rope_append(rope, a.qkv, w.thought(), a.q, kCache.get(l), vCache.get(l), stream));
+      qkvAppend(l, n, qkvGemv);
       check(ptk.ptk_attention_run(plan, a.q, kCache.get(l), vCache.get(l), 0f, a.attn, ptk.PTK_DTYPE_BF16,
           new FloatPointer(a.lse), stream));
       residual.add(matmul, oGemv, a.attn, w.o(), n, qd, gateUpGemv);
@@ -328,15 +327,23 @@ public final class CudaBackend implements Backend {
         config.vocabSize(), hidden);
   }
 
-  /** qkv of the normed residual into {@code a.qkv}: ptk_gemv norming its input as it reads it, or the norm then ptk_gemm. */
-  private void qkv(DeviceWeights.Layer w, int n, boolean gemv) {
-    int hidden = config.hiddenSize(), width = config.qkvWidth();
+  /**
+   * Layer l's qkv of the normed residual, then the thought embedding, RoPE and the KV append: q
+   * into {@code a.q}, k and v into the layer's caches. ptk_gemv norms its input as it reads it and
+   * appends as it writes (qkv never goes to memory); or the norm, ptk_gemm into {@code a.qkv} and
+   * ptk_rope_append.
+   */
+  private void qkvAppend(int l, int n, boolean gemv) {
+    DeviceWeights.Layer w = weights.layers.get(l);
+    int hidden = config.hiddenSize();
     if (gemv) {
-      check(ptk.ptk_gemv_rmsnorm(residual.x(), residual.parts(n), w.inputNorm(), (float) config.rmsNormEps(), w.qkv(),
-          w.qkvBias(), a.qkv, ptk.PTK_DTYPE_BF16, n, width, hidden, stream));
+      check(ptk.ptk_gemv_rmsnorm_rope_append(rope, residual.x(), residual.parts(n), w.inputNorm(),
+          (float) config.rmsNormEps(), w.qkv(), w.qkvBias(), w.thought(), a.q, kCache.get(l), vCache.get(l), n, hidden,
+          stream));
     } else {
       residual.norm(w.inputNorm(), a.h, n);
-      matmul.run(false, a.h, w.qkv(), w.qkvBias(), a.qkv, true, n, width, hidden);
+      matmul.run(false, a.h, w.qkv(), w.qkvBias(), a.qkv, true, n, config.qkvWidth(), hidden);
+      check(ptk.ptk_rope_append(rope, a.qkv, w.thought(), a.q, kCache.get(l), vCache.get(l), stream));
     }
   }
 
@@ -359,8 +366,9 @@ public final class CudaBackend implements Backend {
   /**
    * The model's projections as {@link #layers} and {@link #head} run them, for the tuner. qkv and
    * gate/up read the residual, filled at random and its parts taken once (as the layer before
-   * leaves them); o and down add into it, a gemm's delta dropped after each call (the norm that
-   * would add it is timed with the projection it feeds).
+   * leaves them); qkv appends the tokens of a RoPE plan of as many rows, at slot -1 (no cache
+   * writes); o and down add into it, a gemm's delta dropped after each call (the norm that would
+   * add it is timed with the projection it feeds).
    */
   private List<MatmulTuner.Site> sites() {
     ModelConfig c = config;
@@ -372,8 +380,16 @@ public final class CudaBackend implements Backend {
       residual.written();
       residual.parts(rows);
     };
+    MatmulTuner.Input normedAndPlanned = rows -> {
+      normed.fill(rows);
+      try (IntPointer zeros = new IntPointer(rows); IntPointer noSlot = new IntPointer(rows)) {
+        for (int t = 0; t < rows; t++) noSlot.put(t, -1);
+        check(ptk.ptk_rope_plan_update(rope, rows, zeros.fill(0), zeros, noSlot, stream));
+        check(ptk.ptk_stream_synchronize(stream));
+      }
+    };
     return List.of(
-        new MatmulTuner.Site(p.qkv(), layers, normed, (i, m, gemv) -> qkv(l.get(i), m, gemv)),
+        new MatmulTuner.Site(p.qkv(), layers, normedAndPlanned, (i, m, gemv) -> qkvAppend(i, m, gemv)),
         new MatmulTuner.Site(p.o(), layers, bf16(a.attn, qd), (i, m, gemv) -> {
           residual.add(matmul, gemv, a.attn, l.get(i).o(), m, qd, true);
           residual.discardDelta();

@@ -48,10 +48,11 @@ class CudaGraphReplayTest {
         assertEquals(step + 1, cuda.graphLaunches());
       }
       // Nodes of a step on ptk_gemv: the embedding and its sums of squares; per layer qkv (normed
-      // as it reads), RoPE + append, attention and its merge, o (added into the residual), gate/up
-      // (normed) with the SiLU gate, down (added); then the logit rows' RMSNorm and lm_head.
+      // as it reads, RoPE + append as it writes), attention and its merge, o (added into the
+      // residual), gate/up (normed) with the SiLU gate, down (added); then the logit rows' RMSNorm
+      // and lm_head.
       int layers = checkpoint.config().numLayers();
-      assertEquals(2 + 7 * layers + 2, cuda.lastGraphNodes(), "nodes of a decode step");
+      assertEquals(2 + 6 * layers + 2, cuda.lastGraphNodes(), "nodes of a decode step");
 
       // Sampling at the same shape replays the same graph; greedy draws each row's argmax.
       ForwardBatch next = pathStep(STEPS, random, vocab);

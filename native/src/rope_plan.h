@@ -1,0 +1,20 @@
+// What the qkv gemv that appends as it writes (decoder.cpp) needs of a rope plan (rope.cpp).
+#pragma once
+#include "ptk/rope.h"
+#ifdef PTK_WITH_CUDA
+#include "ptk/launch.h"
+#endif
+
+namespace ptk {
+
+// The tokens of the plan's last update (0 before the first).
+int rope_plan_tokens(const ptk_rope_plan* plan);
+
+#ifdef PTK_WITH_CUDA
+// The launch arguments of an append with `plan` (qkv left null), after checking that the plan
+// has a device copy; the pointers are the caller's, checked by it.
+ptk_status rope_append_args(const ptk_rope_plan* plan, const void* thought_table, void* q_out, void* k_cache,
+                            void* v_cache, RopeAppendLaunch* a);
+#endif
+
+}  // namespace ptk
