@@ -1,4 +1,5 @@
-// Fused thought embedding + RoPE + KV append, one launch per layer. Per token: add the layer's
+// Fused thought embedding + RoPE + KV append, one launch per layer where qkv comes from a GEMM (a
+// decode step's qkv gemv appends as it writes, gemv.cuh). Per token: add the layer's
 // thought-embedding row (by segment id) to K and V of every kv head, rotate Q and K (neox
 // rotate-half) at the token's own position, write Q to q_out and K/V to their cache slot.
 // One block per token (grid-stride); the block first builds the token's cos/sin table. The

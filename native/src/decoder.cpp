@@ -230,6 +230,7 @@ ptk_status ptk_gemv_rmsnorm_rope_append(const ptk_rope_plan* plan, const float* 
   PTK_TRY(check_eps(eps));
   PTK_TRY(check_gemv_rows(m));
   PTK_TRY(check_width("hidden", hidden));
+  PTK_REQUIRE(ptk::rope_plan_tokens(plan) > 0, "plan has no tokens (call ptk_rope_plan_update first)");
   PTK_REQUIRE(m <= ptk::rope_plan_tokens(plan), "m (%d) must be at most the rope plan's num_tokens (%d)", m,
               ptk::rope_plan_tokens(plan));
 #ifdef PTK_WITH_CUDA

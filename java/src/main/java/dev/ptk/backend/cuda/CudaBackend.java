@@ -31,8 +31,9 @@ import org.bytedeco.javacpp.SizeTPointer;
  * RMSNorm, gate/up projection and SiLU gate, down projection. Projections of more than 16 rows run
  * on ptk_gemm (cuBLAS on a GPU); at 1..16 rows, ptk_gemv or ptk_gemm, whichever was faster on this
  * device at start-up ({@link #matmulChoice()}, timed by {@link MatmulTuner}). On ptk_gemv the
- * residual adds and norms ride on the projections ({@link ResidualStream}): 7 launches per layer
- * (qkv, RoPE + append, attention and its merge, o, gate/up + SiLU, down). A batch of more than
+ * residual adds and norms ride on the projections ({@link ResidualStream}) and qkv appends as it
+ * writes: 6 launches per layer (qkv + RoPE + append, attention and its merge, o, gate/up + SiLU,
+ * down). A batch of more than
  * {@code maxTokens} tokens runs in chunks. The device may be the sim device: the C ABI is the
  * same, and nothing here depends on which it is.
  *
@@ -366,8 +367,8 @@ public final class CudaBackend implements Backend {
   /**
    * The model's projections as {@link #layers} and {@link #head} run them, for the tuner. qkv and
    * gate/up read the residual, filled at random and its parts taken once (as the layer before
-   * leaves them); qkv appends the tokens of a RoPE plan of as many rows, at slot -1 (no cache
-   * writes); o and down add into it, a gemm's delta dropped after each call (the norm that would
+   * leaves them); qkv appends the tokens of a RoPE plan of as many rows as the timing, at slot -1
+   * (no cache writes); o and down add into it, a gemm's delta dropped after each call (the norm that would
    * add it is timed with the projection it feeds).
    */
   private List<MatmulTuner.Site> sites() {

@@ -29,7 +29,10 @@ final class MatmulTuner {
     void run(int layer, int m, boolean gemv);
   }
 
-  /** Writes random inputs for the calls of a site at up to {@code rows} rows: timings on zeros flatter tensor cores. */
+  /**
+   * Writes random inputs for the calls of a site at {@code rows} rows (timings on zeros flatter
+   * tensor cores), with whatever else those calls read sized to them.
+   */
   interface Input {
     void fill(int rows);
   }
@@ -45,7 +48,6 @@ final class MatmulTuner {
 
   /** Every site at 1..{@code maxRows} rows, both ways, on random inputs. */
   MatmulChoice tune(List<Site> sites, int maxRows) {
-    for (Site s : sites) s.input().fill(maxRows);
     Pointer start = new Pointer(), end = new Pointer();
     try {
       check(ptk.ptk_event_create(start));
@@ -66,6 +68,7 @@ final class MatmulTuner {
    * stops after the probe, so that start-up stays short there too.
    */
   private double micros(Site s, int m, boolean gemv, Pointer start, Pointer end) {
+    s.input().fill(m);
     s.call().run(0, m, gemv);
     check(ptk.ptk_event_record(start, stream));
     s.call().run(1 % s.layers(), m, gemv);

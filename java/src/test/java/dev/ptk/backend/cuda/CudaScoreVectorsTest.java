@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The model-level {@code score} cases through {@link CudaBackend} on the device (the sim device
@@ -49,20 +50,24 @@ class CudaScoreVectorsTest {
 
   /**
    * Every token a decode step, with the projections split between the two paths so that every
-   * hand-over of the residual is crossed: ptk_gemv for qkv and o, ptk_gemm for gate/up and down.
-   * o adds into the residual for a norm that is not fused; down hands cuBLAS rows to a qkv that
-   * norms its own input.
+   * hand-over of the residual is crossed. qkv and o on ptk_gemv, gate/up and down on ptk_gemm: o
+   * adds into the residual for a norm that is not fused, and down hands cuBLAS rows to a qkv that
+   * norms its own input. The other way round: o's cuBLAS delta reaches a gate/up that norms its
+   * input (ptk_add_sumsq adds it first), and down adds into the residual without parts for a qkv
+   * on cuBLAS.
    */
-  @Test
-  void oneTokenPerForwardOnMixedPaths() {
+  @ParameterizedTest(name = "qkv and o on ptk_gemv: {0}")
+  @ValueSource(booleans = {true, false})
+  void oneTokenPerForwardOnMixedPaths(boolean attentionSideOnGemv) {
     JsonObject c = scoreCase("score_p3_unequal");
     ScoreSequence seq = ScoreSequence.of(c, "logits_engine");
     Checkpoint checkpoint = ScoreSequence.checkpoint(c);
     Projections p = Projections.of(checkpoint.config());
     MatmulChoice mixed = MatmulChoice.measure(p.layer(), StepShape.MAX_DECODE_TOKENS,
-        (q, rows, gemv) -> gemv == (q == p.qkv() || q == p.o()) ? 1 : 2);
-    assertTrue(mixed.gemv(p.qkv(), 1) && mixed.gemv(p.o(), 1), "qkv and o on ptk_gemv");
-    assertTrue(!mixed.gemv(p.gateUp(), 1) && !mixed.gemv(p.down(), 1), "gate_up and down on ptk_gemm");
+        (q, rows, gemv) -> gemv == ((q == p.qkv() || q == p.o()) == attentionSideOnGemv) ? 1 : 2);
+    boolean on = attentionSideOnGemv;
+    assertTrue(mixed.gemv(p.qkv(), 1) == on && mixed.gemv(p.o(), 1) == on, "qkv and o on ptk_gemv: " + on);
+    assertTrue(mixed.gemv(p.gateUp(), 1) != on && mixed.gemv(p.down(), 1) != on, "gate_up and down on ptk_gemv: " + !on);
     try (CudaBackend backend = open(c, MAX_TOKENS, mixed)) {
       check("score_p3_unequal token by token, mixed paths", seq, seq.oneTokenPerForward(backend));
       assertEquals(seq.size(), backend.graphLaunches());
