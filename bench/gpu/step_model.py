@@ -32,6 +32,14 @@ CASCADE = False              # the decode kernel does not share the prompt yet: 
 NODE_LATENCY_US = 2.0        # a dependent kernel in a graph: launch, ramp and drain of a small grid
 SAMPLE_US = {"greedy": 8.0, "top_k_top_p": 20.0}  # many blocks per row, a few passes over the logits
 HOST_US = 30.0               # plan updates (pinned, one copy each), graph launch, sampling keys, sync
+# L2-to-SM bandwidth, the same GH100 L2 on both cards: about 2.4x the H100's copy bandwidth, at 85%.
+# Every block of a gemv stages all its input rows from L2 (f32 where it norms them, bf16 else), so
+# at many rows the small projections read several times their weights from L2.
+L2_GBPS = 7200
+GEMV_WIDE_FROM, GEMV_WIDE_ROWS, GEMV_NARROW_ROWS = 32 * 132 * 2, 32, 8  # kernels/ptk/gemv_layout.h
+
+QKV, O, GATE_UP, DOWN = ("qkv gemv (normed in, appended out)", "o gemv (added out)", "gate_up+silu gemv (normed in)",
+                         "down gemv (added out)")
 
 
 def nodes_per_layer(c, paths, prompt, own):
@@ -48,13 +56,24 @@ def nodes_per_layer(c, paths, prompt, own):
     # qkv's gemv also appends (ptk_gemv_rmsnorm_rope_append): q out, K and V into the cache.
     append = rows * qkv * 2
     return [
-        ("qkv gemv (normed in, appended out)", qkv * h * 2 + residual + append),
+        (QKV, qkv * h * 2 + residual + append),
         ("attention", kv_bytes + partial // 2),
         ("merge", partial // 2),
-        ("o gemv (added out)", h * c["heads"] * hd * 2 + 2 * residual),
-        ("gate_up+silu gemv (normed in)", 2 * inter * h * 2 + residual),
-        ("down gemv (added out)", h * inter * 2 + 2 * residual),
+        (O, h * c["heads"] * hd * 2 + 2 * residual),
+        (GATE_UP, 2 * inter * h * 2 + residual),
+        (DOWN, h * inter * 2 + 2 * residual),
     ]
+
+
+def gemv_staging_bytes(c, rows):
+    """Bytes each gemv node reads from L2 to stage its input: blocks x rows x k x bytes per value."""
+    def staged(n, k, value_bytes, paired=False):
+        per_block = GEMV_WIDE_ROWS if n >= GEMV_WIDE_FROM else GEMV_NARROW_ROWS
+        return -(-n // per_block) * rows * k * value_bytes  # paired forms: half the outputs, half the rows each
+    h, inter, qd = c["hidden"], c["intermediate"], c["heads"] * c["head_dim"]
+    qkv = (c["heads"] + 2 * c["kv_heads"]) * c["head_dim"]
+    return {QKV: staged(qkv, h, 4), O: staged(h, qd, 2), GATE_UP: staged(2 * inter, h, 4), DOWN: staged(h, inter, 2),
+            "lm_head": staged(c["vocab"], h, 2)}
 
 
 def gemv_instructions_per_byte(m):
@@ -69,11 +88,14 @@ def gemv_instructions_per_byte(m):
 def step(card, paths, prompt, own, sampling="greedy", c=CONFIG):
     bw = CARDS[card]["copy_gbps"] * 1e3  # bytes per microsecond
     issue = CARDS[card]["sms"] * 128 * CARDS[card]["ghz"] * 1e3 * ISSUE_EFFICIENCY  # lane instructions per microsecond
+    l2 = L2_GBPS * 1e3
+    staging = gemv_staging_bytes(c, paths)
     kinds = {}
 
     def node(name, nbytes):
         if "gemv" in name or name == "lm_head":
-            us = max(nbytes / (bw * GEMV_EFFICIENCY), nbytes * gemv_instructions_per_byte(paths) / issue, NODE_LATENCY_US)
+            us = max(nbytes / (bw * GEMV_EFFICIENCY), nbytes * gemv_instructions_per_byte(paths) / issue,
+                     (nbytes + staging[name]) / (l2 * GEMV_EFFICIENCY), NODE_LATENCY_US)
         else:
             us = max(nbytes / (bw * ATTENTION_EFFICIENCY), NODE_LATENCY_US)
         k = kinds.setdefault(name, {"bytes": 0, "us": 0.0, "nodes": 0})
@@ -119,7 +141,7 @@ if __name__ == "__main__":
         # bench-decode's shape: a shared prompt of `context` tokens and one token per path.
         out = [step(card, p, ctx, 1) for card in CARDS for p in (1, 2, 4, 8, 16) for ctx in (1024, 4096, 16384)]
         json.dump({"assumptions": {"gemv_efficiency": GEMV_EFFICIENCY, "gemv_instructions_per_byte": GEMV_INSTRUCTIONS_PER_BYTE, "attention_efficiency": ATTENTION_EFFICIENCY,
-                                   "node_latency_us": NODE_LATENCY_US, "sample_us": SAMPLE_US, "host_us": HOST_US},
+                                   "node_latency_us": NODE_LATENCY_US, "l2_gbps": L2_GBPS, "sample_us": SAMPLE_US, "host_us": HOST_US},
                    "bench_decode": out}, open(sys.argv[2], "w"), indent=1)
     else:
         table()
