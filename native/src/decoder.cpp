@@ -220,13 +220,7 @@ ptk_status ptk_gemv_rmsnorm_rope_append(const ptk_rope_plan* plan, const float* 
   PTK_REQUIRE_DEVICE_PTR(norm_weight);
   PTK_REQUIRE_DEVICE_PTR(weight);
   PTK_REQUIRE_OPTIONAL_DEVICE_PTR(bias);
-  PTK_REQUIRE_NOT_NULL(q_out);
-  PTK_REQUIRE_NOT_NULL(k_cache);
-  PTK_REQUIRE_NOT_NULL(v_cache);
-  // The append stores bf16 elements one by one, as ptk_rope_append does: 2-byte alignment suffices.
-  PTK_REQUIRE(reinterpret_cast<uintptr_t>(q_out) % 2 == 0 && reinterpret_cast<uintptr_t>(k_cache) % 2 == 0 &&
-                  reinterpret_cast<uintptr_t>(v_cache) % 2 == 0 && reinterpret_cast<uintptr_t>(thought_table) % 2 == 0,
-              "thought_table, q_out, k_cache and v_cache must be 2-byte aligned (bf16)");
+  PTK_TRY(ptk::check_append_pointers(thought_table, q_out, k_cache, v_cache));
   PTK_TRY(check_eps(eps));
   PTK_TRY(check_gemv_rows(m));
   PTK_TRY(check_width("hidden", hidden));

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "device_memory.h"
@@ -113,6 +114,18 @@ namespace ptk {
 
 int rope_plan_tokens(const ptk_rope_plan* plan) { return plan->updated ? plan->num_tokens : 0; }
 
+ptk_status check_append_pointers(const void* thought_table, const void* q_out, const void* k_cache,
+                                 const void* v_cache) {
+  PTK_REQUIRE_NOT_NULL(q_out);
+  PTK_REQUIRE_NOT_NULL(k_cache);
+  PTK_REQUIRE_NOT_NULL(v_cache);
+  for (const auto& [ptr, name] : {std::pair{thought_table, "thought_table"}, std::pair{q_out, "q_out"},
+                                  std::pair{k_cache, "k_cache"}, std::pair{v_cache, "v_cache"}}) {
+    PTK_REQUIRE(reinterpret_cast<uintptr_t>(ptr) % 2 == 0, "%s must be 2-byte aligned (bf16)", name);
+  }
+  return ptk::ok();
+}
+
 #ifdef PTK_WITH_CUDA
 ptk_status rope_append_args(const ptk_rope_plan* plan, const void* thought_table, void* q_out, void* k_cache,
                             void* v_cache, RopeAppendLaunch* a) {
@@ -147,14 +160,10 @@ ptk_status ptk_rope_append(const ptk_rope_plan* plan, const void* qkv, const voi
                            void* k_cache, void* v_cache, void* stream) {
   PTK_REQUIRE_NOT_NULL(plan);
   PTK_REQUIRE_NOT_NULL(qkv);
-  PTK_REQUIRE_NOT_NULL(q_out);
-  PTK_REQUIRE_NOT_NULL(k_cache);
-  PTK_REQUIRE_NOT_NULL(v_cache);
   // bf16 elements: 2-byte alignment is all the kernel needs; the table may be null (no embedding).
-  PTK_REQUIRE(reinterpret_cast<uintptr_t>(qkv) % 2 == 0 && reinterpret_cast<uintptr_t>(q_out) % 2 == 0 &&
-                  reinterpret_cast<uintptr_t>(k_cache) % 2 == 0 && reinterpret_cast<uintptr_t>(v_cache) % 2 == 0 &&
-                  reinterpret_cast<uintptr_t>(thought_table) % 2 == 0,
-              "qkv, thought_table, q_out, k_cache and v_cache must be 2-byte aligned (bf16)");
+  PTK_REQUIRE(reinterpret_cast<uintptr_t>(qkv) % 2 == 0, "qkv must be 2-byte aligned (bf16)");
+  const ptk_status checked = ptk::check_append_pointers(thought_table, q_out, k_cache, v_cache);
+  if (checked != PTK_OK) return checked;
 #ifdef PTK_WITH_CUDA
   ptk::RopeAppendLaunch a;
   const ptk_status s = ptk::rope_append_args(plan, thought_table, q_out, k_cache, v_cache, &a);

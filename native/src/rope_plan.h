@@ -10,6 +10,11 @@ namespace ptk {
 // The tokens of the plan's last update (0 before the first).
 int rope_plan_tokens(const ptk_rope_plan* plan);
 
+// What an append writes and reads besides qkv: q_out and the caches not null, all of them (and
+// the thought table, which may be null) 2-byte aligned: the append stores bf16 elements one by one.
+ptk_status check_append_pointers(const void* thought_table, const void* q_out, const void* k_cache,
+                                 const void* v_cache);
+
 #ifdef PTK_WITH_CUDA
 // The launch arguments of an append with `plan` (qkv left null), after checking that the plan
 // has a device copy; the pointers are the caller's, checked by it.

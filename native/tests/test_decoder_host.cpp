@@ -101,7 +101,7 @@ void gemv_fused() {
   EXPECT_INVALID(fused(plan, nullptr, nullptr, D, D, 1, 64), "residual");
   EXPECT_INVALID(fused(plan, F, nullptr, nullptr, D, 1, 64), "q_out");
   EXPECT_INVALID(fused(plan, F, nullptr, D, nullptr, 1, 64), "k_cache");
-  EXPECT_INVALID(fused(plan, F, dev + 1, D, D, 1, 64), "2-byte aligned");
+  EXPECT_INVALID(fused(plan, F, dev + 1, D, D, 1, 64), "thought_table must be 2-byte aligned");
   EXPECT_INVALID(fused(plan, F, nullptr, D, D, 0, 64), "m (0) must be in [1, 16]");
   EXPECT_INVALID(fused(plan, F, nullptr, D, D, 1, 12), "hidden (12)");
   EXPECT_INVALID(fused(plan, F, nullptr, D, D, 4, 64), "m (4) must be at most the rope plan's num_tokens (3)");

@@ -1,6 +1,7 @@
 package dev.ptk.backend.cuda;
 
 import dev.ptk.model.ModelConfig;
+import dev.ptk.nativelib.global.ptk;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -48,7 +49,7 @@ final class Activations {
     attn = take(2 * t * heads);
     lse = take(4 * t * c.numHeads());
     delta = take(4 * t * c.hiddenSize());
-    sumsq = take(4L * DeviceMatmul.MAX_GEMV_ROWS * ResidualStream.partsPerRow(c.hiddenSize()));
+    sumsq = take(4L * DeviceMatmul.MAX_GEMV_ROWS * ptk.ptk_norm_parts(c.hiddenSize()));
     wide = take(4 * t * wideWidth(c));
     hLogit = take(2 * r * c.hiddenSize());
     logits = take(4 * r * c.vocabSize());

@@ -114,23 +114,15 @@ final class MatmulTuner {
 
   /** Normal values, bf16 or f32, into the first {@code count} elements of a device buffer. */
   static void fillRandom(Pointer buffer, long count, DType type, Pointer stream) {
+    if (type != DType.BF16 && type != DType.F32) throw new IllegalArgumentException("inputs are bf16 or f32, not " + type);
     SplittableRandom random = new SplittableRandom(count);
-    if (type == DType.BF16) {
-      short[] values = new short[Math.toIntExact(count)];
-      for (int i = 0; i < values.length; i++) values[i] = Tensor.floatToBf16((float) random.nextGaussian());
-      try (ShortPointer host = new ShortPointer(values)) {
-        check(ptk.ptk_copy_to_device(buffer, host, 2 * count, stream));
-        check(ptk.ptk_stream_synchronize(stream));
-      }
-    } else if (type == DType.F32) {
-      float[] values = new float[Math.toIntExact(count)];
-      for (int i = 0; i < values.length; i++) values[i] = (float) random.nextGaussian();
-      try (FloatPointer host = new FloatPointer(values)) {
-        check(ptk.ptk_copy_to_device(buffer, host, 4 * count, stream));
-        check(ptk.ptk_stream_synchronize(stream));
-      }
-    } else {
-      throw new IllegalArgumentException("inputs are bf16 or f32, not " + type);
+    float[] values = new float[Math.toIntExact(count)];
+    short[] bf16 = new short[type == DType.BF16 ? values.length : 0];
+    for (int i = 0; i < values.length; i++) values[i] = (float) random.nextGaussian();
+    for (int i = 0; i < bf16.length; i++) bf16[i] = Tensor.floatToBf16(values[i]);
+    try (Pointer host = type == DType.F32 ? new FloatPointer(values) : new ShortPointer(bf16)) {
+      check(ptk.ptk_copy_to_device(buffer, host, (long) type.size() * count, stream));
+      check(ptk.ptk_stream_synchronize(stream));
     }
   }
 }

@@ -35,11 +35,6 @@ final class ResidualStream {
     this.eps = eps;
   }
 
-  /** Parts (floats) per row of sumsq. */
-  static int partsPerRow(int hidden) {
-    return ptk.ptk_norm_parts(hidden);
-  }
-
   FloatPointer x() {
     return x;
   }
