@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "ptk/gemv_layout.h"
+#include "ptk/rmsnorm.cuh"
 #include "ptk/rope_append.cuh"
 #include "ptk/sampling_math.h"
 #include "ptk/shared.cuh"
@@ -98,7 +99,7 @@ __device__ __forceinline__ void gemv_norm_scales(const GemvParams& p, float* sca
     float s = 0.0f;
     for (int g = lane; g < parts; g += 32) s += p.sumsq[size_t(i) * parts + g];
     s = warp_sum(s);
-    if (lane == 0) scale[i] = rsqrtf(s / p.k + p.eps);
+    if (lane == 0) scale[i] = rms_scale(s, p.k, p.eps);
   }
 }
 
@@ -114,7 +115,7 @@ __device__ __forceinline__ void gemv_stage(const GemvParams& p, const float* sca
     store4(d + 4, v[4], v[5], v[6], v[7]);
   } else {
     const float s = scale[i];
-    auto normed = [s](float x, float w) { return bf16_to_float(float_to_bf16(x * s * w)); };
+    auto normed = [s](float x, float w) { return bf16_to_float(float_to_bf16(rms_normed(x, s, w))); };
 #pragma unroll
     for (int h = 0; h < 8; h += 4) {
       const float4 x = *reinterpret_cast<const float4*>(p.residual + size_t(i) * p.k + size_t(c) * 8 + h);

@@ -8,6 +8,7 @@
 
 #include "ptk/block_reduce.cuh"
 #include "ptk/gemv_layout.h"
+#include "ptk/rmsnorm.cuh"
 #include "ptk/shared.cuh"
 #include "ptk/vec.cuh"
 
@@ -29,12 +30,13 @@ __device__ __forceinline__ void rmsnorm_row(float* x, const float* delta, const 
     }
     ss += v.x * v.x + v.y * v.y + v.z * v.z + v.w * v.w;
   }
-  const float r = rsqrtf(block_sum(ss, scratch) / hidden + eps);
+  const float r = rms_scale(block_sum(ss, scratch), hidden, eps);
   for (int i = threadIdx.x * 4; i < hidden; i += blockDim.x * 4) {
     const float4 v = *reinterpret_cast<const float4*>(x + i);
     float w[4];
     load_bf16<4>(weight + i, w);
-    store4(out + i, v.x * r * w[0], v.y * r * w[1], v.z * r * w[2], v.w * r * w[3]);
+    store4(out + i, rms_normed(v.x, r, w[0]), rms_normed(v.y, r, w[1]), rms_normed(v.z, r, w[2]),
+           rms_normed(v.w, r, w[3]));
   }
 }
 
