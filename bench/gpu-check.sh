@@ -125,6 +125,16 @@ else
   record benchmarks FAILED
 fi
 cat "$out/bench.txt"
+# The gemv on the CUDA cores too: the tensor-core form is the default on the model's word alone
+# (ptk/decoder.h); these two lines of numbers decide it.
+if PTK_GEMV_MATH=fma timeout 60 "$build/bench/gpu/ptk_bench" --gemv-only $quick --json "${json%.json}-gemv-fma.json" \
+     --commit "$commit" --date "$date" > "$out/bench-gemv-fma.txt" 2>&1; then
+  record "gemv fma" "ok (${json%.json}-gemv-fma.json)"
+  cp "${json%.json}-gemv-fma.json" "$out/"
+else
+  record "gemv fma" FAILED
+fi
+grep -h "^gemv" "$out/bench.txt" "$out/bench-gemv-fma.txt" | sort -k3,5 -k2,2 || true
 
 # --- the decoder end to end --------------------------------------------------------------------
 step "decoder end to end (CUDA backend against the CPU backend; decode steps of the 1.5B shape)"

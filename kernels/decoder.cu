@@ -19,10 +19,10 @@ int elementwise_grid(size_t quads) {
   return int(blocks < 65535 ? blocks : 65535);
 }
 
-template <int M_MAX, int Rows, GemvIn IN, GemvOut OUT>
+template <int M_MAX, int Rows, GemvIn IN, GemvOut OUT, GemvMath MATH>
 cudaError_t launch_gemv(const GemvParams& p, cudaStream_t s) {
-  constexpr size_t smem = gemv_smem_bytes<M_MAX, Rows>();
-  constexpr auto kernel = gemv_kernel<M_MAX, Rows, IN, OUT>;
+  constexpr size_t smem = gemv_smem_bytes<M_MAX, Rows, MATH>();
+  constexpr auto kernel = gemv_kernel<M_MAX, Rows, IN, OUT, MATH>;
   const cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
   if (err != cudaSuccess) return err;
   const int outs = gemv_paired<OUT>() ? p.n / 2 : p.n;
@@ -30,20 +30,27 @@ cudaError_t launch_gemv(const GemvParams& p, cudaStream_t s) {
   return launch_kernel<kernel>((outs + per_block - 1) / per_block, kGemvThreads, smem, s, p);
 }
 
-template <int M_MAX, GemvIn IN, GemvOut OUT>
+template <int M_MAX, GemvIn IN, GemvOut OUT, GemvMath MATH>
 cudaError_t launch_gemv_rows(const GemvParams& p, cudaStream_t s) {
-  if (gemv_rows(p.n) == kGemvWideRows) return launch_gemv<M_MAX, kGemvWideRows, IN, OUT>(p, s);
-  return launch_gemv<M_MAX, kGemvNarrowRows, IN, OUT>(p, s);
+  if (gemv_rows(p.n) == kGemvWideRows) return launch_gemv<M_MAX, kGemvWideRows, IN, OUT, MATH>(p, s);
+  return launch_gemv<M_MAX, kGemvNarrowRows, IN, OUT, MATH>(p, s);
 }
 
-// Accumulators sized to the next power of two of m: few variants, little register waste.
+// Rows staged (and, on the CUDA cores, accumulators) sized to the next power of two of m: few
+// variants, little waste.
+template <GemvIn IN, GemvOut OUT, GemvMath MATH>
+cudaError_t launch_gemv_m(const GemvParams& p, cudaStream_t s) {
+  if (p.m <= 1) return launch_gemv_rows<1, IN, OUT, MATH>(p, s);
+  if (p.m <= 2) return launch_gemv_rows<2, IN, OUT, MATH>(p, s);
+  if (p.m <= 4) return launch_gemv_rows<4, IN, OUT, MATH>(p, s);
+  if (p.m <= 8) return launch_gemv_rows<8, IN, OUT, MATH>(p, s);
+  return launch_gemv_rows<16, IN, OUT, MATH>(p, s);
+}
+
 template <GemvIn IN, GemvOut OUT>
-int launch_gemv_m(const GemvParams& p, cudaStream_t s) {
-  if (p.m <= 1) return int(launch_gemv_rows<1, IN, OUT>(p, s));
-  if (p.m <= 2) return int(launch_gemv_rows<2, IN, OUT>(p, s));
-  if (p.m <= 4) return int(launch_gemv_rows<4, IN, OUT>(p, s));
-  if (p.m <= 8) return int(launch_gemv_rows<8, IN, OUT>(p, s));
-  return int(launch_gemv_rows<16, IN, OUT>(p, s));
+int launch_gemv_math(const GemvParams& p, GemvMath math, cudaStream_t s) {
+  if (math == GemvMath::kFma) return int(launch_gemv_m<IN, OUT, GemvMath::kFma>(p, s));
+  return int(launch_gemv_m<IN, OUT, GemvMath::kMma>(p, s));
 }
 
 // The parameters of a gemv reading x as bf16, or (residual given) the RMSNorm of the residual.
@@ -103,35 +110,36 @@ int bias_to_bf16_launch(const float* y, const void* bias, void* out, int rows, i
 }
 
 int gemv_launch(const void* x, const NormInput* norm, const void* w, const void* bias, void* y, bool y_f32, int m,
-                int n, int k, void* stream) {
+                int n, int k, GemvMath math, void* stream) {
   const GemvParams p = gemv_params(x, norm, w, bias, y, m, n, k);
   if (norm != nullptr) {
-    if (y_f32) return launch_gemv_m<GemvIn::kRmsNorm, GemvOut::kF32>(p, as_stream(stream));
-    return launch_gemv_m<GemvIn::kRmsNorm, GemvOut::kBf16>(p, as_stream(stream));
+    if (y_f32) return launch_gemv_math<GemvIn::kRmsNorm, GemvOut::kF32>(p, math, as_stream(stream));
+    return launch_gemv_math<GemvIn::kRmsNorm, GemvOut::kBf16>(p, math, as_stream(stream));
   }
-  if (y_f32) return launch_gemv_m<GemvIn::kBf16, GemvOut::kF32>(p, as_stream(stream));
-  return launch_gemv_m<GemvIn::kBf16, GemvOut::kBf16>(p, as_stream(stream));
+  if (y_f32) return launch_gemv_math<GemvIn::kBf16, GemvOut::kF32>(p, math, as_stream(stream));
+  return launch_gemv_math<GemvIn::kBf16, GemvOut::kBf16>(p, math, as_stream(stream));
 }
 
 int gemv_silu_mul_launch(const void* x, const NormInput* norm, const void* w, void* out, int m, int inter, int k,
-                         void* stream) {
+                         GemvMath math, void* stream) {
   const GemvParams p = gemv_params(x, norm, w, nullptr, out, m, 2 * inter, k);
-  if (norm != nullptr) return launch_gemv_m<GemvIn::kRmsNorm, GemvOut::kSiluMul>(p, as_stream(stream));
-  return launch_gemv_m<GemvIn::kBf16, GemvOut::kSiluMul>(p, as_stream(stream));
+  if (norm != nullptr) return launch_gemv_math<GemvIn::kRmsNorm, GemvOut::kSiluMul>(p, math, as_stream(stream));
+  return launch_gemv_math<GemvIn::kBf16, GemvOut::kSiluMul>(p, math, as_stream(stream));
 }
 
-int gemv_add_launch(const void* x, const void* w, float* residual, float* sumsq, int m, int n, int k, void* stream) {
+int gemv_add_launch(const void* x, const void* w, float* residual, float* sumsq, int m, int n, int k, GemvMath math,
+                    void* stream) {
   GemvParams p = gemv_params(x, nullptr, w, nullptr, residual, m, n, k);
   p.sumsq_out = sumsq;
-  return launch_gemv_m<GemvIn::kBf16, GemvOut::kAddResidual>(p, as_stream(stream));
+  return launch_gemv_math<GemvIn::kBf16, GemvOut::kAddResidual>(p, math, as_stream(stream));
 }
 
 int gemv_rope_append_launch(const NormInput& norm, const void* w, const void* bias, const RopeAppendLaunch& a, int m,
-                            int k, void* stream) {
+                            int k, GemvMath math, void* stream) {
   GemvParams p = gemv_params(nullptr, &norm, w, bias, nullptr, m, (a.num_q_heads + 2 * a.num_kv_heads) * a.head_dim, k);
   p.append = rope_append_params(a);
   p.head_dim = a.head_dim;
-  return launch_gemv_m<GemvIn::kRmsNorm, GemvOut::kRopeAppend>(p, as_stream(stream));
+  return launch_gemv_math<GemvIn::kRmsNorm, GemvOut::kRopeAppend>(p, math, as_stream(stream));
 }
 
 int sample_launch(const SampleLaunch& a, void* stream) {

@@ -1,7 +1,10 @@
 // ptk_bench: times the ptk kernels through the C ABI with CUDA events and reports bandwidth
 // against the card's own device-to-device copy bandwidth, measured in the same run.
 //
-//   ptk_bench [--dry-run] [--json FILE] [--torch FILE] [--commit SHA] [--date DATE] [--quick]
+//   ptk_bench [--dry-run] [--json FILE] [--torch FILE] [--commit SHA] [--date DATE] [--quick] [--gemv-only]
+//
+// --gemv-only times ptk_gemv alone (the projections of the 1.5B model at 1-16 rows) in the math
+// PTK_GEMV_MATH selects (tensor cores unless =fma); gpu-check.sh runs it for fma after the full set.
 //
 // Each measurement: warm-up, then 7 timings of R back-to-back runs (median of the per-run means);
 // the K/V pools rotate through enough copies to exceed 3x L2, so that no run reads from cache.
@@ -13,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -22,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "ptk/decoder.h"
 #include "ptk/ptk.h"
 
 namespace {
@@ -30,7 +35,7 @@ constexpr int kHq = 12, kHkv = 2, kD = 128, kPage = 16;
 constexpr double kKvBytesPerToken = 2.0 * kHkv * kD * 2;  // K and V, bf16, one layer
 
 struct Options {
-  bool dry_run = false, quick = false;
+  bool dry_run = false, quick = false, gemv_only = false;
   std::string json, torch, commit = "unknown", date = "unknown";
 };
 
@@ -344,6 +349,40 @@ Result bench_rope(int T) {
   return r;
 }
 
+// ptk_gemv (bf16 in, f32 out) on one projection of the 1.5B model at m rows, the weight rotated
+// through copies past 3x L2. Labelled with the math the process runs (PTK_GEMV_MATH, ptk/decoder.h)
+// so that gpu-check.sh can run it once per math and put the two side by side.
+Result bench_gemv(const char* name, int n, int k, int m) {
+  Buffers buf;
+  const double weight_bytes = double(n) * k * 2;
+  const int sets = rotation_sets(weight_bytes);
+  const uint16_t* w = buf.bf16(size_t(n) * k * sets);
+  const uint16_t* x = buf.bf16(size_t(m) * k);
+  float* y = buf.f32(size_t(m) * n);
+  const char* math = std::getenv("PTK_GEMV_MATH");
+  Result r{std::string("gemv ") + (math != nullptr && *math ? math : "mma"),
+           std::string(name) + " " + std::to_string(n) + "x" + std::to_string(k) + " m=" + std::to_string(m)};
+  r.bytes = weight_bytes + double(m) * (k * 2 + n * 4);
+  r.us = time_us(
+      [&](int i) { ABI(ptk_gemv(x, w + size_t(i % sets) * n * k, nullptr, y, PTK_DTYPE_F32, m, n, k, nullptr)); },
+      std::max(sets, 20));
+  return r;
+}
+
+std::vector<Result> bench_gemvs(bool quick) {
+  struct Shape {
+    const char* name;
+    int n, k;
+  };
+  const Shape shapes[] = {{"qkv", 2048, 1536}, {"o", 1536, 1536}, {"gate_up", 17920, 1536}, {"down", 1536, 8960},
+                          {"lm_head", 151936, 1536}};
+  std::vector<Result> out;
+  const std::vector<int> ms = quick ? std::vector<int>{1, 16} : std::vector<int>{1, 4, 8, 16};
+  for (const Shape& s : shapes)
+    for (int m : ms) out.push_back(bench_gemv(s.name, s.n, s.k, m));
+  return out;
+}
+
 // Device-to-device copy of 1 GiB: bytes read + bytes written over time.
 double copy_bandwidth_gbps() {
   if (g_dry) return NAN;
@@ -382,12 +421,14 @@ int main(int argc, char** argv) {
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
     if (a == "--dry-run") opt.dry_run = true;
     else if (a == "--quick") opt.quick = true;
+    else if (a == "--gemv-only") opt.gemv_only = true;
     else if (a == "--json") opt.json = next();
     else if (a == "--torch") opt.torch = next();
     else if (a == "--commit") opt.commit = next();
     else if (a == "--date") opt.date = next();
     else {
-      std::fprintf(stderr, "usage: ptk_bench [--dry-run] [--quick] [--json FILE] [--torch FILE] [--commit SHA] [--date DATE]\n");
+      std::fprintf(stderr, "usage: ptk_bench [--dry-run] [--quick] [--gemv-only] [--json FILE] [--torch FILE] [--commit SHA]"
+                           " [--date DATE]\n");
       return 2;
     }
   }
@@ -415,19 +456,22 @@ int main(int argc, char** argv) {
     const std::vector<int> paths = opt.quick ? std::vector<int>{1, 8} : std::vector<int>{1, 2, 4, 8, 16};
     const std::vector<int> ctxs = opt.quick ? std::vector<int>{512, 8192} : std::vector<int>{512, 1024, 2048, 4096, 8192, 16384, 32768};
     const auto torch = opt.torch.empty() ? std::map<std::pair<int, int>, double>{} : read_torch(opt.torch);
-    for (int P : paths)
+    for (const Result& r : bench_gemvs(opt.quick)) results.push_back(r);
+    for (int P : opt.gemv_only ? std::vector<int>{} : paths)
       for (int ctx : ctxs) {
         results.push_back(bench_decode(P, ctx));
         auto it = torch.find({P, ctx});
         if (it != torch.end()) results.back().torch_us = it->second;
       }
-    for (int P : paths) results.push_back(bench_decode_graph(P, 4096));
-    for (int P : paths)
-      for (const Result& r : bench_phase1(P, 2048, 1024)) results.push_back(r);
-    for (int P : paths) results.push_back(bench_summary(P, 2048, 4096, 16, 1));
-    results.push_back(bench_summary(8, 2048, 4096, 16, 4));
-    results.push_back(bench_prefill(2048));
-    for (int T : {1, 8, 16, 2048}) results.push_back(bench_rope(T));
+    if (!opt.gemv_only) {
+      for (int P : paths) results.push_back(bench_decode_graph(P, 4096));
+      for (int P : paths)
+        for (const Result& r : bench_phase1(P, 2048, 1024)) results.push_back(r);
+      for (int P : paths) results.push_back(bench_summary(P, 2048, 4096, 16, 1));
+      results.push_back(bench_summary(8, 2048, 4096, 16, 4));
+      results.push_back(bench_prefill(2048));
+      for (int T : {1, 8, 16, 2048}) results.push_back(bench_rope(T));
+    }
 
     std::printf("%s | driver %d | CUDA runtime %d | commit %s | %s\n", info.name, driver, runtime, opt.commit.c_str(),
                 opt.date.c_str());

@@ -9,6 +9,7 @@ prompt of `prompt` tokens. The floor reads the prompt once for all paths (cascad
 reads it as the kernels do (CASCADE below).
 
   python3 bench/gpu/step_model.py                  # the markdown table for NOTES.md
+  python3 bench/gpu/step_model.py --math fma       # the same with the gemv on the CUDA cores
   python3 bench/gpu/step_model.py --json FILE      # predictions for decoder_report.py
 """
 import json
@@ -22,10 +23,19 @@ CARDS = {"H100": {"copy_gbps": 3000, "sms": 132, "ghz": 1.98}, "H200": {"copy_gb
 
 # Assumptions (not measured), each against the copy bandwidth:
 GEMV_EFFICIENCY = 0.85       # several 16-byte loads in flight per lane, activations in shared memory
-# ptk_gemv on CUDA cores issues instructions in proportion to its rows: lane instructions per weight
-# byte counted from its compiled slice loop (PTX, sm_90a) plus staging and epilogue, at m = 1, 8, 16
-# (bench/gpu/predictions/gemv.md); issued at 85% of 128 lane instructions per clock per SM.
-GEMV_INSTRUCTIONS_PER_BYTE = {1: 2.5, 8: 7.5, 16: 14.1}
+# Lane instructions per weight byte of ptk_gemv, counted from its compiled slice loop (PTX, sm_90a)
+# plus staging and epilogue, at m = 1, 8, 16 (bench/gpu/predictions/gemv.md); issued at 85% of 128
+# lane instructions per clock per SM. On the CUDA cores (fma) they grow with the rows. On the
+# tensor cores (mma, what the library runs unless PTK_GEMV_MATH=fma) the products and the sum over
+# k are two mma.sync per 16 weight bytes at any m, and what grows is the staging: every block
+# stages all m rows, so it weighs m / rows-per-block against the weights, and norming a row as it
+# is staged costs ~9 instructions a value (narrow blocks of 8 rows: qkv, o, down; wide of 32).
+GEMV_INSTRUCTIONS_PER_BYTE = {
+    "fma": {kind: {1: 2.5, 8: 7.5, 16: 14.1} for kind in ("bf16 narrow", "normed narrow", "normed wide", "bf16 wide")},
+    "mma": {"bf16 narrow": {1: 2.5, 8: 3.4, 16: 4.2}, "normed narrow": {1: 2.6, 8: 6.3, 16: 10.3},
+            "normed wide": {1: 2.3, 8: 3.0, 16: 3.8}, "bf16 wide": {1: 2.1, 8: 2.3, 16: 2.2}},
+}
+GEMV_MATH = "mma"
 ISSUE_EFFICIENCY = 0.85
 ATTENTION_EFFICIENCY = 0.85  # single-query GQA kernel, 2 blocks per SM after split-KV (predictions/decode-attention.md)
 CASCADE = False              # the decode kernel does not share the prompt yet: each path reads it
@@ -40,6 +50,7 @@ GEMV_WIDE_FROM, GEMV_WIDE_ROWS, GEMV_NARROW_ROWS = 32 * 132 * 2, 32, 8  # kernel
 
 QKV, O, GATE_UP, DOWN = ("qkv gemv (normed in, appended out)", "o gemv (added out)", "gate_up+silu gemv (normed in)",
                          "down gemv (added out)")
+GEMV_KIND = {QKV: "normed narrow", O: "bf16 narrow", GATE_UP: "normed wide", DOWN: "bf16 narrow", "lm_head": "bf16 wide"}
 
 
 def nodes_per_layer(c, paths, prompt, own):
@@ -76,9 +87,9 @@ def gemv_staging_bytes(c, rows):
             "lm_head": staged(c["vocab"], h, 2)}
 
 
-def gemv_instructions_per_byte(m):
+def gemv_instructions_per_byte(m, kind="bf16 narrow", math=None):
     """Linear between the counted row counts."""
-    pts = sorted(GEMV_INSTRUCTIONS_PER_BYTE.items())
+    pts = sorted(GEMV_INSTRUCTIONS_PER_BYTE[math or GEMV_MATH][kind].items())
     for (m0, i0), (m1, i1) in zip(pts, pts[1:]):
         if m <= m1:
             return i0 + (i1 - i0) * (max(m, m0) - m0) / (m1 - m0)
@@ -94,7 +105,7 @@ def step(card, paths, prompt, own, sampling="greedy", c=CONFIG):
 
     def node(name, nbytes):
         if "gemv" in name or name == "lm_head":
-            us = max(nbytes / (bw * GEMV_EFFICIENCY), nbytes * gemv_instructions_per_byte(paths) / issue,
+            us = max(nbytes / (bw * GEMV_EFFICIENCY), nbytes * gemv_instructions_per_byte(paths, GEMV_KIND[name]) / issue,
                      (nbytes + staging[name]) / (l2 * GEMV_EFFICIENCY), NODE_LATENCY_US)
         else:
             us = max(nbytes / (bw * ATTENTION_EFFICIENCY), NODE_LATENCY_US)
@@ -140,8 +151,10 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--json":
         # bench-decode's shape: a shared prompt of `context` tokens and one token per path.
         out = [step(card, p, ctx, 1) for card in CARDS for p in (1, 2, 4, 8, 16) for ctx in (1024, 4096, 16384)]
-        json.dump({"assumptions": {"gemv_efficiency": GEMV_EFFICIENCY, "gemv_instructions_per_byte": GEMV_INSTRUCTIONS_PER_BYTE, "attention_efficiency": ATTENTION_EFFICIENCY,
+        json.dump({"assumptions": {"gemv_math": GEMV_MATH, "gemv_efficiency": GEMV_EFFICIENCY, "gemv_instructions_per_byte": GEMV_INSTRUCTIONS_PER_BYTE, "attention_efficiency": ATTENTION_EFFICIENCY,
                                    "node_latency_us": NODE_LATENCY_US, "l2_gbps": L2_GBPS, "sample_us": SAMPLE_US, "host_us": HOST_US},
                    "bench_decode": out}, open(sys.argv[2], "w"), indent=1)
     else:
+        if len(sys.argv) == 3 and sys.argv[1] == "--math":
+            GEMV_MATH = sys.argv[2]
         table()

@@ -27,6 +27,11 @@ defects=(
   "norm handoff: add_sumsq sums parts before the other threads' adds land|kernels/ptk/norm.cuh|    __syncthreads\(\);  // a part's columns|    // (barrier removed) a part's columns"
   "qkv append: the second dim of a pair read from the wrong weight row|kernels/ptk/gemv.cuh|j % half \+ \(second \? half : 0\)|j % half + (second ? half + 1 : 0)"
   "qkv append: the fused append leaves out the bias of a pair's second dim|kernels/ptk/gemv.cuh|        x2 \+= bf16_to_float\(p.bias\[r1 \+ half\]\);|        (void)0;"
+  "mma gemv: A's registers out of order (row g's high k where row g + 8's low k goes)|kernels/ptk/gemv.cuh|a0\[4\] = \{lo.x, hi.x, lo.y, hi.y\}|a0[4] = {lo.x, lo.y, hi.x, hi.y}"
+  "mma gemv: the second k step multiplies the first step's weights|kernels/ptk/gemv.cuh|b1\[2\] = \{wv\[u\].z, wv\[u\].w\}|b1[2] = {wv[u].x, wv[u].y}"
+  "mma gemv: staged rows 8-15 read as zeros|kernels/ptk/gemv.cuh|g \+ 8 < M_MAX \?|g + 8 < 8 ?"
+  "mma gemv: a lane stores its tile elements in the wrong slots|kernels/ptk/gemv.cuh|slot0 \+ e % 2\)|slot0 + e / 2)"
+  "gemv sums a slice before it is staged (barrier after staging removed)|kernels/ptk/gemv.cuh|    __syncthreads\(\);\n    uint4 wnext|    uint4 wnext"
   "ragged planner: a group's own queries see one key more (causal base off by one)|native/src/planner.cpp|r.lens\[own\] - qo_len\}|r.lens[own] - qo_len + 1}"
   "ragged planner: segments shared by groups matched when their pages differ|native/src/planner.cpp|           std::equal\(r.pages.begin\(\)|           !std::equal(r.pages.begin()"
 )

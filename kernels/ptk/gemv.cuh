@@ -13,14 +13,24 @@
 // Layout. A block of 8 warps owns `Rows` weight rows (8 or 32). A warp is 8 row slots x 4 lanes
 // along k; the block's warps split k among themselves (8 / (Rows / 8) warps per row), so every
 // row is read by kLanesPerRow(Rows) lanes, each taking kGemvChunks 16-byte chunks per k slice.
-// The activations of one slice (M x slice, as f32) are staged once per block in shared memory;
-// each shared load is broadcast to the warp's 8 row slots. The first slice's weights are loaded
-// before the activations are staged, and each next slice's while the current one is summed.
+// The activations of one slice (M x slice) are staged once per block in shared memory. The first
+// slice's weights are loaded before the activations are staged, and each next slice's while the
+// current one is summed.
+//
+// Math (GemvMath), the same layout either way:
+// - kMma: tensor cores. A warp's 8 rows x 32 of k (its lanes' chunks) are the B operand of two
+//   m16n8k16 products whose A is the 16 staged rows (M padded to 16 with zeros), so the products
+//   and the sum over the warp's 4 lanes along k are the tensor core's: a few instructions per
+//   16 weight bytes at any M. Staged as bf16 (the inputs are bf16 values either way).
+// - kFma: CUDA cores. Each lane unpacks its chunk and runs 8 FMAs per row against the staged f32
+//   (each shared load broadcast to the warp's 8 slots), then the 4 lanes of a row are summed by a
+//   butterfly: about 10 instructions per weight byte at 16 rows, which is what bounds it there.
 //
 // Determinism and batch invariance: a row's partial sums are taken over the same chunks in the
 // same order whatever m is (rows past m are staged as zeros and never stored), the 4 lanes of a
-// row are summed by a fixed butterfly and the warps of a row in warp order. The layout depends on
-// n only (see gemv_rows), so output row i is bit-identical for every m. The norm's scale of a row
+// row are summed by a fixed butterfly (kFma) or by the tensor core, whose result for an element
+// depends on that element's row and column alone (kMma), and the warps of a row in warp order.
+// The layout depends on n only (see gemv_rows), so output row i is bit-identical for every m. The norm's scale of a row
 // sums that row's parts in a fixed order too, and a block's part of the sums of squares runs over
 // its columns in order.
 #pragma once
@@ -28,6 +38,7 @@
 #include <stdint.h>
 
 #include "ptk/gemv_layout.h"
+#include "ptk/mma.cuh"
 #include "ptk/rmsnorm.cuh"
 #include "ptk/rope_append.cuh"
 #include "ptk/sampling_math.h"
@@ -49,12 +60,29 @@ constexpr int gemv_lanes_per_row() { return gemv_warps_per_row<Rows>() * kGemvLa
 // k values per slice: each of a row's lanes takes kGemvChunks chunks of 8.
 template <int Rows>
 constexpr int gemv_slice() { return gemv_lanes_per_row<Rows>() * kGemvChunks * 8; }
-// Dynamic shared memory: the staged slice, M_MAX x slice floats (the partial sums reuse it).
-template <int M_MAX, int Rows>
-constexpr size_t gemv_smem_bytes() { return size_t(M_MAX) * gemv_slice<Rows>() * sizeof(float); }
-
 enum class GemvIn { kBf16, kRmsNorm };
 enum class GemvOut { kF32, kBf16, kSiluMul, kAddResidual, kRopeAppend };
+// The staged slice: f32 for the CUDA cores, bf16 for the tensor cores, whose rows are padded by
+// 64 bytes so that the 8 rows one warp load reads fall in different banks.
+template <GemvMath MATH>
+struct GemvStaged;
+template <>
+struct GemvStaged<GemvMath::kFma> {
+  using type = float;
+  static constexpr int kPad = 0;
+};
+template <>
+struct GemvStaged<GemvMath::kMma> {
+  using type = uint16_t;
+  static constexpr int kPad = 32;
+};
+template <int Rows, GemvMath MATH>
+constexpr int gemv_stride() { return gemv_slice<Rows>() + GemvStaged<MATH>::kPad; }
+// Dynamic shared memory: the staged slice, M_MAX rows (the partial sums reuse it).
+template <int M_MAX, int Rows, GemvMath MATH>
+constexpr size_t gemv_smem_bytes() {
+  return size_t(M_MAX) * gemv_stride<Rows, MATH>() * sizeof(typename GemvStaged<MATH>::type);
+}
 
 // Forms whose outputs take two weight rows each: a block's first Rows / 2 slots hold the first
 // rows of its outputs, the other slots the second rows (SiLU: gate and up; RoPE: dims i, i + D/2).
@@ -103,19 +131,25 @@ __device__ __forceinline__ void gemv_norm_scales(const GemvParams& p, float* sca
   }
 }
 
-// Chunk c of row i of the input (8 values, as the matmul reads them) into d: x's bf16, or the
-// normed residual rounded to bf16 as ptk_add_rmsnorm rounds it (4 values at a time: fewer live
-// registers, which the staging loop is short of).
-template <GemvIn IN>
-__device__ __forceinline__ void gemv_stage(const GemvParams& p, const float* scale, int i, int c, float* d) {
-  if constexpr (IN == GemvIn::kBf16) {
+// Chunk c of row i of the input (8 values, as the matmul reads them) into d (f32 or bf16): x's
+// bf16, or the normed residual rounded to bf16 as ptk_add_rmsnorm rounds it (4 values at a time:
+// fewer live registers, which the staging loop is short of).
+template <GemvIn IN, class T>
+__device__ __forceinline__ void gemv_stage(const GemvParams& p, const float* scale, int i, int c, T* d) {
+  if constexpr (IN == GemvIn::kBf16 && sizeof(T) == 2) {
+    *reinterpret_cast<uint4*>(d) = *reinterpret_cast<const uint4*>(p.x + size_t(i) * p.k + size_t(c) * 8);
+  } else if constexpr (IN == GemvIn::kBf16) {
     float v[8];
     unpack_bf16x8(*reinterpret_cast<const uint4*>(p.x + size_t(i) * p.k + size_t(c) * 8), v);
     store4(d, v[0], v[1], v[2], v[3]);
     store4(d + 4, v[4], v[5], v[6], v[7]);
   } else {
     const float s = scale[i];
-    auto normed = [s](float x, float w) { return bf16_to_float(float_to_bf16(rms_normed(x, s, w))); };
+    // Rounded to bf16 once: by store4 into bf16 staging, here into f32 staging.
+    auto normed = [s](float x, float w) {
+      if constexpr (sizeof(T) == 2) return rms_normed(x, s, w);
+      return bf16_to_float(float_to_bf16(rms_normed(x, s, w)));
+    };
 #pragma unroll
     for (int h = 0; h < 8; h += 4) {
       const float4 x = *reinterpret_cast<const float4*>(p.residual + size_t(i) * p.k + size_t(c) * 8 + h);
@@ -126,22 +160,86 @@ __device__ __forceinline__ void gemv_stage(const GemvParams& p, const float* sca
   }
 }
 
-// Blocks per SM the register budget must allow, 0 for none. ptxas's own register target spills a
-// register or two in some norming variants (2 and 4 rows); with a minimum of 1 they take 62-128
-// registers and do not spill: 2 blocks per SM at 16 rows, 64 KiB of weight loads in flight per
-// SM, several times what the memory latency asks for. The bf16 variants keep ptxas's choice.
-template <GemvIn IN>
-constexpr int gemv_min_blocks() { return IN == GemvIn::kRmsNorm ? 1 : 0; }
+// A staged chunk of zeros (8 values, f32 or bf16).
+template <class T>
+__device__ __forceinline__ void gemv_stage_zeros(T* d) {
+#pragma unroll
+  for (int h = 0; h < int(8 * sizeof(T)); h += 16) *reinterpret_cast<uint4*>(reinterpret_cast<char*>(d) + h) = uint4{0, 0, 0, 0};
+}
 
-template <int M_MAX, int Rows, GemvIn IN, GemvOut OUT>
-__global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN>()) gemv_kernel(GemvParams p) {
+// Blocks per SM the register budget must allow, 0 for none. ptxas's own register target spills a
+// register or two in some norming variants (2 and 4 rows) and in two tensor-core ones (48
+// registers); with a minimum of 1 they take what they need and do not spill (62-128 registers on
+// the CUDA cores, 44-90 on the tensor cores: 2 or more blocks per SM, 64 KiB of weight loads in
+// flight per SM, several times what the memory latency asks for). The CUDA cores' bf16 variants
+// keep ptxas's choice.
+template <GemvIn IN, GemvMath MATH>
+constexpr int gemv_min_blocks() { return IN == GemvIn::kRmsNorm || MATH == GemvMath::kMma ? 1 : 0; }
+
+// One slice on the CUDA cores: acc[i] += this lane's chunks of weight row `slot` . staged row i.
+template <int M_MAX, int Rows>
+__device__ __forceinline__ void gemv_fma_slice(const uint4 (&wv)[kGemvChunks], const float* xs, int q,
+                                               float (&acc)[M_MAX]) {
+  constexpr int kSlice = gemv_slice<Rows>();
+#pragma unroll
+  for (int u = 0; u < kGemvChunks; ++u) {
+    float wf[8];
+    unpack_bf16x8(wv[u], wf);
+    const float* xc = xs + (u * gemv_lanes_per_row<Rows>() + q) * 8;
+#pragma unroll
+    for (int i = 0; i < M_MAX; ++i) {
+      const float4 a = *reinterpret_cast<const float4*>(xc + i * kSlice);
+      const float4 b = *reinterpret_cast<const float4*>(xc + i * kSlice + 4);
+      float t = acc[i];
+      t = fmaf(wf[0], a.x, t);
+      t = fmaf(wf[1], a.y, t);
+      t = fmaf(wf[2], a.z, t);
+      t = fmaf(wf[3], a.w, t);
+      t = fmaf(wf[4], b.x, t);
+      t = fmaf(wf[5], b.y, t);
+      t = fmaf(wf[6], b.z, t);
+      t = fmaf(wf[7], b.w, t);
+      acc[i] = t;
+    }
+  }
+}
+
+// One slice on the tensor cores. Lane 4 g + t holds weight row g's chunk (k values 8t'..8t'+7 of
+// the warp's 32, t' its chunk index): as B's column g it gives rows 2t, 2t+1 | 2t+8, 2t+9 of two
+// k16 steps (words x, y then z, w), so A's lane must hold the same k of staged rows g and g + 8,
+// which is the same chunk of those rows. d: D of the warp's tile, rows = staged rows, columns =
+// the warp's 8 weight rows.
+template <int M_MAX, int Rows>
+__device__ __forceinline__ void gemv_mma_slice(const uint4 (&wv)[kGemvChunks], const uint16_t* xs, int q, int g,
+                                               float (&d)[4]) {
+  constexpr int kStride = gemv_stride<Rows, GemvMath::kMma>();
+#pragma unroll
+  for (int u = 0; u < kGemvChunks; ++u) {
+    const uint16_t* xc = xs + (u * gemv_lanes_per_row<Rows>() + q) * 8;
+    const uint4 zero{0, 0, 0, 0};
+    const uint4 lo = g < M_MAX ? *reinterpret_cast<const uint4*>(xc + g * kStride) : zero;
+    const uint4 hi = g + 8 < M_MAX ? *reinterpret_cast<const uint4*>(xc + (g + 8) * kStride) : zero;
+    const uint32_t a0[4] = {lo.x, hi.x, lo.y, hi.y}, b0[2] = {wv[u].x, wv[u].y};
+    mma_bf16_16x8x16(d, a0, b0);
+    const uint32_t a1[4] = {lo.z, hi.z, lo.w, hi.w}, b1[2] = {wv[u].z, wv[u].w};
+    mma_bf16_16x8x16(d, a1, b1);
+  }
+}
+
+template <int M_MAX, int Rows, GemvIn IN, GemvOut OUT, GemvMath MATH>
+__global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN, MATH>()) gemv_kernel(GemvParams p) {
   constexpr int kWarpsPerRow = gemv_warps_per_row<Rows>();
   constexpr int kLanesPerRow = gemv_lanes_per_row<Rows>();
   constexpr int kSlice = gemv_slice<Rows>();
+  constexpr int kStride = gemv_stride<Rows, MATH>();
   constexpr bool kPaired = gemv_paired<OUT>();
+  constexpr bool kMma = MATH == GemvMath::kMma;
   constexpr int kOuts = kPaired ? Rows / 2 : Rows;  // outputs per block
-  static_assert(kWarpsPerRow * Rows <= kSlice, "the partial sums must fit in the staged slice");
-  PTK_DYNAMIC_SHARED(float, xs);  // [M_MAX][kSlice], then the partial sums [kWarpsPerRow][Rows][M_MAX]
+  using Staged = typename GemvStaged<MATH>::type;
+  static_assert(kWarpsPerRow * Rows * sizeof(float) <= kStride * sizeof(Staged),
+                "the partial sums must fit in the staged slice");
+  PTK_DYNAMIC_SHARED(float, smem);  // the staged x [M_MAX][kStride], then the partial sums [kWarpsPerRow][Rows][M_MAX]
+  Staged* const xs = reinterpret_cast<Staged*>(smem);
 
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const int part = warp % kWarpsPerRow;                                  // this warp's share of k
@@ -168,9 +266,9 @@ __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN>()) gemv_kern
     }
   };
 
-  float acc[M_MAX];
+  float acc[kMma ? 4 : M_MAX];  // kMma: this lane's part of the warp's D tile
 #pragma unroll
-  for (int i = 0; i < M_MAX; ++i) acc[i] = 0.0f;
+  for (int i = 0; i < (kMma ? 4 : M_MAX); ++i) acc[i] = 0.0f;
   uint4 wcur[kGemvChunks];
   load_weights(0, wcur);
   PTK_SHARED_ARRAY(float, scale, M_MAX);
@@ -178,59 +276,59 @@ __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN>()) gemv_kern
     gemv_norm_scales(p, scale);
     __syncthreads();
   }
+  // Staging: thread tid always stages chunk tid % kSliceChunks of a slice (the chunks of a slice
+  // divide the block), for rows tid / kSliceChunks + kRowStep j, so only the row moves.
+  constexpr int kSliceChunks = kSlice / 8, kRowStep = kGemvThreads / kSliceChunks;
+  static_assert(kGemvThreads % kSliceChunks == 0, "a slice's chunks must divide the block's threads");
+  const int stage_chunk = tid % kSliceChunks, stage_row = tid / kSliceChunks;
   const int slices = (p.k + kSlice - 1) / kSlice;
   for (int s = 0; s < slices; ++s) {
-    // Stage x[:, slice] as floats; rows past m and columns past k as zeros (zero weights there
-    // must not meet the poison of unwritten memory). Not unrolled: unrolled, ptxas spills a
-    // register in one variant (sm_80, M_MAX 1, wide, bf16 out).
+    // Stage x[:, slice]; rows past m and columns past k as zeros (zero weights there must not
+    // meet the poison of unwritten memory). Not unrolled: unrolled, ptxas spilled a register in
+    // one variant (sm_80, M_MAX 1, wide, bf16 out).
+    const int c = s * kSliceChunks + stage_chunk;
 #pragma unroll 1
-    for (int e = tid; e < M_MAX * (kSlice / 8); e += kGemvThreads) {
-      const int i = e / (kSlice / 8), c = s * (kSlice / 8) + e % (kSlice / 8);
-      float* d = xs + size_t(i) * kSlice + (e % (kSlice / 8)) * 8;
+    for (int i = stage_row; i < M_MAX; i += kRowStep) {
+      Staged* d = xs + i * kStride + stage_chunk * 8;
       if (i < p.m && c < chunks) {
         gemv_stage<IN>(p, scale, i, c, d);
       } else {
-        store4(d, 0.0f, 0.0f, 0.0f, 0.0f);
-        store4(d + 4, 0.0f, 0.0f, 0.0f, 0.0f);
+        gemv_stage_zeros(d);
       }
     }
     __syncthreads();
     uint4 wnext[kGemvChunks];
     load_weights(s + 1, wnext);  // zeros after the last slice
-#pragma unroll
-    for (int u = 0; u < kGemvChunks; ++u) {
-      float wf[8];
-      unpack_bf16x8(wcur[u], wf);
-      const float* xc = xs + (u * kLanesPerRow + q) * 8;
-#pragma unroll
-      for (int i = 0; i < M_MAX; ++i) {
-        const float4 a = *reinterpret_cast<const float4*>(xc + i * kSlice);
-        const float4 b = *reinterpret_cast<const float4*>(xc + i * kSlice + 4);
-        float t = acc[i];
-        t = fmaf(wf[0], a.x, t);
-        t = fmaf(wf[1], a.y, t);
-        t = fmaf(wf[2], a.z, t);
-        t = fmaf(wf[3], a.w, t);
-        t = fmaf(wf[4], b.x, t);
-        t = fmaf(wf[5], b.y, t);
-        t = fmaf(wf[6], b.z, t);
-        t = fmaf(wf[7], b.w, t);
-        acc[i] = t;
-      }
+    if constexpr (kMma) {
+      gemv_mma_slice<M_MAX, Rows>(wcur, xs, q, lane / kGemvLanesPerSlot, acc);
+    } else {
+      gemv_fma_slice<M_MAX, Rows>(wcur, xs, q, acc);
     }
 #pragma unroll
     for (int u = 0; u < kGemvChunks; ++u) wcur[u] = wnext[u];
     __syncthreads();
   }
 
-  // The 4 lanes of a slot, then the row's warps in order, through shared memory.
-  float* partial = xs;
+  // The 4 lanes of a slot (kFma: a butterfly; kMma: summed in the tile, whose element (i, c) this
+  // lane holds for staged rows i = g, g + 8 and the warp's slots c = 2t, 2t + 1), then the row's
+  // warps in order, through shared memory.
+  float* partial = smem;
+  if constexpr (kMma) {
+    const int g = lane / kGemvLanesPerSlot, t = lane % kGemvLanesPerSlot;
+    const int slot0 = (warp / kWarpsPerRow) * kGemvSlotsPerWarp + 2 * t;
 #pragma unroll
-  for (int i = 0; i < M_MAX; ++i) {
-    float v = acc[i];
-    v += __shfl_xor_sync(0xFFFFFFFFu, v, 1);
-    v += __shfl_xor_sync(0xFFFFFFFFu, v, 2);
-    if (lane % kGemvLanesPerSlot == 0) partial[(part * Rows + slot) * M_MAX + i] = v;
+    for (int e = 0; e < 4; ++e) {
+      const int i = g + (e / 2) * 8;
+      if (i < M_MAX) partial[(part * Rows + slot0 + e % 2) * M_MAX + i] = acc[e];
+    }
+  } else {
+#pragma unroll
+    for (int i = 0; i < M_MAX; ++i) {
+      float v = acc[i];
+      v += __shfl_xor_sync(0xFFFFFFFFu, v, 1);
+      v += __shfl_xor_sync(0xFFFFFFFFu, v, 2);
+      if (lane % kGemvLanesPerSlot == 0) partial[(part * Rows + slot) * M_MAX + i] = v;
+    }
   }
   __syncthreads();
   auto row_sum = [&](int sl, int i) {

@@ -14,6 +14,10 @@ constexpr int kGemvWideFrom = kGemvWideRows * 132 * 2;
 // Rows per block for a weight of n rows: a function of n alone (batch invariance).
 PTK_HD int gemv_rows(int n) { return n >= kGemvWideFrom ? kGemvWideRows : kGemvNarrowRows; }
 
+// Where the products run (gemv.cuh): tensor cores (mma.sync) or CUDA cores (FMA). The same
+// layout and the same sums up to their order, so a choice for a whole process (ptk_gemv's header).
+enum class GemvMath { kMma, kFma };
+
 // A residual row of `hidden` columns is summed in parts of gemv_rows(hidden) columns: the columns
 // one block of a gemv that adds into the residual (n = hidden) owns, so each block writes its own
 // part and no block waits for another. The parts per row:

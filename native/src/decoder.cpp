@@ -1,5 +1,7 @@
 // The decoder operations' C ABI: every argument checked here, then one launch each.
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 
 #include "device_memory.h"
 #include "ptk/decoder.h"
@@ -48,6 +50,17 @@ ptk_status check_eps(float eps) {
 ptk_status check_gemv_rows(int m) {
   PTK_REQUIRE(m >= 1 && m <= PTK_GEMV_MAX_ROWS, "m (%d) must be in [1, %d]; use a GEMM for more rows", m,
               PTK_GEMV_MAX_ROWS);
+  return PTK_OK;
+}
+
+// The gemv's math for the process, decided at the first call: tensor cores, or CUDA cores when
+// PTK_GEMV_MATH=fma (ptk/decoder.h); any other value fails every gemv call, naming it.
+ptk_status gemv_math(ptk::GemvMath* math) {
+  static const char* const forced = std::getenv("PTK_GEMV_MATH");
+  const bool fma = forced != nullptr && std::strcmp(forced, "fma") == 0;
+  PTK_REQUIRE(forced == nullptr || forced[0] == '\0' || fma || std::strcmp(forced, "mma") == 0,
+              "PTK_GEMV_MATH=%s: unknown gemv math (mma or fma)", forced);
+  *math = fma ? ptk::GemvMath::kFma : ptk::GemvMath::kMma;
   return PTK_OK;
 }
 
@@ -133,7 +146,10 @@ ptk_status ptk_gemv(const void* x, const void* weight, const void* bias, void* y
   PTK_TRY(check_gemv_rows(m));
   PTK_REQUIRE(n > 0, "n (%d) must be positive", n);
   PTK_TRY(check_width("k", k));
-  PTK_LAUNCH(ptk::gemv_launch(x, nullptr, weight, bias, y, y_dtype == PTK_DTYPE_F32, m, n, k, stream), "ptk_gemv");
+  ptk::GemvMath math;
+  PTK_TRY(gemv_math(&math));
+  PTK_LAUNCH(ptk::gemv_launch(x, nullptr, weight, bias, y, y_dtype == PTK_DTYPE_F32, m, n, k, math, stream),
+             "ptk_gemv");
 }
 
 ptk_status ptk_gemv_silu_mul(const void* x, const void* weight, void* out, int m, int intermediate, int hidden,
@@ -144,7 +160,10 @@ ptk_status ptk_gemv_silu_mul(const void* x, const void* weight, void* out, int m
   PTK_TRY(check_gemv_rows(m));
   PTK_TRY(check_intermediate(intermediate));
   PTK_TRY(check_width("hidden", hidden));
-  PTK_LAUNCH(ptk::gemv_silu_mul_launch(x, nullptr, weight, out, m, intermediate, hidden, stream), "ptk_gemv_silu_mul");
+  ptk::GemvMath math;
+  PTK_TRY(gemv_math(&math));
+  PTK_LAUNCH(ptk::gemv_silu_mul_launch(x, nullptr, weight, out, m, intermediate, hidden, math, stream),
+             "ptk_gemv_silu_mul");
 }
 
 int ptk_norm_parts(int hidden) { return hidden > 0 ? ptk::norm_parts(hidden) : 0; }
@@ -167,7 +186,9 @@ ptk_status ptk_gemv_add(const void* x, const void* weight, float* residual, floa
   PTK_TRY(check_gemv_rows(m));
   PTK_TRY(check_width("n", n));
   PTK_TRY(check_width("k", k));
-  PTK_LAUNCH(ptk::gemv_add_launch(x, weight, residual, sumsq, m, n, k, stream), "ptk_gemv_add");
+  ptk::GemvMath math;
+  PTK_TRY(gemv_math(&math));
+  PTK_LAUNCH(ptk::gemv_add_launch(x, weight, residual, sumsq, m, n, k, math, stream), "ptk_gemv_add");
 }
 
 ptk_status ptk_gemv_rmsnorm(const float* residual, const float* sumsq, const void* norm_weight, float eps,
@@ -187,7 +208,9 @@ ptk_status ptk_gemv_rmsnorm(const float* residual, const float* sumsq, const voi
 #ifdef PTK_WITH_CUDA
   const ptk::NormInput norm{residual, sumsq, norm_weight, eps};
 #endif
-  PTK_LAUNCH(ptk::gemv_launch(nullptr, &norm, weight, bias, y, y_dtype == PTK_DTYPE_F32, m, n, k, stream),
+  ptk::GemvMath math;
+  PTK_TRY(gemv_math(&math));
+  PTK_LAUNCH(ptk::gemv_launch(nullptr, &norm, weight, bias, y, y_dtype == PTK_DTYPE_F32, m, n, k, math, stream),
              "ptk_gemv_rmsnorm");
 }
 
@@ -206,7 +229,9 @@ ptk_status ptk_gemv_rmsnorm_silu_mul(const float* residual, const float* sumsq, 
 #ifdef PTK_WITH_CUDA
   const ptk::NormInput norm{residual, sumsq, norm_weight, eps};
 #endif
-  PTK_LAUNCH(ptk::gemv_silu_mul_launch(nullptr, &norm, weight, out, m, intermediate, hidden, stream),
+  ptk::GemvMath math;
+  PTK_TRY(gemv_math(&math));
+  PTK_LAUNCH(ptk::gemv_silu_mul_launch(nullptr, &norm, weight, out, m, intermediate, hidden, math, stream),
              "ptk_gemv_rmsnorm_silu_mul");
 }
 
@@ -232,7 +257,10 @@ ptk_status ptk_gemv_rmsnorm_rope_append(const ptk_rope_plan* plan, const float* 
   PTK_TRY(ptk::rope_append_args(plan, thought_table, q_out, k_cache, v_cache, &a));
   const ptk::NormInput norm{residual, sumsq, norm_weight, eps};
 #endif
-  PTK_LAUNCH(ptk::gemv_rope_append_launch(norm, weight, bias, a, m, hidden, stream), "ptk_gemv_rmsnorm_rope_append");
+  ptk::GemvMath math;
+  PTK_TRY(gemv_math(&math));
+  PTK_LAUNCH(ptk::gemv_rope_append_launch(norm, weight, bias, a, m, hidden, math, stream),
+             "ptk_gemv_rmsnorm_rope_append");
 }
 
 ptk_status ptk_sample(const float* logits, int rows, int vocab, const ptk_sampling_params* params,

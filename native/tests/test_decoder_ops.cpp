@@ -11,8 +11,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "check.h"
@@ -527,12 +529,31 @@ void graph_node_count() {
   ptk_stream_destroy(stream);
 }
 
+// PTK_GEMV_MATH set to a value it does not know: every gemv form refuses, naming the variable and
+// the value, and launches nothing.
+void bad_gemv_math(const char* value) {
+  const int m = 2, n = 64, k = 64;
+  auto x = random_bf16(size_t(m) * k, 1.f);
+  auto w = random_bf16(size_t(n) * k, 0.05f);
+  Device<uint16_t> d_x(x), d_w(w);
+  Device<float> d_y(size_t(m) * n);
+  CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y.ptr, PTK_DTYPE_F32, m, n, k, nullptr), PTK_ERR_INVALID_ARGUMENT);
+  const std::string error = ptk_last_error();
+  CHECK(error.find(std::string("PTK_GEMV_MATH=") + value) != std::string::npos);
+  CHECK_STATUS(ptk_gemv_add(d_x.ptr, d_w.ptr, d_y.p(), nullptr, m, n, k, nullptr), PTK_ERR_INVALID_ARGUMENT);
+}
+
 }  // namespace
 
 int main() {
   if (!ptk_test_has_device()) {
     std::printf("test_decoder_ops: skipped: no CUDA device (the decoder's device operations need a GPU)\n");
     return 77;
+  }
+  const char* math = std::getenv("PTK_GEMV_MATH");
+  if (math != nullptr && std::strcmp(math, "mma") != 0 && std::strcmp(math, "fma") != 0) {
+    bad_gemv_math(math);
+    return ptk_test_result("test_decoder_ops (unknown PTK_GEMV_MATH)");
   }
   embedding();
   norms();

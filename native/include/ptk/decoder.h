@@ -73,7 +73,11 @@ PTK_API ptk_status ptk_bias_to_bf16(const float* y, const void* bias, void* out,
 
 /* y[i, j] = sum_k x[i, k] weight[j, k] (+ bias[j]), accumulated in f32, for 1 <= m <= 16 rows.
  * x [m, k] bf16, weight [n, k] bf16 (row-major as in the checkpoint: each row read once for all m
- * rows), bias [n] bf16 or null, y [m, n] in y_dtype (f32 or bf16). k a multiple of 8. */
+ * rows), bias [n] bf16 or null, y [m, n] in y_dtype (f32 or bf16). k a multiple of 8.
+ * Row i's result is bit-identical for every m. The products run on the tensor cores (mma.sync,
+ * bf16 in, f32 sums); the environment variable PTK_GEMV_MATH=fma puts every ptk_gemv* of the
+ * process on the CUDA cores instead (the same sums in another order; for measuring one against
+ * the other), and any value but mma or fma makes every ptk_gemv* fail naming it. */
 PTK_API ptk_status ptk_gemv(const void* x, const void* weight, const void* bias, void* y, ptk_dtype y_dtype, int m,
                             int n, int k, void* stream);
 

@@ -111,6 +111,10 @@ struct WarpOp {
   uint64_t values[32];
   int params[32];
   uint64_t results[32];
+  // A collective that computes on every lane's operands at once (mma): each lane's pointer, and
+  // what combines them when the last lane arrives; null for shuffles and __syncwarp.
+  void* lane_data[32];
+  void (*combine)(void* const* lane_data) = nullptr;
 };
 
 struct StaticAlloc {
@@ -294,6 +298,7 @@ int shuffle_source(const WarpOp& op, int lane, bool* own) {
 
 void complete_warp_op(WarpOp& op, int warp) {
   Block& b = *g_block;
+  if (op.combine != nullptr) op.combine(op.lane_data);
   for (int l = 0; l < 32; ++l) {
     if (!(op.mask >> l & 1u)) continue;
     bool own = false;
@@ -309,9 +314,11 @@ void complete_warp_op(WarpOp& op, int warp) {
   }
   op.what = nullptr;
   op.arrived = 0;
+  op.combine = nullptr;
 }
 
-uint64_t warp_rendezvous(const char* what, unsigned mask, uint64_t value, Shuffle kind, int param, int width) {
+uint64_t warp_rendezvous(const char* what, unsigned mask, uint64_t value, Shuffle kind, int param, int width,
+                         void* lane_data = nullptr, void (*combine)(void* const*) = nullptr) {
   Block& b = *g_block;
   Fiber* f = b.running;
   const int warp = f->tid / 32, lane = f->tid % 32;
@@ -326,6 +333,7 @@ uint64_t warp_rendezvous(const char* what, unsigned mask, uint64_t value, Shuffl
     op.mask = mask;
     op.kind = kind;
     op.width = width;
+    op.combine = combine;
   } else if (op.what != what || op.mask != mask || op.width != width || op.kind != kind) {
     char buf[256];
     std::snprintf(buf, sizeof buf, "reached %s (mask 0x%08x) while lanes %s of its warp wait at %s (mask 0x%08x)", what,
@@ -334,6 +342,7 @@ uint64_t warp_rendezvous(const char* what, unsigned mask, uint64_t value, Shuffl
   }
   op.values[lane] = value;
   op.params[lane] = param;
+  op.lane_data[lane] = lane_data;
   op.arrived |= 1u << lane;
   f->wait = Wait::kWarp;
   if (op.arrived == op.mask) complete_warp_op(op, warp);
@@ -540,6 +549,58 @@ void syncwarp(unsigned mask) { warp_rendezvous("__syncwarp", mask, 0, Shuffle::k
 uint64_t shuffle(unsigned mask, uint64_t value, Shuffle kind, int param, int width) {
   static const char* const names[] = {"__shfl_sync", "__shfl_up_sync", "__shfl_down_sync", "__shfl_xor_sync"};
   return warp_rendezvous(names[int(kind)], mask, value, kind, param, width);
+}
+
+namespace {
+
+struct MmaLane {
+  float* d;
+  const uint32_t* a;
+  const uint32_t* b;
+};
+
+float bf16_value(uint32_t pair, int half) {
+  const uint32_t bits = (half == 0 ? pair & 0xFFFFu : pair >> 16) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// The warp's tiles gathered from the lanes' fragments as the PTX ISA lays them out for
+// m16n8k16 with bf16 inputs (lane = 4 group + t): A row g (+ 8 for registers 1 and 3), columns
+// 2t, 2t + 1 (+ 8 for registers 2 and 3); B column g, rows 2t, 2t + 1 (+ 8 for register 1); C/D
+// row g (+ 8 for elements 2 and 3), columns 2t + (element & 1). Then D = C + A B, each element's
+// 16 exact products summed in order of k in f32 after C.
+void mma_combine(void* const* lane_data) {
+  float a[16][16], b[16][8], c[16][8];
+  for (int l = 0; l < 32; ++l) {
+    const MmaLane& x = *static_cast<const MmaLane*>(lane_data[l]);
+    const int g = l / 4, t = l % 4;
+    for (int r = 0; r < 4; ++r) {
+      for (int h = 0; h < 2; ++h) a[g + (r % 2) * 8][2 * t + h + (r / 2) * 8] = bf16_value(x.a[r], h);
+    }
+    for (int r = 0; r < 2; ++r) {
+      for (int h = 0; h < 2; ++h) b[2 * t + h + r * 8][g] = bf16_value(x.b[r], h);
+    }
+    for (int e = 0; e < 4; ++e) c[g + (e / 2) * 8][2 * t + e % 2] = x.d[e];
+  }
+  for (int l = 0; l < 32; ++l) {
+    const MmaLane& x = *static_cast<const MmaLane*>(lane_data[l]);
+    const int g = l / 4, t = l % 4;
+    for (int e = 0; e < 4; ++e) {
+      const int row = g + (e / 2) * 8, col = 2 * t + e % 2;
+      float sum = c[row][col];
+      for (int k = 0; k < 16; ++k) sum += a[row][k] * b[k][col];
+      x.d[e] = sum;
+    }
+  }
+}
+
+}  // namespace
+
+void mma_m16n8k16_bf16(float* d, const uint32_t* a, const uint32_t* b) {
+  MmaLane lane{d, a, b};
+  warp_rendezvous("mma.sync.m16n8k16", 0xFFFFFFFFu, 0, Shuffle::kIdx, 0, 32, &lane, mma_combine);
 }
 
 void* static_shared(const void* site, size_t bytes, size_t align) {

@@ -51,6 +51,11 @@ enum class Shuffle : int { kIdx, kUp, kDown, kXor };
 PTK_SIM_API void syncthreads();
 PTK_SIM_API void syncwarp(unsigned mask);
 PTK_SIM_API uint64_t shuffle(unsigned mask, uint64_t value, Shuffle kind, int param, int width);
+// mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 with D = C in place: every lane of the
+// warp arrives with its fragments (a: 4 registers of bf16 pairs, b: 2, d: 4 floats) and leaves
+// with its part of D. The products are exact in f32 (as on the tensor cores); their sum runs in
+// order of k after C, where a tensor core may group and round differently in the last bits.
+PTK_SIM_API void mma_m16n8k16_bf16(float* d, const uint32_t* a, const uint32_t* b);
 PTK_SIM_API void* static_shared(const void* site, size_t bytes, size_t align);
 PTK_SIM_API void* dynamic_shared();
 PTK_SIM_API void cp_async16(void* smem, const void* gmem, bool valid);
