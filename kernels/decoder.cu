@@ -143,9 +143,19 @@ int gemv_rope_append_launch(const NormInput& norm, const void* w, const void* bi
 }
 
 int sample_launch(const SampleLaunch& a, void* stream) {
-  SampleParams p{a.logits, a.vocab, a.temperature > 0 ? 1.0f / a.temperature : 0.0f, a.top_k, a.top_p,
-                 a.seed, a.path_ids, a.steps, a.tokens};
-  return int(launch_kernel<sample_kernel>(a.rows, kSampleThreads, 0, as_stream(stream), p));
+  const int splits = sample_splits(a.rows, a.vocab);
+  const SampleParams p{a.logits, a.vocab, splits, a.temperature > 0 ? 1.0f / a.temperature : 0.0f, a.top_k, a.top_p,
+                       a.seed, a.path_ids, a.steps, a.tokens, a.work};
+  const cudaStream_t s = as_stream(stream);
+  const unsigned split_grid = unsigned(a.rows) * unsigned(splits);
+  cudaError_t err = launch_kernel<sample_max_kernel>(split_grid, kSampleThreads, 0, s, p);
+  if (err == cudaSuccess && p.inv_temperature != 0.0f) {
+    const bool thresholds = (a.top_k > 0 && a.top_k < a.vocab) || a.top_p < 1.0f;
+    if (thresholds) err = launch_kernel<sample_threshold_kernel>(a.rows, kSampleThreads, 0, s, p);
+    if (err == cudaSuccess) err = launch_kernel<sample_draw_kernel>(split_grid, kSampleThreads, 0, s, p, thresholds);
+  }
+  if (err == cudaSuccess) err = launch_kernel<sample_pick_kernel>(a.rows, 32, 0, s, p);
+  return int(err);
 }
 
 }  // namespace ptk

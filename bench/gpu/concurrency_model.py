@@ -33,7 +33,7 @@ def _rows_step(card, requests, paths, prompt, own, c):
     us *= c["layers"]
     lm = c["vocab"] * c["hidden"] * 2
     us += max(lm / (bw * (GEMM_EFFICIENCY if rows > 16 else sm.GEMV_EFFICIENCY)), sm.NODE_LATENCY_US)  # as above, roughly
-    us += 3 * sm.NODE_LATENCY_US + sm.SAMPLE_US["greedy"] * requests + sm.HOST_US
+    us += 3 * sm.NODE_LATENCY_US + sm.sample_us(card, rows, "temperature") + sm.HOST_US
     return us
 
 

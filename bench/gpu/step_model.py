@@ -40,7 +40,13 @@ ISSUE_EFFICIENCY = 0.85
 ATTENTION_EFFICIENCY = 0.85  # single-query GQA kernel, 2 blocks per SM after split-KV (predictions/decode-attention.md)
 CASCADE = False              # the decode kernel does not share the prompt yet: each path reads it
 NODE_LATENCY_US = 2.0        # a dependent kernel in a graph: launch, ramp and drain of a small grid
-SAMPLE_US = {"greedy": 8.0, "top_k_top_p": 20.0}  # many blocks per row, a few passes over the logits
+# Sampling (ptk_sample, many blocks per row): a node latency per launch (greedy 2, a temperature 3,
+# top-k/top-p 4), plus the draw's arithmetic per logit (three splitmix64 rounds in 64-bit
+# multiplies, two double-precision logs: about 2.3 SM clocks, estimated, not counted) over as many
+# SMs as the rows' blocks fill, plus the thresholds' ~33 passes over a row by one block per row.
+SAMPLE_LAUNCHES = {"greedy": 2, "temperature": 3, "top_k_top_p": 4}
+DRAW_CLOCKS_PER_LOGIT = 2.3
+THRESHOLD_US = 20.0
 HOST_US = 30.0               # plan updates (pinned, one copy each), graph launch, sampling keys, sync
 # L2-to-SM bandwidth, the same GH100 L2 on both cards: about 2.4x the H100's copy bandwidth, at 85%.
 # Every block of a gemv stages all its input rows from L2 (f32 where it norms them, bf16 else), so
@@ -96,7 +102,19 @@ def gemv_instructions_per_byte(m, kind="bf16 narrow", math=None):
     return pts[-1][1]
 
 
-def step(card, paths, prompt, own, sampling="greedy", c=CONFIG):
+def sample_us(card, rows, sampling, c=CONFIG):
+    us = SAMPLE_LAUNCHES[sampling] * NODE_LATENCY_US
+    if sampling != "greedy":
+        splits = max(1, min(64, -(-2 * CARDS[card]["sms"] // rows)))
+        sms = min(CARDS[card]["sms"], rows * splits)
+        us += rows * c["vocab"] * DRAW_CLOCKS_PER_LOGIT / (sms * CARDS[card]["ghz"] * 1e3)
+    if sampling == "top_k_top_p":
+        us += THRESHOLD_US
+    return us
+
+
+def step(card, paths, prompt, own, sampling="temperature", c=CONFIG):
+    """One decode step; sampling as the released engine samples (temperature 0.5, no top-k/top-p)."""
     bw = CARDS[card]["copy_gbps"] * 1e3  # bytes per microsecond
     issue = CARDS[card]["sms"] * 128 * CARDS[card]["ghz"] * 1e3 * ISSUE_EFFICIENCY  # lane instructions per microsecond
     l2 = L2_GBPS * 1e3
@@ -121,7 +139,7 @@ def step(card, paths, prompt, own, sampling="greedy", c=CONFIG):
             node(name, nbytes)
     node("rmsnorm_rows", paths * c["hidden"] * 6)
     node("lm_head", c["vocab"] * c["hidden"] * 2)
-    total_us = sum(k["us"] for k in kinds.values()) + SAMPLE_US[sampling] + HOST_US
+    total_us = sum(k["us"] for k in kinds.values()) + sample_us(card, paths, sampling) + HOST_US
     weights = 2 * (c["layers"] * (c["hidden"] * ((c["heads"] + 2 * c["kv_heads"]) * c["head_dim"])
                                   + c["hidden"] * c["heads"] * c["head_dim"] + 3 * c["hidden"] * c["intermediate"])
                    + c["vocab"] * c["hidden"])
@@ -152,7 +170,7 @@ if __name__ == "__main__":
         # bench-decode's shape: a shared prompt of `context` tokens and one token per path.
         out = [step(card, p, ctx, 1) for card in CARDS for p in (1, 2, 4, 8, 16) for ctx in (1024, 4096, 16384)]
         json.dump({"assumptions": {"gemv_math": GEMV_MATH, "gemv_efficiency": GEMV_EFFICIENCY, "gemv_instructions_per_byte": GEMV_INSTRUCTIONS_PER_BYTE, "attention_efficiency": ATTENTION_EFFICIENCY,
-                                   "node_latency_us": NODE_LATENCY_US, "l2_gbps": L2_GBPS, "sample_us": SAMPLE_US, "host_us": HOST_US},
+                                   "node_latency_us": NODE_LATENCY_US, "l2_gbps": L2_GBPS, "sample_launches": SAMPLE_LAUNCHES, "draw_clocks_per_logit": DRAW_CLOCKS_PER_LOGIT, "host_us": HOST_US},
                    "bench_decode": out}, open(sys.argv[2], "w"), indent=1)
     else:
         if len(sys.argv) == 3 and sys.argv[1] == "--math":

@@ -55,6 +55,7 @@ struct SampleLaunch {
   const int32_t* path_ids;
   const int32_t* steps;
   int32_t* tokens;
+  void* work;  // rows x kSampleRowWorkBytes (sampling_math.h)
 };
 int sample_launch(const SampleLaunch& a, void* stream);
 

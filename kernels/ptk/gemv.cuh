@@ -204,11 +204,12 @@ __device__ __forceinline__ void gemv_fma_slice(const uint4 (&wv)[kGemvChunks], c
   }
 }
 
-// One slice on the tensor cores. Lane 4 g + t holds weight row g's chunk (k values 8t'..8t'+7 of
-// the warp's 32, t' its chunk index): as B's column g it gives rows 2t, 2t+1 | 2t+8, 2t+9 of two
-// k16 steps (words x, y then z, w), so A's lane must hold the same k of staged rows g and g + 8,
-// which is the same chunk of those rows. d: D of the warp's tile, rows = staged rows, columns =
-// the warp's 8 weight rows.
+// One slice on the tensor cores. Lane 4 g + t holds, for each u, a 16-byte chunk of its weight row
+// (warp slot g); the 4 lanes t of a slot hold 4 chunks of k. In m16n8k16's B fragment (k x 8
+// weight rows) that chunk's words x, y are column g at k 2t, 2t+1 and 2t+8, 2t+9 of one product,
+// and z, w of a second: the tile's k is a permutation of the row's, which a dot product does not
+// see as long as A (the staged rows g and g + 8) holds the same chunk in the same words. d: this
+// lane's part of the warp's D, staged rows x the warp's 8 weight rows.
 template <int M_MAX, int Rows>
 __device__ __forceinline__ void gemv_mma_slice(const uint4 (&wv)[kGemvChunks], const uint16_t* xs, int q, int g,
                                                float (&d)[4]) {

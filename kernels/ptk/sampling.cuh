@@ -1,11 +1,18 @@
-// Token sampling on the device, one block per row of logits, so that only token ids return to the
-// host. The order is vLLM's: temperature, then top-k on the scaled logits, then top-p on the
-// probabilities of what top-k kept, then the draw argmax(p / q) with q ~ Exp(1) per token.
+// Token sampling on the device, so that only token ids return to the host. The order is vLLM's:
+// temperature, then top-k on the scaled logits, then top-p on the probabilities of what top-k
+// kept, then the draw argmax(p / q) with q ~ Exp(1) per token.
 //
-// Thresholds instead of a sort: the k-th largest logit and the top-p cut are found by bisection
-// over the 32 bits of an order-preserving key (float_key), one block-wide pass over the row per
-// bit; the row (vocab floats) stays in L2. Ties at a threshold are all kept (top-k) or all
-// removed (top-p), where a sort would split them by position.
+// Spread over many blocks per row (sample_splits, sampling_math.h): each block takes a slice of
+// the row for the maximum, then for the draw, and leaves its (value, index) in the row's
+// workspace; a last pass picks the best of them. `better` is a total order (larger value, then
+// smaller index; NaN never wins), so the pick is the same whatever the split: bit for bit what one
+// pass over the whole row draws.
+//
+// Thresholds instead of a sort (only when top-k or top-p is on; one block per row): the k-th
+// largest logit and the top-p cut are found by bisection over the 32 bits of an order-preserving
+// key (float_key), one block-wide pass over the row per bit; the row (vocab floats) stays in L2.
+// Ties at a threshold are all kept (top-k) or all removed (top-p), where a sort would split them
+// by position.
 #pragma once
 #include <cuda_runtime.h>
 #include <math.h>
@@ -23,6 +30,7 @@ constexpr int kSampleThreads = 1024;
 struct SampleParams {
   const float* logits;
   int vocab;
+  int splits;             // blocks per row (sample_splits)
   float inv_temperature;  // 0 = greedy
   int top_k;              // 0 = off
   float top_p;            // 1 = off
@@ -30,7 +38,35 @@ struct SampleParams {
   const int32_t* path_ids;
   const int32_t* steps;
   int32_t* tokens;
+  void* work;             // [rows] SampleRowWork
 };
+
+// One row's workspace: each split's maximum and draw, and the thresholds when they are on.
+struct SampleRowWork {
+  ArgMax max[kSampleMaxSplits];
+  ArgMax draw[kSampleMaxSplits];
+  uint32_t lo, cut;  // keys < lo (top-k) and, with has_cut, keys <= cut (top-p) are removed
+  int has_cut, pad;
+};
+static_assert(sizeof(SampleRowWork) == kSampleRowWorkBytes, "the host sizes the workspace by kSampleRowWorkBytes");
+
+__device__ __forceinline__ SampleRowWork& row_work(const SampleParams& p, int row) {
+  return static_cast<SampleRowWork*>(p.work)[row];
+}
+
+// The best of a row's split results, for the whole block (every thread reads them all: few).
+__device__ __forceinline__ ArgMax best_of(const ArgMax* parts, int n) {
+  ArgMax a{-INFINITY, 0x7FFFFFFF};
+  for (int b = 0; b < n; ++b) a = better(a, parts[b]);
+  return a;
+}
+
+// The [begin, end) of the row this block's split covers.
+__device__ __forceinline__ void split_range(const SampleParams& p, int split, int* begin, int* end) {
+  const int per = (p.vocab + p.splits - 1) / p.splits;
+  *begin = min(p.vocab, split * per);
+  *end = min(p.vocab, *begin + per);
+}
 
 // Number of logits of the row with key >= t.
 __device__ float count_at_least(const float* z, int vocab, uint32_t t, float* scratch) {
@@ -50,19 +86,26 @@ __device__ float mass_at_most(const float* z, int vocab, float s, float zmax, ui
   return block_sum(m, scratch);
 }
 
-__global__ void __launch_bounds__(kSampleThreads) sample_kernel(const SampleParams p) {
-  PTK_SHARED_ARRAY(float, scratch, 32);
+// Pass 1, grid rows x splits: each split's maximum logit (the lowest index on ties).
+__global__ void __launch_bounds__(kSampleThreads) sample_max_kernel(const SampleParams p) {
   PTK_SHARED_ARRAY(ArgMax, best, 32);
-  const float* z = p.logits + size_t(blockIdx.x) * p.vocab;
-
+  const int row = blockIdx.x / p.splits, split = blockIdx.x % p.splits;
+  const float* z = p.logits + size_t(row) * p.vocab;
+  int begin, end;
+  split_range(p, split, &begin, &end);
   ArgMax a{-INFINITY, 0x7FFFFFFF};
-  for (int i = threadIdx.x; i < p.vocab; i += blockDim.x) a = better(a, ArgMax{z[i], i});
+  for (int i = begin + threadIdx.x; i < end; i += blockDim.x) a = better(a, ArgMax{z[i], i});
   a = block_argmax(a, best);
-  if (p.inv_temperature == 0.0f) {
-    if (threadIdx.x == 0) p.tokens[blockIdx.x] = a.index;
-    return;
-  }
-  const float zmax = a.value;
+  if (threadIdx.x == 0) row_work(p, row).max[split] = a;
+}
+
+// Pass 2 (top-k or top-p on), one block per row: the thresholds, by bisection over the keys.
+__global__ void __launch_bounds__(kSampleThreads) sample_threshold_kernel(const SampleParams p) {
+  PTK_SHARED_ARRAY(float, scratch, 32);
+  const int row = blockIdx.x;
+  SampleRowWork& w = row_work(p, row);
+  const float* z = p.logits + size_t(row) * p.vocab;
+  const float zmax = best_of(w.max, p.splits).value;
   const float s = p.inv_temperature;  // scaling by 1/T > 0 keeps the order: keys work on raw logits
 
   // Top-k: the largest key t with at least k logits at or above it (the k-th largest logit).
@@ -88,11 +131,29 @@ __global__ void __launch_bounds__(kSampleThreads) sample_kernel(const SamplePara
     cut = t < top ? t : top - 1;
     has_cut = true;
   }
+  if (threadIdx.x == 0) {
+    w.lo = lo;
+    w.cut = cut;
+    w.has_cut = has_cut ? 1 : 0;
+  }
+}
 
-  // Draw: argmax over kept tokens of s (z - zmax) - ln q, i.e. of p / q.
-  const uint32_t path = uint32_t(p.path_ids[blockIdx.x]), step = uint32_t(p.steps[blockIdx.x]);
+// Pass 3 (temperature > 0), grid rows x splits: each split's best draw, argmax over its kept tokens
+// of s (z - zmax) - ln q, i.e. of p / q. `thresholds`: read pass 2's, else nothing is removed.
+__global__ void __launch_bounds__(kSampleThreads) sample_draw_kernel(const SampleParams p, bool thresholds) {
+  PTK_SHARED_ARRAY(ArgMax, best, 32);
+  const int row = blockIdx.x / p.splits, split = blockIdx.x % p.splits;
+  SampleRowWork& w = row_work(p, row);
+  const float* z = p.logits + size_t(row) * p.vocab;
+  const float zmax = best_of(w.max, p.splits).value;
+  const float s = p.inv_temperature;
+  const uint32_t lo = thresholds ? w.lo : 0u, cut = thresholds ? w.cut : 0u;
+  const bool has_cut = thresholds && w.has_cut != 0;
+  const uint32_t path = uint32_t(p.path_ids[row]), step = uint32_t(p.steps[row]);
+  int begin, end;
+  split_range(p, split, &begin, &end);
   ArgMax d{-INFINITY, 0x7FFFFFFF};
-  for (int i = threadIdx.x; i < p.vocab; i += blockDim.x) {
+  for (int i = begin + threadIdx.x; i < end; i += blockDim.x) {
     const uint32_t key = float_key(z[i]);
     if (key < lo || (has_cut && key <= cut)) continue;
     // As the Java Sampler rounds: s (z - zmax) rounded on its own (no FMA contraction with the
@@ -102,7 +163,22 @@ __global__ void __launch_bounds__(kSampleThreads) sample_kernel(const SamplePara
     d = better(d, ArgMax{score, i});
   }
   d = block_argmax(d, best);
-  if (threadIdx.x == 0) p.tokens[blockIdx.x] = d.index < p.vocab ? d.index : a.index;
+  if (threadIdx.x == 0) w.draw[split] = d;
+}
+
+// Last pass, one warp per row: the token, the best draw (greedy: the maximum; a row with nothing
+// kept falls back to it too).
+__global__ void sample_pick_kernel(const SampleParams p) {
+  const int row = blockIdx.x, lane = threadIdx.x;
+  const SampleRowWork& w = row_work(p, row);
+  ArgMax a{-INFINITY, 0x7FFFFFFF}, d{-INFINITY, 0x7FFFFFFF};
+  for (int b = lane; b < p.splits; b += 32) {
+    a = better(a, w.max[b]);
+    if (p.inv_temperature != 0.0f) d = better(d, w.draw[b]);
+  }
+  a = warp_argmax(a);
+  d = warp_argmax(d);
+  if (lane == 0) p.tokens[row] = p.inv_temperature != 0.0f && d.index < p.vocab ? d.index : a.index;
 }
 
 }  // namespace ptk

@@ -37,6 +37,20 @@ PTK_HD uint32_t float_key(float x) {
   return (v.u & 0x80000000u) ? ~v.u : (v.u | 0x80000000u);
 }
 
+// Blocks per row of a draw: enough for two per multiprocessor of a 132-SM card over all rows,
+// at most kSampleMaxSplits, and none with fewer than 1024 logits. The draw does not depend on
+// it (sampling.cuh), so it is a matter of speed alone.
+constexpr int kSampleMaxSplits = 64;
+// A row's workspace: the splits' maxima and draws (8 bytes each), then the thresholds.
+constexpr unsigned kSampleRowWorkBytes = 2 * kSampleMaxSplits * 8 + 16;
+PTK_HD int sample_splits(int rows, int vocab) {
+  int s = (2 * 132 + rows - 1) / rows;
+  const int by_vocab = (vocab + 1023) / 1024;
+  if (s > by_vocab) s = by_vocab;
+  if (s > kSampleMaxSplits) s = kSampleMaxSplits;
+  return s < 1 ? 1 : s;
+}
+
 PTK_HD float silu(float x) { return x / (1.0f + expf(-x)); }
 
 }  // namespace ptk

@@ -263,8 +263,11 @@ ptk_status ptk_gemv_rmsnorm_rope_append(const ptk_rope_plan* plan, const float* 
              "ptk_gemv_rmsnorm_rope_append");
 }
 
+size_t ptk_sample_workspace_bytes(int rows) { return rows > 0 ? size_t(rows) * ptk::kSampleRowWorkBytes : 0; }
+
 ptk_status ptk_sample(const float* logits, int rows, int vocab, const ptk_sampling_params* params,
-                      const int32_t* path_ids, const int32_t* steps, int32_t* tokens, void* stream) {
+                      const int32_t* path_ids, const int32_t* steps, int32_t* tokens, void* workspace,
+                      size_t workspace_bytes, void* stream) {
   PTK_REQUIRE_NOT_NULL(logits);
   PTK_REQUIRE_NOT_NULL(params);
   PTK_REQUIRE_NOT_NULL(path_ids);
@@ -277,8 +280,12 @@ ptk_status ptk_sample(const float* logits, int rows, int vocab, const ptk_sampli
   PTK_REQUIRE(params->top_k >= 0, "params->top_k (%d) must be >= 0 (0 = off)", params->top_k);
   PTK_REQUIRE(params->top_p > 0.0f && params->top_p <= 1.0f, "params->top_p (%g) must be in (0, 1] (1 = off)",
               double(params->top_p));
+  PTK_REQUIRE_DEVICE_PTR(workspace);
+  PTK_REQUIRE(workspace_bytes >= ptk_sample_workspace_bytes(rows),
+              "workspace_bytes (%zu) must be at least ptk_sample_workspace_bytes(%d) = %zu", workspace_bytes, rows,
+              ptk_sample_workspace_bytes(rows));
   PTK_LAUNCH(ptk::sample_launch(ptk::SampleLaunch{logits, rows, vocab, params->temperature, params->top_k,
-                                                  params->top_p, params->seed, path_ids, steps, tokens},
+                                                  params->top_p, params->seed, path_ids, steps, tokens, workspace},
                                 stream),
              "ptk_sample");
 }

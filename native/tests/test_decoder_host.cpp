@@ -110,28 +110,33 @@ void gemv_fused() {
 
 void sample() {
   ptk_sampling_params ok = {0.7f, 20, 0.95f, 1234};
-  EXPECT_INVALID(ptk_sample(nullptr, 1, 10, &ok, I, I, I, nullptr), "logits");
-  EXPECT_INVALID(ptk_sample(F, 1, 10, nullptr, I, I, I, nullptr), "params");
-  EXPECT_INVALID(ptk_sample(F, 1, 10, &ok, nullptr, I, I, nullptr), "path_ids");
-  EXPECT_INVALID(ptk_sample(F, 1, 10, &ok, I, nullptr, I, nullptr), "steps");
-  EXPECT_INVALID(ptk_sample(F, 1, 10, &ok, I, I, nullptr, nullptr), "tokens");
-  EXPECT_INVALID(ptk_sample(F, 0, 10, &ok, I, I, I, nullptr), "rows (0)");
-  EXPECT_INVALID(ptk_sample(F, 1, 0, &ok, I, I, I, nullptr), "vocab (0)");
+  void* const W = D;
+  const size_t kW = ptk_sample_workspace_bytes(1);
+  CHECK(kW > 0 && ptk_sample_workspace_bytes(8) == 8 * kW && ptk_sample_workspace_bytes(0) == 0);
+  EXPECT_INVALID(ptk_sample(F, 1, 10, &ok, I, I, I, nullptr, kW, nullptr), "workspace");
+  EXPECT_INVALID(ptk_sample(F, 2, 10, &ok, I, I, I, W, kW, nullptr), "workspace_bytes");
+  EXPECT_INVALID(ptk_sample(nullptr, 1, 10, &ok, I, I, I, W, kW, nullptr), "logits");
+  EXPECT_INVALID(ptk_sample(F, 1, 10, nullptr, I, I, I, W, kW, nullptr), "params");
+  EXPECT_INVALID(ptk_sample(F, 1, 10, &ok, nullptr, I, I, W, kW, nullptr), "path_ids");
+  EXPECT_INVALID(ptk_sample(F, 1, 10, &ok, I, nullptr, I, W, kW, nullptr), "steps");
+  EXPECT_INVALID(ptk_sample(F, 1, 10, &ok, I, I, nullptr, W, kW, nullptr), "tokens");
+  EXPECT_INVALID(ptk_sample(F, 0, 10, &ok, I, I, I, W, kW, nullptr), "rows (0)");
+  EXPECT_INVALID(ptk_sample(F, 1, 0, &ok, I, I, I, W, kW, nullptr), "vocab (0)");
   ptk_sampling_params p = ok;
   p.temperature = -0.5f;
-  EXPECT_INVALID(ptk_sample(F, 1, 10, &p, I, I, I, nullptr), "params->temperature (-0.5)");
+  EXPECT_INVALID(ptk_sample(F, 1, 10, &p, I, I, I, W, kW, nullptr), "params->temperature (-0.5)");
   p = ok;
   p.temperature = INFINITY;
-  EXPECT_INVALID(ptk_sample(F, 1, 10, &p, I, I, I, nullptr), "params->temperature (inf)");
+  EXPECT_INVALID(ptk_sample(F, 1, 10, &p, I, I, I, W, kW, nullptr), "params->temperature (inf)");
   p = ok;
   p.top_k = -1;
-  EXPECT_INVALID(ptk_sample(F, 1, 10, &p, I, I, I, nullptr), "params->top_k (-1)");
+  EXPECT_INVALID(ptk_sample(F, 1, 10, &p, I, I, I, W, kW, nullptr), "params->top_k (-1)");
   p = ok;
   p.top_p = 0.0f;
-  EXPECT_INVALID(ptk_sample(F, 1, 10, &p, I, I, I, nullptr), "params->top_p (0)");
+  EXPECT_INVALID(ptk_sample(F, 1, 10, &p, I, I, I, W, kW, nullptr), "params->top_p (0)");
   p = ok;
   p.top_p = 1.5f;
-  EXPECT_INVALID(ptk_sample(F, 1, 10, &p, I, I, I, nullptr), "params->top_p (1.5)");
+  EXPECT_INVALID(ptk_sample(F, 1, 10, &p, I, I, I, W, kW, nullptr), "params->top_p (1.5)");
 }
 
 void runtime_arguments() {

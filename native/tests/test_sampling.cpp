@@ -1,10 +1,16 @@
 // ptk_sample on the GPU against data/sampling_cases.json: rows of logits (ties common) with the
 // token the sampling rule draws for each, computed by numpy from the rule's definition
 // (data/make_sampling_cases.py). The Java Sampler is held to the same cases, so a seed draws the
-// same tokens on both backends given the same logits. Without a device it skips (77).
+// same tokens on both backends given the same logits. Those rows are 64 logits, one block each;
+// rows of the real vocabulary, which ptk_sample spreads over up to 64 blocks, are held to the rule
+// computed here on the host (greedy, temperature, top-k; ties at the top placed in different
+// blocks). Without a device it skips (77).
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -12,17 +18,43 @@
 #include "check.h"
 #include "json.h"
 #include "ptk/decoder.h"
+#include "ptk/sampling_math.h"
 #include "ptk/ptk.h"
 #include "ptk/runtime.h"
 
 namespace {
+
+// Draws rows of logits [n, vocab] with ptk_sample; keys are [path ids | steps].
+std::vector<int32_t> draw_on_device(const std::vector<float>& logits, const std::vector<int32_t>& keys, int n,
+                                    int vocab, const ptk_sampling_params& params) {
+  std::vector<int32_t> tokens(size_t(n), -1);
+  void *d_logits = nullptr, *d_keys = nullptr, *d_tokens = nullptr, *d_work = nullptr;
+  const size_t work_bytes = ptk_sample_workspace_bytes(n);
+  CHECK_STATUS(ptk_malloc(&d_work, work_bytes), PTK_OK);
+  CHECK_STATUS(ptk_malloc(&d_logits, logits.size() * sizeof(float)), PTK_OK);
+  CHECK_STATUS(ptk_malloc(&d_keys, keys.size() * sizeof(int32_t)), PTK_OK);
+  CHECK_STATUS(ptk_malloc(&d_tokens, tokens.size() * sizeof(int32_t)), PTK_OK);
+  CHECK_STATUS(ptk_copy_to_device(d_logits, logits.data(), logits.size() * sizeof(float), nullptr), PTK_OK);
+  CHECK_STATUS(ptk_copy_to_device(d_keys, keys.data(), keys.size() * sizeof(int32_t), nullptr), PTK_OK);
+  const int32_t* paths = static_cast<const int32_t*>(d_keys);
+  CHECK_STATUS(ptk_sample(static_cast<const float*>(d_logits), n, vocab, &params, paths, paths + n,
+                          static_cast<int32_t*>(d_tokens), d_work, work_bytes, nullptr),
+               PTK_OK);
+  CHECK_STATUS(ptk_copy_to_host(tokens.data(), d_tokens, tokens.size() * sizeof(int32_t), nullptr), PTK_OK);
+  CHECK_STATUS(ptk_stream_synchronize(nullptr), PTK_OK);
+  ptk_free(d_logits);
+  ptk_free(d_keys);
+  ptk_free(d_tokens);
+  ptk_free(d_work);
+  return tokens;
+}
 
 // Draws every row of one case with ptk_sample; returns the tokens.
 std::vector<int32_t> sample_on_device(const Json& c, int vocab) {
   const std::vector<Json>& rows = c["rows"].array;
   const int n = int(rows.size());
   std::vector<float> logits;
-  std::vector<int32_t> keys(2 * size_t(n)), tokens(size_t(n), -1);
+  std::vector<int32_t> keys(2 * size_t(n));
   for (int r = 0; r < n; ++r) {
     for (const Json& x : rows[size_t(r)]["logits"].array) logits.push_back(float(x.num()));
     keys[size_t(r)] = int32_t(rows[size_t(r)]["path"].num());
@@ -31,22 +63,82 @@ std::vector<int32_t> sample_on_device(const Json& c, int vocab) {
   CHECK(logits.size() == size_t(n) * size_t(vocab));
   const ptk_sampling_params params = {float(c["temperature"].num()), int(c["top_k"].num()), float(c["top_p"].num()),
                                       uint64_t(int64_t(c["seed"].num()))};
-  void *d_logits = nullptr, *d_keys = nullptr, *d_tokens = nullptr;
-  CHECK_STATUS(ptk_malloc(&d_logits, logits.size() * sizeof(float)), PTK_OK);
-  CHECK_STATUS(ptk_malloc(&d_keys, keys.size() * sizeof(int32_t)), PTK_OK);
-  CHECK_STATUS(ptk_malloc(&d_tokens, tokens.size() * sizeof(int32_t)), PTK_OK);
-  CHECK_STATUS(ptk_copy_to_device(d_logits, logits.data(), logits.size() * sizeof(float), nullptr), PTK_OK);
-  CHECK_STATUS(ptk_copy_to_device(d_keys, keys.data(), keys.size() * sizeof(int32_t), nullptr), PTK_OK);
-  const int32_t* paths = static_cast<const int32_t*>(d_keys);
-  CHECK_STATUS(ptk_sample(static_cast<const float*>(d_logits), n, vocab, &params, paths, paths + n,
-                          static_cast<int32_t*>(d_tokens), nullptr),
-               PTK_OK);
-  CHECK_STATUS(ptk_copy_to_host(tokens.data(), d_tokens, tokens.size() * sizeof(int32_t), nullptr), PTK_OK);
-  CHECK_STATUS(ptk_stream_synchronize(nullptr), PTK_OK);
-  ptk_free(d_logits);
-  ptk_free(d_keys);
-  ptk_free(d_tokens);
-  return tokens;
+  return draw_on_device(logits, keys, n, vocab, params);
+}
+
+// The rule on the host for rows of any width, without top-p: the largest logit (the lowest id on
+// ties), or argmax over the kept ids of s (z - zmax) - ln q with the products and roundings the
+// device makes (s = 1/T in f32, s (z - zmax) rounded on its own, ln q in double then f32). -1 when
+// the best two draws lie within 1e-6 (a GPU's double log may differ from libm's in the last bit).
+int32_t draw_on_host(const float* z, int vocab, const ptk_sampling_params& params, int path, int step) {
+  int best = 0;
+  for (int i = 1; i < vocab; ++i)
+    if (z[i] > z[best]) best = i;
+  if (params.temperature == 0.0f) return best;
+  const float zmax = z[best], s = 1.0f / params.temperature;
+  float threshold = -INFINITY;
+  if (params.top_k > 0 && params.top_k < vocab) {
+    std::vector<float> sorted(z, z + vocab);
+    std::nth_element(sorted.begin(), sorted.begin() + (params.top_k - 1), sorted.end(), std::greater<float>());
+    threshold = sorted[size_t(params.top_k - 1)];
+  }
+  int drawn = -1;
+  float top = -INFINITY, second = -INFINITY;
+  for (int i = 0; i < vocab; ++i) {
+    if (z[i] < threshold) continue;
+    const float scaled = s * (z[i] - zmax);
+    const double q = ptk::exponential(params.seed, uint32_t(path), uint32_t(step), uint32_t(i));
+    const float score = scaled - float(std::log(q));
+    if (drawn < 0 || score > top) {
+      second = top;
+      top = score;
+      drawn = i;
+    } else if (score > second) {
+      second = score;
+    }
+  }
+  return top - second < 1e-6f ? -1 : drawn;
+}
+
+// A row of the real vocabulary and 40 shorter rows on the device against the host.
+void wide_rows() {
+  std::mt19937 rng(20261204);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  const ptk_sampling_params settings[] = {{0.0f, 0, 1.0f, 0}, {0.5f, 0, 1.0f, 99}, {1.0f, 50, 1.0f, 0xFFFFFFFFFFFFFFF9ull}};
+  const int shapes[][2] = {{151936, 1}, {20011, 40}};  // vocab, rows: 64 and 7 blocks a row
+  int compared = 0, close = 0;
+  for (const auto& shape : shapes) {
+    const int vocab = shape[0], n = shape[1];
+    std::vector<float> logits(size_t(vocab) * n);
+    std::vector<int32_t> keys(2 * size_t(n));
+    for (int r = 0; r < n; ++r) {
+      float* z = logits.data() + size_t(r) * vocab;
+      for (int i = 0; i < vocab; ++i) z[i] = std::round(normal(rng) * 64) / 64;  // ties below the top too
+      const float top = *std::max_element(z, z + vocab) + 1.0f;
+      for (int i : {vocab - 5, vocab / 2 + 3, vocab / 3}) z[i] = top;  // the lowest of them wins, in another block
+      keys[size_t(r)] = r % 9;
+      keys[size_t(n + r)] = 1000 + 17 * r;
+    }
+    for (const ptk_sampling_params& params : settings) {
+      const std::vector<int32_t> got = draw_on_device(logits, keys, n, vocab, params);
+      for (int r = 0; r < n; ++r) {
+        const int32_t want = draw_on_host(logits.data() + size_t(r) * vocab, vocab, params, keys[size_t(r)],
+                                          keys[size_t(n + r)]);
+        if (want < 0) {
+          ++close;
+          continue;
+        }
+        ++compared;
+        if (got[size_t(r)] == want) continue;
+        std::fprintf(stderr, "vocab %d, %d rows, T %g top_k %d: row %d drew %d, the rule draws %d\n", vocab, n,
+                     double(params.temperature), params.top_k, r, got[size_t(r)], want);
+        ++ptk_test_failures();
+      }
+    }
+  }
+  std::printf("ptk_sample: %d rows of 20011 and 151936 logits compared with the rule on the host (%d too close)\n",
+              compared, close);
+  CHECK(compared >= 100);
 }
 
 }  // namespace
@@ -83,5 +175,6 @@ int main() {
   }
   std::printf("ptk_sample: %d of %d rows as the rule draws them\n", rows - wrong, rows);
   CHECK(wrong == 0);
+  wide_rows();
   return ptk_test_result("test_sampling");
 }

@@ -130,12 +130,20 @@ typedef struct ptk_sampling_params {
   uint64_t seed;     /* with (path, step, token id) the only input of the random draw */
 } ptk_sampling_params;
 
+/* Device bytes of the workspace ptk_sample needs for `rows` rows (0 when rows is not positive). */
+PTK_API size_t ptk_sample_workspace_bytes(int rows);
+
 /* Draws one token per row of logits [rows, vocab] f32 into tokens [rows] int32 (device), in
  * vLLM's order: temperature, top-k, top-p, then argmax(p / q) with q ~ Exp(1) drawn from a
  * counter-based generator keyed by (seed, path_ids[r], steps[r], token id). path_ids and steps
- * [rows] int32 are on the device, so a captured graph follows the step counter. */
+ * [rows] int32 are on the device, so a captured graph follows the step counter. Each row is
+ * spread over many blocks, which leave their partial results in `workspace` (device, at least
+ * ptk_sample_workspace_bytes(rows) bytes, not shared with a call running at the same time); the
+ * token drawn does not depend on the split. 2 launches when greedy, 3 with a temperature, 4 with
+ * top-k or top-p. */
 PTK_API ptk_status ptk_sample(const float* logits, int rows, int vocab, const ptk_sampling_params* params,
-                              const int32_t* path_ids, const int32_t* steps, int32_t* tokens, void* stream);
+                              const int32_t* path_ids, const int32_t* steps, int32_t* tokens, void* workspace,
+                              size_t workspace_bytes, void* stream);
 
 /* The Exp(1) variate ptk_sample uses for (seed, path, step, token): for reproducing a draw on the
  * host. */

@@ -34,6 +34,9 @@ final class Activations {
   final Pointer meta;
   /** Sampling keys [path ids | steps] and drawn tokens, per logit row. */
   final Pointer sampleKeys, tokens;
+  /** ptk_sample's workspace for every logit row ({@link #sampleWorkBytes}). */
+  final Pointer sampleWork;
+  final long sampleWorkBytes;
 
   private final DeviceMemory memory;
   private long bytes;
@@ -56,6 +59,8 @@ final class Activations {
     meta = take(4 * 2 * t);
     sampleKeys = take(4 * 2 * r);
     tokens = take(4 * r);
+    sampleWorkBytes = ptk.ptk_sample_workspace_bytes(maxLogitRows);
+    sampleWork = take(sampleWorkBytes);
   }
 
   /** The device bytes {@link #allocate} takes. */

@@ -496,7 +496,7 @@ public final class CudaBackend implements Backend {
       try (ptk.ptk_sampling_params params = samplingParams(p)) {
         check(ptk.ptk_sample(new FloatPointer(a.logits).position(r * vocab), run, config.vocabSize(), params,
             new IntPointer(a.sampleKeys).position(r), new IntPointer(a.sampleKeys).position(count + r),
-            new IntPointer(a.tokens).position(r), stream));
+            new IntPointer(a.tokens).position(r), a.sampleWork, a.sampleWorkBytes, stream));
       }
       r += run;
     }
