@@ -126,7 +126,7 @@ else
 fi
 cat "$out/bench.txt"
 # The gemv on the CUDA cores too: the tensor-core form is the default on the model's word alone
-# (ptk/decoder.h); these two lines of numbers decide it.
+# (ptk/decoder.h, bench/gpu/NOTES.md version 5); the two sets of gemv lines, side by side, decide it.
 if PTK_GEMV_MATH=fma timeout 60 "$build/bench/gpu/ptk_bench" --gemv-only $quick --json "${json%.json}-gemv-fma.json" \
      --commit "$commit" --date "$date" > "$out/bench-gemv-fma.txt" 2>&1; then
   record "gemv fma" "ok (${json%.json}-gemv-fma.json)"

@@ -63,7 +63,8 @@ constexpr int gemv_slice() { return gemv_lanes_per_row<Rows>() * kGemvChunks * 8
 enum class GemvIn { kBf16, kRmsNorm };
 enum class GemvOut { kF32, kBf16, kSiluMul, kAddResidual, kRopeAppend };
 // The staged slice: f32 for the CUDA cores, bf16 for the tensor cores, whose rows are padded by
-// 64 bytes so that the 8 rows one warp load reads fall in different banks.
+// 64 bytes so that the two rows each quarter of a warp's 16-byte loads reads fall in different
+// banks.
 template <GemvMath MATH>
 struct GemvStaged;
 template <>
@@ -147,8 +148,11 @@ __device__ __forceinline__ void gemv_stage(const GemvParams& p, const float* sca
     const float s = scale[i];
     // Rounded to bf16 once: by store4 into bf16 staging, here into f32 staging.
     auto normed = [s](float x, float w) {
-      if constexpr (sizeof(T) == 2) return rms_normed(x, s, w);
-      return bf16_to_float(float_to_bf16(rms_normed(x, s, w)));
+      if constexpr (sizeof(T) == 2) {
+        return rms_normed(x, s, w);
+      } else {
+        return bf16_to_float(float_to_bf16(rms_normed(x, s, w)));
+      }
     };
 #pragma unroll
     for (int h = 0; h < 8; h += 4) {

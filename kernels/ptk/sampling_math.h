@@ -38,7 +38,7 @@ PTK_HD uint32_t float_key(float x) {
 }
 
 // Blocks per row of a draw: enough for two per multiprocessor of a 132-SM card over all rows,
-// at most kSampleMaxSplits, and none with fewer than 1024 logits. The draw does not depend on
+// at most kSampleMaxSplits, and at most one per 1024 logits (rounded up). The draw does not depend on
 // it (sampling.cuh), so it is a matter of speed alone.
 constexpr int kSampleMaxSplits = 64;
 // A row's workspace: the splits' maxima and draws (8 bytes each), then the thresholds.

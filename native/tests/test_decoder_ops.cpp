@@ -551,7 +551,7 @@ int main() {
     return 77;
   }
   const char* math = std::getenv("PTK_GEMV_MATH");
-  if (math != nullptr && std::strcmp(math, "mma") != 0 && std::strcmp(math, "fma") != 0) {
+  if (math != nullptr && math[0] != '\0' && std::strcmp(math, "mma") != 0 && std::strcmp(math, "fma") != 0) {
     bad_gemv_math(math);
     return ptk_test_result("test_decoder_ops (unknown PTK_GEMV_MATH)");
   }

@@ -4,7 +4,8 @@
 // same tokens on both backends given the same logits. Those rows are 64 logits, one block each;
 // rows of the real vocabulary, which ptk_sample spreads over up to 64 blocks, are held to the rule
 // computed here on the host (greedy, temperature, top-k; ties at the top placed in different
-// blocks). Without a device it skips (77).
+// blocks), and drawn in a batch and alone (other splits) to the same tokens. Without a device it
+// skips (77).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -86,7 +87,7 @@ int32_t draw_on_host(const float* z, int vocab, const ptk_sampling_params& param
   float top = -INFINITY, second = -INFINITY;
   for (int i = 0; i < vocab; ++i) {
     if (z[i] < threshold) continue;
-    const float scaled = s * (z[i] - zmax);
+    const volatile float scaled = s * (z[i] - zmax);  // rounded on its own, never fused with the next line
     const double q = ptk::exponential(params.seed, uint32_t(path), uint32_t(step), uint32_t(i));
     const float score = scaled - float(std::log(q));
     if (drawn < 0 || score > top) {
@@ -141,6 +142,41 @@ void wide_rows() {
   CHECK(compared >= 100);
 }
 
+// The same rows drawn in a batch of 8 (33 blocks a row) and alone (40 blocks): the same tokens,
+// with top-p and top-k on, NaN and -inf among the logits, a row all -inf and a row all NaN.
+void split_invariance() {
+  const int vocab = 40001, n = 8;
+  std::mt19937 rng(4);
+  std::normal_distribution<float> normal(0.0f, 2.0f);
+  std::vector<float> logits(size_t(vocab) * n);
+  std::vector<int32_t> keys(2 * size_t(n));
+  for (int r = 0; r < n; ++r) {
+    float* z = logits.data() + size_t(r) * vocab;
+    for (int i = 0; i < vocab; ++i) z[i] = std::round(normal(rng) * 16) / 16;
+    for (int i = r; i < vocab; i += 997) z[i] = r % 2 ? -INFINITY : NAN;
+    keys[size_t(r)] = r;
+    keys[size_t(n + r)] = 7 * r;
+  }
+  std::fill(logits.begin() + 2 * size_t(vocab), logits.begin() + 3 * size_t(vocab), -INFINITY);
+  std::fill(logits.begin() + 3 * size_t(vocab), logits.begin() + 4 * size_t(vocab), NAN);
+  CHECK(ptk::sample_splits(n, vocab) == 33 && ptk::sample_splits(1, vocab) == 40);
+  // Top-k and top-p on (the slowest draw on the sim); greedy and temperature alone are held to the
+  // host at 64 and 7 blocks a row by wide_rows.
+  const ptk_sampling_params settings[] = {{0.7f, 20, 0.95f, 6}};
+  for (const ptk_sampling_params& params : settings) {
+    const std::vector<int32_t> batch = draw_on_device(logits, keys, n, vocab, params);
+    for (int r = 0; r < 4; ++r) {
+      const std::vector<float> row(logits.begin() + size_t(r) * vocab, logits.begin() + size_t(r + 1) * vocab);
+      const std::vector<int32_t> key{keys[size_t(r)], keys[size_t(n + r)]};
+      const int32_t alone = draw_on_device(row, key, 1, vocab, params)[0];
+      if (alone == batch[size_t(r)]) continue;
+      std::fprintf(stderr, "T %g top_k %d top_p %g: row %d drew %d in a batch, %d alone\n", double(params.temperature),
+                   params.top_k, double(params.top_p), r, batch[size_t(r)], alone);
+      ++ptk_test_failures();
+    }
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -176,5 +212,6 @@ int main() {
   std::printf("ptk_sample: %d of %d rows as the rule draws them\n", rows - wrong, rows);
   CHECK(wrong == 0);
   wide_rows();
+  split_invariance();
   return ptk_test_result("test_sampling");
 }
