@@ -32,6 +32,8 @@ defects=(
   "mma gemv: staged rows 8-15 read as zeros|kernels/ptk/gemv.cuh|g \+ 8 < M_MAX \?|g + 8 < 8 ?"
   "mma gemv: a lane stores its tile elements in the wrong slots|kernels/ptk/gemv.cuh|slot0 \+ e % 2\)|slot0 + e / 2)"
   "gemv sums a slice before it is staged (barrier after staging removed)|kernels/ptk/gemv.cuh|    __syncthreads\(\);\n    uint4 wnext|    uint4 wnext"
+  "sampling: each block's slice one logit short|kernels/ptk/sampling.cuh|\*end = min\(p.vocab, \*begin \+ per\);|*end = min(p.vocab, *begin + per - 1);"
+  "sampling: the pick leaves out the first block's results|kernels/ptk/sampling.cuh|for \(int b = lane; b < p.splits; b \+= 32\)|for (int b = lane + 1; b < p.splits; b += 32)"
   "ragged planner: a group's own queries see one key more (causal base off by one)|native/src/planner.cpp|r.lens\[own\] - qo_len\}|r.lens[own] - qo_len + 1}"
   "ragged planner: segments shared by groups matched when their pages differ|native/src/planner.cpp|           std::equal\(r.pages.begin\(\)|           !std::equal(r.pages.begin()"
 )

@@ -106,7 +106,7 @@ void wide_rows() {
   std::mt19937 rng(20261204);
   std::normal_distribution<float> normal(0.0f, 2.0f);
   const ptk_sampling_params settings[] = {{0.0f, 0, 1.0f, 0}, {0.5f, 0, 1.0f, 99}, {1.0f, 50, 1.0f, 0xFFFFFFFFFFFFFFF9ull}};
-  const int shapes[][2] = {{151936, 1}, {20011, 40}};  // vocab, rows: 64 and 7 blocks a row
+  const int shapes[][2] = {{151936, 2}, {20011, 40}};  // vocab, rows: 64 and 7 blocks a row
   int compared = 0, close = 0;
   for (const auto& shape : shapes) {
     const int vocab = shape[0], n = shape[1];
@@ -116,7 +116,12 @@ void wide_rows() {
       float* z = logits.data() + size_t(r) * vocab;
       for (int i = 0; i < vocab; ++i) z[i] = std::round(normal(rng) * 64) / 64;  // ties below the top too
       const float top = *std::max_element(z, z + vocab) + 1.0f;
-      for (int i : {vocab - 5, vocab / 2 + 3, vocab / 3}) z[i] = top;  // the lowest of them wins, in another block
+      if (r % 2 == 0) {
+        for (int i : {vocab - 5, vocab / 2 + 3, vocab / 3}) z[i] = top;  // the lowest of them wins, in another block
+      } else {  // the top alone, at the last logit of a block: block (r / 2) % splits
+        const int splits = ptk::sample_splits(n, vocab), per = (vocab + splits - 1) / splits;
+        z[std::min(vocab, ((r / 2) % splits + 1) * per) - 1] = top;
+      }
       keys[size_t(r)] = r % 9;
       keys[size_t(n + r)] = 1000 + 17 * r;
     }
