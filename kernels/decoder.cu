@@ -150,7 +150,7 @@ int sample_launch(const SampleLaunch& a, void* stream) {
   const unsigned split_grid = unsigned(a.rows) * unsigned(splits);
   cudaError_t err = launch_kernel<sample_max_kernel>(split_grid, kSampleThreads, 0, s, p);
   if (err == cudaSuccess && p.inv_temperature != 0.0f) {
-    const bool thresholds = (a.top_k > 0 && a.top_k < a.vocab) || a.top_p < 1.0f;
+    const bool thresholds = top_k_on(a.top_k, a.vocab) || top_p_on(a.top_p);
     if (thresholds) err = launch_kernel<sample_threshold_kernel>(a.rows, kSampleThreads, 0, s, p);
     if (err == cudaSuccess) err = launch_kernel<sample_draw_kernel>(split_grid, kSampleThreads, 0, s, p, thresholds);
   }

@@ -24,6 +24,9 @@ struct ArgMax {
   int index;
 };
 
+// What any candidate beats: the start of every argmax.
+__device__ __forceinline__ ArgMax no_argmax() { return ArgMax{-INFINITY, 0x7FFFFFFF}; }
+
 __device__ __forceinline__ ArgMax better(ArgMax a, ArgMax b) {
   if (b.value > a.value || (b.value == a.value && b.index < a.index)) return b;
   return a;
@@ -44,7 +47,7 @@ __device__ __forceinline__ ArgMax block_argmax(ArgMax a, ArgMax* scratch) {
   __syncthreads();
   if (lane == 0) scratch[warp] = a;
   __syncthreads();
-  a = lane < warps ? scratch[lane] : ArgMax{-INFINITY, 0x7FFFFFFF};
+  a = lane < warps ? scratch[lane] : no_argmax();
   return warp_argmax(a);
 }
 

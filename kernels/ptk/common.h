@@ -11,6 +11,11 @@
 
 namespace ptk {
 
+// The multiprocessors (an H100 or H200's 132) that the layouts fixed ahead of any device are sized
+// for: the gemv's rows per block (a function of n alone, for batch invariance) and sampling's
+// blocks per row.
+constexpr int kPlannedMultiprocessors = 132;
+
 PTK_HD float bf16_to_float(uint16_t bits) {
   union { uint32_t u; float f; } v;
   v.u = static_cast<uint32_t>(bits) << 16;

@@ -30,9 +30,9 @@
 // same order whatever m is (rows past m are staged as zeros and never stored), the 4 lanes of a
 // row are summed by a fixed butterfly (kFma) or by the tensor core, whose result for an element
 // depends on that element's row and column alone (kMma), and the warps of a row in warp order.
-// The layout depends on n only (see gemv_rows), so output row i is bit-identical for every m. The norm's scale of a row
-// sums that row's parts in a fixed order too, and a block's part of the sums of squares runs over
-// its columns in order.
+// The layout depends on n only (see gemv_rows), so output row i is bit-identical for every m.
+// The norm's scale of a row sums that row's parts in a fixed order too, and a block's part of the
+// sums of squares runs over its columns in order.
 #pragma once
 #include <cuda_runtime.h>
 #include <stdint.h>
@@ -168,7 +168,9 @@ __device__ __forceinline__ void gemv_stage(const GemvParams& p, const float* sca
 template <class T>
 __device__ __forceinline__ void gemv_stage_zeros(T* d) {
 #pragma unroll
-  for (int h = 0; h < int(8 * sizeof(T)); h += 16) *reinterpret_cast<uint4*>(reinterpret_cast<char*>(d) + h) = uint4{0, 0, 0, 0};
+  for (int h = 0; h < int(8 * sizeof(T)); h += 16) {
+    *reinterpret_cast<uint4*>(reinterpret_cast<char*>(d) + h) = uint4{0, 0, 0, 0};
+  }
 }
 
 // Blocks per SM the register budget must allow, 0 for none. ptxas's own register target spills a
@@ -243,7 +245,8 @@ __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN, MATH>()) gem
   using Staged = typename GemvStaged<MATH>::type;
   static_assert(kWarpsPerRow * Rows * sizeof(float) <= kStride * sizeof(Staged),
                 "the partial sums must fit in the staged slice");
-  PTK_DYNAMIC_SHARED(float, smem);  // the staged x [M_MAX][kStride], then the partial sums [kWarpsPerRow][Rows][M_MAX]
+  // The staged x [M_MAX][kStride], then the partial sums [kWarpsPerRow][Rows][M_MAX].
+  PTK_DYNAMIC_SHARED(float, smem);
   Staged* const xs = reinterpret_cast<Staged*>(smem);
 
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;

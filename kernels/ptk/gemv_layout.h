@@ -6,10 +6,10 @@
 
 namespace ptk {
 
-// Wide blocks (32 rows) once there are at least 2 waves of them on 132 SMs; else 8 rows, so that
+// Wide blocks (32 rows) once there are at least 2 waves of them on kPlannedMultiprocessors; else 8 rows, so that
 // the small projections (n = 1536, 2048) still give 192-256 blocks.
 constexpr int kGemvWideRows = 32, kGemvNarrowRows = 8;
-constexpr int kGemvWideFrom = kGemvWideRows * 132 * 2;
+constexpr int kGemvWideFrom = kGemvWideRows * kPlannedMultiprocessors * 2;
 
 // Rows per block for a weight of n rows: a function of n alone (batch invariance).
 PTK_HD int gemv_rows(int n) { return n >= kGemvWideFrom ? kGemvWideRows : kGemvNarrowRows; }

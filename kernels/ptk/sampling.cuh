@@ -56,7 +56,7 @@ __device__ __forceinline__ SampleRowWork& row_work(const SampleParams& p, int ro
 
 // The best of a row's split results, for the whole block (every thread reads them all: few).
 __device__ __forceinline__ ArgMax best_of(const ArgMax* parts, int n) {
-  ArgMax a{-INFINITY, 0x7FFFFFFF};
+  ArgMax a = no_argmax();
   for (int b = 0; b < n; ++b) a = better(a, parts[b]);
   return a;
 }
@@ -93,7 +93,7 @@ __global__ void __launch_bounds__(kSampleThreads) sample_max_kernel(const Sample
   const float* z = p.logits + size_t(row) * p.vocab;
   int begin, end;
   split_range(p, split, &begin, &end);
-  ArgMax a{-INFINITY, 0x7FFFFFFF};
+  ArgMax a = no_argmax();
   for (int i = begin + threadIdx.x; i < end; i += blockDim.x) a = better(a, ArgMax{z[i], i});
   a = block_argmax(a, best);
   if (threadIdx.x == 0) row_work(p, row).max[split] = a;
@@ -110,7 +110,7 @@ __global__ void __launch_bounds__(kSampleThreads) sample_threshold_kernel(const 
 
   // Top-k: the largest key t with at least k logits at or above it (the k-th largest logit).
   uint32_t lo = 0;
-  if (p.top_k > 0 && p.top_k < p.vocab) {
+  if (top_k_on(p.top_k, p.vocab)) {
     for (int bit = 31; bit >= 0; --bit) {
       const uint32_t cand = lo | (1u << bit);
       if (count_at_least(z, p.vocab, cand, scratch) >= float(p.top_k)) lo = cand;
@@ -119,7 +119,7 @@ __global__ void __launch_bounds__(kSampleThreads) sample_threshold_kernel(const 
   // Top-p: remove the smallest probabilities while their mass stays <= 1 - top_p (never the top).
   uint32_t cut = 0;  // keys <= cut removed; 0 removes nothing real (only a NaN key is 0)
   bool has_cut = false;
-  if (p.top_p < 1.0f) {
+  if (top_p_on(p.top_p)) {
     const float total = mass_at_most(z, p.vocab, s, zmax, lo, 0xFFFFFFFFu, scratch);
     const float limit = (1.0f - p.top_p) * total;
     uint32_t t = 0;
@@ -152,7 +152,7 @@ __global__ void __launch_bounds__(kSampleThreads) sample_draw_kernel(const Sampl
   const uint32_t path = uint32_t(p.path_ids[row]), step = uint32_t(p.steps[row]);
   int begin, end;
   split_range(p, split, &begin, &end);
-  ArgMax d{-INFINITY, 0x7FFFFFFF};
+  ArgMax d = no_argmax();
   for (int i = begin + threadIdx.x; i < end; i += blockDim.x) {
     const uint32_t key = float_key(z[i]);
     if (key < lo || (has_cut && key <= cut)) continue;
@@ -171,7 +171,7 @@ __global__ void __launch_bounds__(kSampleThreads) sample_draw_kernel(const Sampl
 __global__ void sample_pick_kernel(const SampleParams p) {
   const int row = blockIdx.x, lane = threadIdx.x;
   const SampleRowWork& w = row_work(p, row);
-  ArgMax a{-INFINITY, 0x7FFFFFFF}, d{-INFINITY, 0x7FFFFFFF};
+  ArgMax a = no_argmax(), d = no_argmax();
   for (int b = lane; b < p.splits; b += 32) {
     a = better(a, w.max[b]);
     if (p.inv_temperature != 0.0f) d = better(d, w.draw[b]);

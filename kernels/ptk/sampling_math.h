@@ -37,19 +37,23 @@ PTK_HD uint32_t float_key(float x) {
   return (v.u & 0x80000000u) ? ~v.u : (v.u | 0x80000000u);
 }
 
-// Blocks per row of a draw: enough for two per multiprocessor of a 132-SM card over all rows,
+// Blocks per row of a draw: enough for two per multiprocessor (kPlannedMultiprocessors) over all rows,
 // at most kSampleMaxSplits, and at most one per 1024 logits (rounded up). The draw does not depend on
 // it (sampling.cuh), so it is a matter of speed alone.
 constexpr int kSampleMaxSplits = 64;
 // A row's workspace: the splits' maxima and draws (8 bytes each), then the thresholds.
 constexpr unsigned kSampleRowWorkBytes = 2 * kSampleMaxSplits * 8 + 16;
 PTK_HD int sample_splits(int rows, int vocab) {
-  int s = (2 * 132 + rows - 1) / rows;
+  int s = (2 * kPlannedMultiprocessors + rows - 1) / rows;
   const int by_vocab = (vocab + 1023) / 1024;
   if (s > by_vocab) s = by_vocab;
   if (s > kSampleMaxSplits) s = kSampleMaxSplits;
   return s < 1 ? 1 : s;
 }
+
+// Whether top-k and top-p remove anything (0 and k >= vocab: top-k off; 1: top-p off).
+PTK_HD bool top_k_on(int k, int vocab) { return k > 0 && k < vocab; }
+PTK_HD bool top_p_on(float p) { return p < 1.0f; }
 
 PTK_HD float silu(float x) { return x / (1.0f + expf(-x)); }
 

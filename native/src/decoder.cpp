@@ -57,9 +57,9 @@ ptk_status check_gemv_rows(int m) {
 // PTK_GEMV_MATH=fma (ptk/decoder.h); any other value fails every gemv call, naming it.
 ptk_status gemv_math(ptk::GemvMath* math) {
   static const char* const forced = std::getenv("PTK_GEMV_MATH");
-  const bool fma = forced != nullptr && std::strcmp(forced, "fma") == 0;
-  PTK_REQUIRE(forced == nullptr || forced[0] == '\0' || fma || std::strcmp(forced, "mma") == 0,
-              "PTK_GEMV_MATH=%s: unknown gemv math (mma or fma)", forced);
+  static const bool fma = forced != nullptr && std::strcmp(forced, "fma") == 0;
+  static const bool known = forced == nullptr || forced[0] == '\0' || fma || std::strcmp(forced, "mma") == 0;
+  PTK_REQUIRE(known, "PTK_GEMV_MATH=%s: unknown gemv math (mma or fma)", forced);
   *math = fma ? ptk::GemvMath::kFma : ptk::GemvMath::kMma;
   return PTK_OK;
 }

@@ -105,7 +105,8 @@ int32_t draw_on_host(const float* z, int vocab, const ptk_sampling_params& param
 void wide_rows() {
   std::mt19937 rng(20261204);
   std::normal_distribution<float> normal(0.0f, 2.0f);
-  const ptk_sampling_params settings[] = {{0.0f, 0, 1.0f, 0}, {0.5f, 0, 1.0f, 99}, {1.0f, 50, 1.0f, 0xFFFFFFFFFFFFFFF9ull}};
+  const ptk_sampling_params settings[] = {
+      {0.0f, 0, 1.0f, 0}, {0.5f, 0, 1.0f, 99}, {1.0f, 50, 1.0f, 0xFFFFFFFFFFFFFFF9ull}};
   const int shapes[][2] = {{151936, 2}, {20011, 40}};  // vocab, rows: 64 and 7 blocks a row
   int compared = 0, close = 0;
   for (const auto& shape : shapes) {
