@@ -80,7 +80,9 @@ __attribute__((target("avx2,fma"))) void fma_chains_avx2() {
 #pragma GCC unroll 10
     for (auto& v : a) v = _mm256_fmadd_ps(v, b, c);  // unrolled, so that a[] lives in registers
   }
-  volatile float sink = _mm256_cvtss_f32(a[0]) + _mm256_cvtss_f32(a[9]);
+  float sum = 0;  // every chain reaches the result, or the compiler drops the ones that do not
+  for (auto& v : a) sum += _mm256_cvtss_f32(v);
+  volatile float sink = sum;
   (void)sink;
 }
 
@@ -92,7 +94,24 @@ __attribute__((target("avx512f"))) void fma_chains_avx512() {
 #pragma GCC unroll 10
     for (auto& v : a) v = _mm512_fmadd_ps(v, b, c);
   }
-  volatile float sink = _mm512_cvtss_f32(a[0]) + _mm512_cvtss_f32(a[9]);
+  float sum = 0;  // every chain reaches the result, or the compiler drops the ones that do not
+  for (auto& v : a) sum += _mm512_cvtss_f32(v);
+  volatile float sink = sum;
+  (void)sink;
+}
+
+// VDPBF16PS: 16 lanes, each += 2 products of bf16 pairs.
+__attribute__((target("avx512f,avx512bf16"))) void dot_chains_avx512bf16() {
+  __m512 a[10];
+  for (auto& v : a) v = _mm512_setzero_ps();
+  const __m512bh b = (__m512bh)_mm512_set1_epi32(0x3F803F80), c = (__m512bh)_mm512_set1_epi32(0x3A833A83);
+  for (long i = 0; i < kFmaIters; ++i) {
+#pragma GCC unroll 10
+    for (auto& v : a) v = _mm512_dpbf16_ps(v, b, c);
+  }
+  float sum = 0;  // every chain reaches the result, or the compiler drops the ones that do not
+  for (auto& v : a) sum += _mm512_cvtss_f32(v);
+  volatile float sink = sum;
   (void)sink;
 }
 
@@ -130,6 +149,8 @@ double peak_flops(int isa, int threads) {
       return threads * double(kFmaIters) * 10 * 8 * 2 / best_time(threads, 3, [](int) { fma_chains_avx2(); });
     case PTK_CPU_ISA_AVX512F:
       return threads * double(kFmaIters) * 10 * 16 * 2 / best_time(threads, 3, [](int) { fma_chains_avx512(); });
+    case PTK_CPU_ISA_AVX512BF16:
+      return threads * double(kFmaIters) * 10 * 32 * 2 / best_time(threads, 3, [](int) { dot_chains_avx512bf16(); });
     case PTK_CPU_ISA_AMX:
       return threads * double(kTileIters) * 4 * 16 * 16 * 32 * 2 / best_time(threads, 3, [](int) { tile_chains_amx(); });
     default:

@@ -18,7 +18,9 @@
 namespace {
 
 constexpr const char* kEnv = "PTK_CPU_ISA";
-constexpr int kLevels[] = {PTK_CPU_ISA_SCALAR, PTK_CPU_ISA_AVX2, PTK_CPU_ISA_AVX512F, PTK_CPU_ISA_AMX};
+// In order of preference, the best last.
+constexpr int kLevels[] = {PTK_CPU_ISA_SCALAR, PTK_CPU_ISA_AVX2, PTK_CPU_ISA_AVX512F, PTK_CPU_ISA_AVX512BF16,
+                           PTK_CPU_ISA_AMX};
 
 #if defined(__x86_64__)
 // AMX: CPUID says AMX-TILE and AMX-BF16 (leaf 7, EDX bits 24 and 22), and Linux grants this
@@ -47,6 +49,9 @@ bool supported(int isa) {
       return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case PTK_CPU_ISA_AVX512F:
       return __builtin_cpu_supports("avx512f");
+    case PTK_CPU_ISA_AVX512BF16:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+             __builtin_cpu_supports("avx512bf16");
     case PTK_CPU_ISA_AMX:
       return amx_usable();
 #endif
@@ -77,7 +82,7 @@ Choice choose() {
     c.isa = isa;
     return c;
   }
-  snprintf(c.error, sizeof c.error, "%s=%s: unknown path (scalar, avx2, avx512f or amx)", kEnv, forced);
+  snprintf(c.error, sizeof c.error, "%s=%s: unknown path (scalar, avx2, avx512f, avx512bf16 or amx)", kEnv, forced);
   return c;
 }
 
@@ -86,7 +91,7 @@ const Choice& choice() {
   return c;
 }
 
-// The vector paths' entry (the AMX path, which works on prepared x, is called on its own).
+// The f32 vector paths' entry (the bf16 paths, which work on prepared x, are called on their own).
 ptk::cpu::MatmulFn entry(int isa) {
   switch (isa) {
 #if defined(__x86_64__)
@@ -109,11 +114,13 @@ float* aligned(const float* p) {
 
 }  // namespace
 
-// x as prepared for the path in use (ptk/cpu.h): the caller's x, and on the AMX path its tiles.
+// x as prepared for the path in use (ptk/cpu.h): the caller's x, and on the bf16 paths its halves
+// (amx: in tiles; avx512bf16: by rows).
 struct ptk_cpu_x {
   const float* x = nullptr;
   int m = 0, k = 0;  // m == 0: nothing prepared
   std::vector<float> packed;
+  std::vector<uint16_t> halves;
 };
 
 extern "C" {
@@ -128,6 +135,8 @@ const char* ptk_cpu_isa_name(int isa) {
       return "avx512f";
     case PTK_CPU_ISA_AMX:
       return "amx";
+    case PTK_CPU_ISA_AVX512BF16:
+      return "avx512bf16";
     default:
       return "unknown";
   }
@@ -169,6 +178,11 @@ ptk_status ptk_cpu_x_prepare(ptk_cpu_x* px, const float* x, int m, int k) {
       if (px->packed.size() < need) px->packed.resize(need);
       ptk::cpu::amx_pack(x, m, k, aligned(px->packed.data()));
     }
+    if (c.isa == PTK_CPU_ISA_AVX512BF16) {
+      size_t need = ptk::cpu::avx512bf16_packed_halves(m, k);
+      if (px->halves.size() < need) px->halves.resize(need);
+      ptk::cpu::avx512bf16_pack(x, m, k, px->halves.data());
+    }
 #endif
     px->x = x;
     px->m = m;
@@ -195,6 +209,12 @@ ptk_status ptk_cpu_matmul_prepared(const ptk_cpu_x* px, const uint16_t* w, int n
       size_t need = ptk::cpu::amx_sums_floats(px->m);
       if (scratch.size() < need) scratch.resize(need);
       ptk::cpu::matmul_amx(px->x, aligned(px->packed.data()), px->m, px->k, w, n, bias, y, ldy, scratch.data());
+      return ptk::ok();
+    }
+    if (c.isa == PTK_CPU_ISA_AVX512BF16) {
+      size_t need = ptk::cpu::avx512bf16_sums_floats(px->m);
+      if (scratch.size() < need) scratch.resize(need);
+      ptk::cpu::matmul_avx512bf16(px->halves.data(), px->m, px->k, w, n, bias, y, ldy, scratch.data());
       return ptk::ok();
     }
 #endif

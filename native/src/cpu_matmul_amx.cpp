@@ -7,10 +7,9 @@
 // in the pair-interleaved layout TDPBF16PS wants (tile row j holds, for each row t of x, elements
 // 2j and 2j+1), packed once per x (amx_pack); C = 16 x 16 f32 sums, weight rows by rows of x.
 //
-// Numerics: TDPBF16PS multiplies bf16 by bf16. x is f32, so it is carried as two bf16 halves,
-// hi = bf16(x) and lo = bf16(x - hi) (both rounded to nearest even), which hold x to 2^-16 of its
-// size at worst; every product of a bf16 weight and a bf16 half is exact in f32, and C sums them in
-// f32: per 32-element block of k, first the hi products, then the lo ones, blocks in order of k.
+// Numerics: TDPBF16PS multiplies bf16 by bf16, so x is carried as two bf16 halves
+// (cpu_bf16_halves.h) and C sums the exact products in f32: per 32-element block of k, first the
+// hi products, then the lo ones, blocks in order of k.
 // The elements past the last whole block of k are added after, in order, and the bias last. Each
 // output therefore depends only on its weight row and its row of x: a row's bits never depend on
 // m, on the other rows, or on how n is split. (The tile unit treats bf16 denormals as zero: a
@@ -20,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "cpu_bf16_halves.h"
 #include "cpu_matmul.h"
 
 namespace {
@@ -84,34 +84,10 @@ inline float bf16_value(uint16_t bits) {
   return v;
 }
 
-// 16 f32 rounded to bf16 (to nearest even, NaN kept NaN), each in the high half of its lane.
-inline __m512i bf16_rne(__m512 v) {
-  const __m512i u = _mm512_castps_si512(v);
-  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-  __m512i r = _mm512_add_epi32(u, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7FFF)));
-  r = _mm512_mask_mov_epi32(r, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), _mm512_or_si512(u, _mm512_set1_epi32(0x400000)));
-  return _mm512_and_si512(r, _mm512_set1_epi32(int(0xFFFF0000u)));
-}
-
 // The packed x: per tile of 16 rows of x (tt), per block of k (kb), the hi tile then the lo tile,
 // 1 KiB each; rows past m are zeros. The byte offset of one.
 inline size_t packed_offset(int blocks, int tt, int kb, int half) {
   return ((size_t(tt) * blocks + kb) * 2 + half) * kTileBytes;
-}
-
-// 32 elements of x as the hi and lo halves' 16 pairs each: lane j = elements 2j (low 16 bits)
-// and 2j + 1 (high 16 bits).
-inline void split_pairs(const float* src, __m512i* hi, __m512i* lo) {
-  __m256i h[2], l[2];
-  for (int i = 0; i < 2; ++i) {
-    const __m512 v = _mm512_loadu_ps(src + 16 * i);
-    const __m512i vh = bf16_rne(v);
-    const __m512i vl = bf16_rne(_mm512_sub_ps(v, _mm512_castsi512_ps(vh)));
-    h[i] = _mm512_cvtepi32_epi16(_mm512_srli_epi32(vh, 16));
-    l[i] = _mm512_cvtepi32_epi16(_mm512_srli_epi32(vl, 16));
-  }
-  *hi = _mm512_inserti64x4(_mm512_castsi256_si512(h[0]), h[1], 1);
-  *lo = _mm512_inserti64x4(_mm512_castsi256_si512(l[0]), l[1], 1);
 }
 
 void pack(const float* x, int m, int k, int blocks, uint8_t* packed) {
@@ -127,7 +103,7 @@ void pack(const float* x, int m, int k, int blocks, uint8_t* packed) {
       if (rows < kTile) memset(hi, 0, 2 * kTileBytes);  // hi and lo: the columns of absent rows are zeros
       for (int t = 0; t < rows; ++t) {
         __m512i h, l;
-        split_pairs(x + size_t(tt * kTile + t) * k + size_t(kb) * kDepth, &h, &l);
+        split_halves(x + size_t(tt * kTile + t) * k + size_t(kb) * kDepth, &h, &l);
         _mm512_i32scatter_epi32(hi + t, column, h, 4);
         _mm512_i32scatter_epi32(lo + t, column, l, 4);
       }

@@ -11,20 +11,21 @@
  * fixed order that depends only on k and the ISA path: a row's result never depends on m, on the
  * other rows of x, or on how n is split into calls (so that a caller splitting n across threads,
  * and a batch of any size, gets the same bits). Paths differ from one another only in rounding:
- * the vector paths multiply f32 x exactly (their lane count changes the summation order); the AMX
- * path's tile unit multiplies bf16 by bf16, so it carries each element of x as two bf16 halves
- * (x = hi + lo to 2^-16 relative at worst, far below the bf16 weights' own 2^-8).
+ * the f32 vector paths multiply f32 x exactly (their lane count changes the summation order); the
+ * amx and avx512bf16 paths multiply bf16 by bf16, so they carry each element of x as two bf16
+ * halves (x = hi + lo to 2^-16 relative at worst, far below the bf16 weights' own 2^-8).
  *
  * Threads: the kernels start no threads. A caller splits n across its own threads and calls once
  * per slice with w, bias and y offset to the slice (w + r0 * k, bias + r0, y + r0). Since every
  * slice multiplies the same x, x can be prepared once for all of them (ptk_cpu_x_prepare: the
- * AMX path converts it to its tile layout there, work that would otherwise be repeated per call)
+ * bf16 paths split it into its halves there, work that would otherwise be repeated per call)
  * and the slices run on it (ptk_cpu_matmul_prepared) from any number of threads at once.
  *
- * ISA paths, chosen once per process by CPUID (with OS support for the registers): amx (AMX-BF16
- * tile products; on Linux the library asks the kernel once for the tile state, which enlarges
- * this process's signal frames), avx512f (16 lanes), avx2 (AVX2 + FMA, 8 lanes), scalar
- * (portable). The environment variable PTK_CPU_ISA=scalar|avx2|avx512f|amx forces a path; a value
+ * ISA paths, chosen once per process by CPUID (with OS support for the registers), best first:
+ * amx (AMX-BF16 tile products; on Linux the library asks the kernel once for the tile state,
+ * which enlarges this process's signal frames), avx512bf16 (VDPBF16PS, 32 products a vector),
+ * avx512f (16 f32 lanes), avx2 (AVX2 + FMA, 8 lanes), scalar (portable). The environment variable
+ * PTK_CPU_ISA=scalar|avx2|avx512f|avx512bf16|amx forces a path; a value
  * that is unknown, or names a path this CPU cannot run, makes every call here fail with
  * PTK_ERR_UNSUPPORTED and a message naming it.
  */
@@ -44,14 +45,16 @@ typedef enum ptk_cpu_isa_level {
   PTK_CPU_ISA_SCALAR = 0,
   PTK_CPU_ISA_AVX2 = 1,   /* AVX2 + FMA */
   PTK_CPU_ISA_AVX512F = 2, /* AVX-512 Foundation */
-  PTK_CPU_ISA_AMX = 3      /* AMX-TILE + AMX-BF16 (and AVX-512F) */
+  PTK_CPU_ISA_AMX = 3,     /* AMX-TILE + AMX-BF16 (and AVX-512F) */
+  PTK_CPU_ISA_AVX512BF16 = 4 /* AVX-512 F, BW and BF16 (below amx in preference) */
 } ptk_cpu_isa_level;
 
 /* The path the matmul uses in this process (*isa, a ptk_cpu_isa_level): the best this CPU runs, or
  * the one PTK_CPU_ISA forces. */
 PTK_API ptk_status ptk_cpu_isa(int* isa);
 
-/* Fixed name of a level ("scalar", "avx2", "avx512f", "amx"; "unknown" otherwise). Never null. */
+/* Fixed name of a level ("scalar", "avx2", "avx512f", "avx512bf16", "amx"; "unknown" otherwise).
+ * Never null. */
 PTK_API const char* ptk_cpu_isa_name(int isa);
 
 /* Whether this CPU (and OS) can run a level: 1 or 0. */

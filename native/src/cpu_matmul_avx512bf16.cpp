@@ -1,0 +1,225 @@
+// The AVX-512 BF16 path of the CPU matmul (this file alone is built with the AVX-512 F, BW and
+// BF16 flags; the dispatcher calls it only on a CPU, and OS, that runs them). Like the other ISA
+// files it has internal linkage only and no library code.
+//
+// VDPBF16PS multiplies 16 pairs of bf16 and adds both products of a pair to an f32 lane: lane j
+// gets w[2j] x[2j] + w[2j+1] x[2j+1]. The pairs of a weight row are its adjacent elements, so the
+// weights are loaded straight from w (64 bytes, 32 elements of k, per instruction; the checkpoint
+// read in place) and x is the matching 32 elements of a row of x, packed once per x as its hi and
+// lo halves (cpu_bf16_halves.h): row t of packed x is hi[kp] then lo[kp], kp = k rounded up to a
+// block of 32, zeros past k.
+//
+// Numerics: each output's 16 lanes start at zero and take, per block of 32 elements of k in
+// order, the hi products then the lo ones (the last, partial block read with its missing weights
+// as zeros); then the lanes are added in a fixed tree and the bias last. Each output therefore
+// depends only on its weight row and its row of x: a row's bits never depend on m, on the other
+// rows, on how n is split, or on how k is chunked (partial lane sums wait in scratch between
+// chunks unchanged). The instruction treats bf16 denormals as zero, far under the rounding of lo.
+//
+// Register tiles of R weight rows x T rows of x, at most 24 accumulators (kMaxSums), R weight
+// vectors and the two halves of one row of x in the 32 registers: 4 x 6 for prefill (16 loads
+// feed 48 products per block of k); in decode, 4 x m up to 6 rows of x, else 2 x up to 12, so
+// that each weight is loaded once for every row of x, or twice for 13 to 16.
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "cpu_bf16_halves.h"
+#include "cpu_matmul.h"
+
+namespace {
+
+constexpr int kBlock = 32;  // elements of k per instruction (16 pairs)
+constexpr int kMaxSums = 24;
+constexpr int kRows = 4;     // weight rows of the wide tiles
+constexpr int kTokens = 6;   // their rows of x
+constexpr int kNarrowRows = 2;
+constexpr int kNarrowTokens = kMaxSums / kNarrowRows;
+// Prefill (m > kOnePassRows): weight rows in panels of kPanelRows and k in chunks of kChunk, so
+// that a panel's chunk (128 KiB) stays in L2 while every row of x passes over it, and a tile's
+// rows of x (6 x 1024 x 2 halves, 24 KiB) stay in L1 while the panel's weight rows pass.
+constexpr int kPanelRows = 64;
+constexpr int kChunk = 1024;
+// Decode (m <= kOnePassRows): each group of kRows weight rows in one pass over k, every row of
+// x taken in turn while the group's rows (contiguous in w) are in L1 or L2, and the next group
+// prefetched as this one is read: the rows are read from memory once, as kRows streams.
+constexpr int kOnePassRows = 16;
+
+inline int min_int(int a, int b) { return a < b ? a : b; }
+inline int padded(int k) { return (k + kBlock - 1) / kBlock * kBlock; }
+
+// The lanes of a sum, added in a fixed tree.
+inline float lanes_sum(__m512 v) {
+  __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+  __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  q = _mm_add_ss(q, _mm_movehdup_ps(q));
+  return _mm_cvtss_f32(q);
+}
+
+// A piece of work: R weight rows (w, row stride k) x T rows of packed x (xp, row stride 2 kp),
+// over elements [k0, k1) of k (k1 == k at the end of a row, where the last block may be partial).
+// Lane sums start at zero when `sums` is null or `first`, else from sums[(t * sums_row + r) * 16];
+// at the end they go back there, or, when `y` is set, out to y[t * ldy + r] (+ bias[r]).
+// `ahead` (or null): R * k weights to prefetch while this piece reads its own, the same share per
+// block.
+struct Piece {
+  const uint16_t* w;
+  size_t k;
+  const uint16_t* xp;
+  size_t kp;
+  int k0, k1;
+  float* sums;
+  int sums_row;
+  bool first;
+  float* y;
+  int ldy;
+  const float* bias;
+  const uint16_t* ahead;
+};
+
+template <int R, int T>
+void tile(const Piece& p) {
+  __m512 acc[T][R];
+  #pragma GCC unroll 8
+  for (int t = 0; t < T; ++t)
+    #pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+      acc[t][r] = p.first ? _mm512_setzero_ps() : _mm512_loadu_ps(p.sums + (size_t(t) * p.sums_row + r) * 16);
+  const char* ahead = reinterpret_cast<const char*>(p.ahead);
+  for (int i = p.k0; i < p.k1; i += kBlock) {
+    const int left = p.k1 - i;
+    const __mmask32 valid = left >= kBlock ? ~__mmask32(0) : __mmask32((1u << left) - 1);
+    __m512bh wv[R];
+    #pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+      wv[r] = (__m512bh)_mm512_maskz_loadu_epi16(valid, p.w + size_t(r) * p.k + i);
+    if (ahead != nullptr) {
+      // R lines a block: as many as this block reads, so the next rows are in by the time it ends.
+      const char* line = ahead + size_t(i / kBlock) * R * 64;
+      #pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) _mm_prefetch(line + r * 64, _MM_HINT_T0);
+    }
+    #pragma GCC unroll 8
+    for (int t = 0; t < T; ++t) {
+      const uint16_t* x = p.xp + size_t(t) * 2 * p.kp + i;
+      const __m512bh hi = (__m512bh)_mm512_loadu_si512(x);
+      const __m512bh lo = (__m512bh)_mm512_loadu_si512(x + p.kp);
+      #pragma GCC unroll 8
+      for (int r = 0; r < R; ++r) acc[t][r] = _mm512_dpbf16_ps(_mm512_dpbf16_ps(acc[t][r], wv[r], hi), wv[r], lo);
+    }
+  }
+  #pragma GCC unroll 8
+  for (int t = 0; t < T; ++t)
+    #pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      if (p.y == nullptr) {
+        _mm512_storeu_ps(p.sums + (size_t(t) * p.sums_row + r) * 16, acc[t][r]);
+        continue;
+      }
+      float s = lanes_sum(acc[t][r]);
+      if (p.bias != nullptr) s += p.bias[r];
+      p.y[size_t(t) * p.ldy + r] = s;
+    }
+}
+
+using TileFn = void (*)(const Piece&);
+template <int R, int T>
+constexpr TileFn tile_or_null() {
+  if constexpr (R * T <= kMaxSums) return tile<R, T>;
+  return nullptr;
+}
+template <int R>
+constexpr TileFn row_of_tiles[kNarrowTokens] = {
+    tile_or_null<R, 1>(), tile_or_null<R, 2>(), tile_or_null<R, 3>(),  tile_or_null<R, 4>(),
+    tile_or_null<R, 5>(), tile_or_null<R, 6>(), tile_or_null<R, 7>(),  tile_or_null<R, 8>(),
+    tile_or_null<R, 9>(), tile_or_null<R, 10>(), tile_or_null<R, 11>(), tile_or_null<R, 12>()};
+constexpr const TileFn* kTiles[kRows] = {row_of_tiles<1>, row_of_tiles<2>, row_of_tiles<3>, row_of_tiles<4>};
+
+// rows x tokens must be a tile (rows * tokens <= kMaxSums).
+inline void run_tile(const Piece& p, int rows, int tokens) { kTiles[rows - 1][tokens - 1](p); }
+
+}  // namespace
+
+namespace ptk::cpu {
+
+size_t avx512bf16_packed_halves(int m, int k) { return size_t(m) * 2 * padded(k); }
+
+size_t avx512bf16_sums_floats(int m) { return m > kOnePassRows ? size_t(m) * kPanelRows * 16 : 0; }
+
+void avx512bf16_pack(const float* x, int m, int k, uint16_t* packed) {
+  const int kp = padded(k), whole = k / kBlock * kBlock;
+  for (int t = 0; t < m; ++t) {
+    const float* src = x + size_t(t) * k;
+    uint16_t* hi = packed + size_t(t) * 2 * kp;
+    uint16_t* lo = hi + kp;
+    __m512i h, l;
+    for (int i = 0; i < whole; i += kBlock) {
+      split_halves(src + i, &h, &l);
+      _mm512_storeu_si512(hi + i, h);
+      _mm512_storeu_si512(lo + i, l);
+    }
+    if (whole < k) {  // the last, partial block: zeros past k
+      float rest[kBlock] = {};
+      memcpy(rest, src + whole, sizeof(float) * (k - whole));
+      split_halves(rest, &h, &l);
+      _mm512_storeu_si512(hi + whole, h);
+      _mm512_storeu_si512(lo + whole, l);
+    }
+  }
+}
+
+void matmul_avx512bf16(const uint16_t* packed, int m, int k, const uint16_t* w, int n, const float* bias, float* y,
+                       int ldy, float* sums) {
+  Piece p{};
+  p.k = size_t(k);
+  p.kp = size_t(padded(k));
+  p.ldy = ldy;
+  if (m <= kOnePassRows) {
+    const int group = m <= kTokens ? kRows : kNarrowRows;
+    const int passes = (m + kNarrowTokens - 1) / kNarrowTokens;  // over each group (1 or 2)
+    const int per_pass = (m + passes - 1) / passes;
+    p.k0 = 0;
+    p.k1 = k;
+    p.first = true;
+    for (int n0 = 0; n0 < n; n0 += group) {
+      const int rows = min_int(group, n - n0);
+      p.w = w + size_t(n0) * k;
+      p.bias = bias == nullptr ? nullptr : bias + n0;
+      // The next group's rows follow this group's in w: prefetch them during the first pass.
+      p.ahead = n0 + 2 * group <= n ? w + size_t(n0 + group) * k : nullptr;
+      for (int t0 = 0; t0 < m; t0 += per_pass) {
+        p.xp = packed + size_t(t0) * 2 * p.kp;
+        p.y = y + size_t(t0) * ldy + n0;
+        run_tile(p, rows, min_int(per_pass, m - t0));
+        p.ahead = nullptr;
+      }
+    }
+    return;
+  }
+  p.sums_row = kPanelRows;
+  p.ahead = nullptr;
+  for (int n0 = 0; n0 < n; n0 += kPanelRows) {
+    const int panel = min_int(kPanelRows, n - n0);
+    for (int k0 = 0; k0 < k; k0 += kChunk) {
+      p.k0 = k0;
+      p.k1 = min_int(k, k0 + kChunk);
+      p.first = k0 == 0;
+      const bool last = p.k1 == k;
+      for (int t0 = 0; t0 < m; t0 += kTokens) {
+        const int tokens = min_int(kTokens, m - t0);
+        p.xp = packed + size_t(t0) * 2 * p.kp;
+        for (int r0 = 0; r0 < panel; r0 += kRows) {
+          p.w = w + size_t(n0 + r0) * k;
+          p.sums = sums + (size_t(t0) * kPanelRows + r0) * 16;
+          p.y = last ? y + size_t(t0) * ldy + n0 + r0 : nullptr;
+          p.bias = bias == nullptr ? nullptr : bias + n0 + r0;
+          run_tile(p, min_int(kRows, panel - r0), tokens);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace ptk::cpu
