@@ -4,8 +4,10 @@
 // Shapes cover both blockings (decode m <= 16, prefill m > 16), several panels along k, k below
 // and not a multiple of the lane count, short last panels of rows; on AMX also short last tiles
 // of weight rows and of x, k in one pass and in chunks, more than one super-block of weight rows
-// and k below and not a multiple of 32. Then batch invariance (a row's
-// bits do not depend on m or on how n is split), one prepared x run from several threads, and the
+// and k below and not a multiple of 32; on avx512bf16 k in chunks of 1024 with a partial last
+// block, more than one panel of 64 weight rows, decode tiles of 4 and 3 weight rows with short
+// last groups and one or two passes over the rows of x. Then batch invariance (a row's bits do
+// not depend on m or on how n is split), one prepared x run from several threads, and the
 // argument checks.
 #include <cmath>
 #include <cstdint>
@@ -216,7 +218,7 @@ int main() {
       {1, 7, 50, true},    {1, 1, 1, false},     {2, 5, 7, true},      {3, 9, 37, false},   {1, 13, 1536, true},
       {8, 21, 1536, true}, {4, 6, 2100, false},  {16, 19, 300, true},  {17, 18, 260, true}, {40, 33, 1030, false},
       {23, 16, 16, true},  {64, 70, 515, true},   {100, 45, 700, true}, {70, 150, 300, false},
-      {20, 9, 2600, true},
+      {20, 9, 2600, true},  {13, 20, 100, true},  {7, 5, 64, false},
   };
   for (const Case& c : cases) against_reference(c, isa);
   batch_invariance();
