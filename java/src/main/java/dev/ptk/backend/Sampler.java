@@ -41,17 +41,35 @@ public final class Sampler {
   }
 
   public static int sample(float[] logits, SamplingParams params, int path, int step) {
-    int top = argmax(logits);
+    return sample(logits, 0, logits.length, params, path, step);
+  }
+
+  /**
+   * One token from the row {@code logits[offset, offset + vocab)} of a flat buffer.
+   *
+   * <p>The draw skips the noise of ids that cannot win: a score is {@code s (z_i - zmax) - ln q_i},
+   * and {@code -ln q_i <= NOISE_MAX} for every {@code u_i < 1}, so an id whose scaled logit plus
+   * {@code NOISE_MAX} is below the largest logit's score never beats it (nor ties: rounding is
+   * monotone). Such an id costs its hash, not its two logarithms; the token is the same.
+   */
+  public static int sample(float[] logits, int offset, int vocab, SamplingParams params, int path, int step) {
+    int top = argmax(logits, offset, vocab);
     if (params.isGreedy()) return top;
     float s = 1f / (float) params.temperature();
-    float zmax = logits[top];
-    boolean[] kept = kept(logits, params);
+    float zmax = logits[offset + top];
+    boolean[] kept = params.topK() > 0 || (float) params.topP() < 1 ? kept(logits, offset, vocab, params) : null;
+    // The largest logit's score, as the loop computes it (NaN when zmax is infinite: then nothing
+    // is skipped, nor when top-k left the largest out, which only NaN logits can make it do).
+    float topScore = kept != null && !kept[top] ? Float.NaN
+        : s * (zmax - zmax) - (float) StrictMath.log(SampleNoise.exponential(params.seed(), path, step, top));
     int best = -1;
     float bestScore = Float.NEGATIVE_INFINITY;
-    for (int i = 0; i < logits.length; i++) {
-      if (!kept[i]) continue;
+    for (int i = 0; i < vocab; i++) {
+      if (kept != null && !kept[i]) continue;
+      float scaled = s * (logits[offset + i] - zmax);
+      if (scaled + NOISE_MAX < topScore && SampleNoise.uniform(params.seed(), path, step, i) < 1) continue;
       float q = SampleNoise.exponential(params.seed(), path, step, i);
-      float score = s * (logits[i] - zmax) - (float) StrictMath.log(q);
+      float score = scaled - (float) StrictMath.log(q);
       if (score > bestScore || (best < 0 && score == bestScore)) {
         best = i;
         bestScore = score;
@@ -60,43 +78,58 @@ public final class Sampler {
     return best < 0 ? top : best; // only NaN scores leave nothing: the device falls back to argmax too
   }
 
+  /**
+   * Above {@code -ln q} for every noise {@code q = float(-ln u)} with {@code u < 1}: the largest
+   * such u is 1 - 2^-53, whose q is 1.1e-16 and {@code -ln q} 36.7. (A u of exactly 1, which the
+   * 53-bit draw can round to, gives q = 0 and an infinite score; those ids are never skipped.)
+   */
+  static final float NOISE_MAX = 37.5f;
+
   /** The lowest id among the largest logits. */
   public static int argmax(float[] logits) {
+    return argmax(logits, 0, logits.length);
+  }
+
+  /** The lowest id (from 0) among the largest of {@code logits[offset, offset + vocab)}. */
+  static int argmax(float[] logits, int offset, int vocab) {
     int best = 0;
-    for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+    for (int i = 1; i < vocab; i++) if (logits[offset + i] > logits[offset + best]) best = i;
     return best;
   }
 
   /** The ids top-k and top-p keep: those whose {@link #order} is above one cut. */
   static boolean[] kept(float[] logits, SamplingParams params) {
-    int v = logits.length;
+    return kept(logits, 0, logits.length, params);
+  }
+
+  private static boolean[] kept(float[] logits, int offset, int v, SamplingParams params) {
     long cut = Integer.MIN_VALUE - 1L;
     if (params.topK() > 0 && params.topK() < v) {
       int[] sorted = new int[v];
-      for (int i = 0; i < v; i++) sorted[i] = order(logits[i]);
+      for (int i = 0; i < v; i++) sorted[i] = order(logits[offset + i]);
       Arrays.sort(sorted);
       cut = sorted[v - params.topK()] - 1L;
     }
-    if ((float) params.topP() < 1) cut = topPCut(logits, params, cut);
+    if ((float) params.topP() < 1) cut = topPCut(logits, offset, v, params, cut);
     boolean[] kept = new boolean[v];
-    for (int i = 0; i < v; i++) kept[i] = order(logits[i]) > cut;
+    for (int i = 0; i < v; i++) kept[i] = order(logits[offset + i]) > cut;
     return kept;
   }
 
   /** The cut after top-p over the ids above {@code cut}: whole groups of equal logits, never the largest. */
-  private static long topPCut(float[] logits, SamplingParams params, long cut) {
+  private static long topPCut(float[] logits, int offset, int v, SamplingParams params, long cut) {
     float s = 1f / (float) params.temperature();
-    float zmax = logits[argmax(logits)];
-    long[] byOrder = new long[logits.length]; // order in the high word, id in the low word: ascending logits
+    float zmax = logits[offset + argmax(logits, offset, v)];
+    long[] byOrder = new long[v]; // order in the high word, id in the low word: ascending logits
     int n = 0;
-    for (int i = 0; i < logits.length; i++) {
-      if (order(logits[i]) > cut) byOrder[n++] = (long) order(logits[i]) << 32 | i;
+    for (int i = 0; i < v; i++) {
+      if (order(logits[offset + i]) > cut) byOrder[n++] = (long) order(logits[offset + i]) << 32 | i;
     }
     Arrays.sort(byOrder, 0, n);
     float[] weight = new float[n];
     double total = 0;
     for (int j = 0; j < n; j++) {
-      weight[j] = (float) Math.exp(s * (logits[(int) byOrder[j]] - zmax));
+      weight[j] = (float) Math.exp(s * (logits[offset + (int) byOrder[j]] - zmax));
       total += weight[j];
     }
     double limit = (1f - (float) params.topP()) * total;

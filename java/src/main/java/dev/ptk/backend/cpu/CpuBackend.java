@@ -94,6 +94,30 @@ public final class CpuBackend implements Backend {
 
   @Override
   public float[][] forward(ForwardBatch batch) {
+    float[] flat = run(batch);
+    int v = config.vocabSize();
+    float[][] logits = new float[batch.logitRows().length][];
+    for (int r = 0; r < logits.length; r++) logits[r] = Arrays.copyOfRange(flat, r * v, (r + 1) * v);
+    return logits;
+  }
+
+  @Override
+  public int[] sample(ForwardBatch batch, SamplingRequest request) {
+    request.requireRowsOf(batch);
+    float[] logits = run(batch);
+    int v = config.vocabSize();
+    int[] tokens = new int[request.rows()];
+    // One row per piece of work: each draw reads its own row of the flat logits.
+    pool.run(tokens.length, (worker, from, to) -> {
+      for (int r = from; r < to; r++) {
+        tokens[r] = Sampler.sample(logits, r * v, v, request.params()[r], request.pathIds()[r], request.steps()[r]);
+      }
+    });
+    return tokens;
+  }
+
+  /** The batch through the model: its logit rows' logits, flat ({@code [rows, vocab]}, in scratch). */
+  private float[] run(ForwardBatch batch) {
     BatchCheck.check(batch, config, cache.numPages, pageSize);
     int n = batch.size();
     int rows = batch.logitRows().length;
@@ -130,18 +154,7 @@ public final class CpuBackend implements Backend {
     }
     norm.apply(s.h, rows, finalNorm, s.h);
     lmHead.apply(s.h, rows, s.logits, config.vocabSize());
-    float[][] logits = new float[rows][];
-    for (int r = 0; r < rows; r++) {
-      int v = config.vocabSize();
-      logits[r] = Arrays.copyOfRange(s.logits, r * v, (r + 1) * v);
-    }
-    return logits;
-  }
-
-  @Override
-  public int[] sample(ForwardBatch batch, SamplingRequest request) {
-    request.requireRowsOf(batch);
-    return Sampler.sample(forward(batch), request);
+    return s.logits;
   }
 
   @Override
