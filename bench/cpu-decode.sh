@@ -43,5 +43,11 @@ fi
 grep -E '^prefill [0-9]+ tokens' build/cpu-generate.err | tail -1 > build/cpu-generate.txt
 report_args+=(--generate build/cpu-generate.txt)
 
+step "read bandwidth again, right before the decode steps"
+# The host is shared and its bandwidth moves by a third within minutes: the floor takes the
+# highest rate read in the session (the kernels' step, this one, or JMH's own reader).
+build/cpu/matmul_bench --bandwidth "$(nproc)" build/cpu-bandwidth.json
+report_args+=(--bandwidth build/cpu-bandwidth.json)
+
 step "JMH: decode steps, prefill, read bandwidth"
 "${bench[@]}" "${report_args[@]}"

@@ -1,7 +1,8 @@
 // Times ptk_cpu_matmul_bf16 on the ParaThinker-1.5B projection shapes, n split across T threads
 // as the Java WorkerPool splits it, beside this machine's read bandwidth (the decode floor) and
 // the multiply-add peak of the ISA path in use (the prefill ceiling), both measured in the same
-// run. Usage: matmul_bench [threads [result.json]]   (PTK_CPU_ISA forces a path).
+// run. Usage: matmul_bench [threads [result.json]]   (PTK_CPU_ISA forces a path);
+// matmul_bench --bandwidth threads result.json: the read bandwidth alone.
 // Built and run by bench/cpu/matmul-bench.sh.
 #include <immintrin.h>
 
@@ -167,6 +168,18 @@ double peak_flops(int isa, int threads) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 4 && std::strcmp(argv[1], "--bandwidth") == 0) {
+    FILE* out = std::fopen(argv[3], "w");
+    if (out == nullptr) {
+      std::perror(argv[3]);
+      return 1;
+    }
+    double bw = read_bandwidth(std::atoi(argv[2]));
+    std::printf("read bandwidth %.2f GB/s\n", bw / 1e9);
+    std::fprintf(out, "{\"read_bandwidth_gb_s\": %.3f}\n", bw / 1e9);
+    std::fclose(out);
+    return 0;
+  }
   int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   FILE* json = argc > 2 ? std::fopen(argv[2], "w") : nullptr;
   if (argc > 2 && json == nullptr) {

@@ -15,10 +15,15 @@ import jdk.incubator.vector.VectorSpecies;
  * Work is split by kv head and, when there are more workers than kv heads, by query.
  *
  * <p>K is widened transposed ({@code [d][page]}), so that a query's scores against a page are a
- * few vectors of keys at once, and their exponentials are taken a vector at a time.
+ * few vectors of keys at once, and their exponentials are taken a vector at a time. The states
+ * that see the same keys of a page (the heads of a GQA group, the paths of a shared prompt, the
+ * rows of a prefill) go through it four at a time, so that each vector of K or V loaded serves
+ * four of them; each state's sums are the same, in the same order, as on its own.
  */
 final class SegmentAttention implements WorkerPool.RangeTask {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  /** States per pass over a page's K and V. */
+  private static final int CHUNK = 4;
 
   private final WorkerPool pool;
   private final int hq;
@@ -28,7 +33,10 @@ final class SegmentAttention implements WorkerPool.RangeTask {
   private final int pageSize;
   private final float[][] keys; // per worker: a page's K, transposed: [d][pageSize]
   private final float[][] values;
-  private final float[][] scores;
+  private final float[][] scores; // per worker: CHUNK rows of pageSize
+  private final int[][] chunkQ; // per worker: the chunk's states: q offset, o offset, state index
+  private final int[][] chunkO;
+  private final int[][] chunkState;
   private float[][] max;
   private float[][] sum;
 
@@ -56,7 +64,10 @@ final class SegmentAttention implements WorkerPool.RangeTask {
     int w = pool.size();
     keys = new float[w][pageSize * d];
     values = new float[w][pageSize * d];
-    scores = new float[w][pageSize];
+    scores = new float[w][CHUNK * pageSize];
+    chunkQ = new int[w][CHUNK];
+    chunkO = new int[w][CHUNK];
+    chunkState = new int[w][CHUNK];
     max = new float[w][0];
     sum = new float[w][0];
   }
@@ -108,18 +119,29 @@ final class SegmentAttention implements WorkerPool.RangeTask {
         Arrays.fill(out.o, off, off + d, 0f);
       }
     }
+    int[] cq = chunkQ[worker], co = chunkO[worker], cs = chunkState[worker];
     for (int p = 0; p * pageSize < seen; p++) {
       int base = p * pageSize;
       int n = Math.min(pageSize, seen - base);
       widen(pages[p], kvHead, n, kt, vf);
+      int states = 0, chunkKeys = 0; // the chunk being filled: each of its states sees chunkKeys keys
       for (int i = from; i < to; i++) {
         int visible = Math.min(Math.min(limits[i], length) - base, n);
         if (visible <= 0) continue;
         for (int g = 0; g < group; g++) {
+          if (states == CHUNK || (states > 0 && visible != chunkKeys)) {
+            update(states, chunkKeys, kt, vf, s, m, l, worker);
+            states = 0;
+          }
           int h = kvHead * group + g;
-          update(q, queries[i] * qStride + h * d, kt, vf, visible, s, m, l, i * group + g, oOffset(queries[i], h));
+          cq[states] = queries[i] * qStride + h * d;
+          co[states] = oOffset(queries[i], h);
+          cs[states] = i * group + g;
+          chunkKeys = visible;
+          states++;
         }
       }
+      if (states > 0) update(states, chunkKeys, kt, vf, s, m, l, worker);
     }
     for (int i = from; i < to; i++) {
       for (int g = 0; g < group; g++) {
@@ -152,77 +174,120 @@ final class SegmentAttention implements WorkerPool.RangeTask {
     }
   }
 
-  /** Online softmax over {@code n} more keys for one (query, head) state. */
-  private void update(float[] q, int qOff, float[] kt, float[] vf, int n, float[] s, float[] m, float[] l, int st, int oOff) {
-    scores(q, qOff, kt, n, s);
-    float mx = Float.NEGATIVE_INFINITY;
-    for (int j = 0; j < n; j++) mx = Math.max(mx, s[j]);
-    float mNew = Math.max(m[st], mx);
+  /**
+   * Online softmax over {@code n} more keys for the chunk's first {@code states} states. A chunk
+   * of fewer than four runs its missing slots as copies of its first state: they compute what
+   * it computes and store the same values over it.
+   */
+  private void update(int states, int n, float[] kt, float[] vf, float[] s, float[] m, float[] l, int worker) {
+    int[] cq = chunkQ[worker], co = chunkO[worker], cs = chunkState[worker];
+    for (int c = states; c < CHUNK; c++) {
+      cq[c] = cq[0];
+      co[c] = co[0];
+    }
+    scores(cq, kt, n, s, states);
     float[] o = out.o;
-    if (m[st] != Float.NEGATIVE_INFINITY && m[st] != mNew) {
-      float alpha = (float) Math.exp(m[st] - mNew);
-      l[st] *= alpha;
-      for (int k = oOff; k < oOff + d; k++) o[k] *= alpha;
-    }
-    exp(s, n, mNew);
-    float total = 0f;
-    for (int j = 0; j < n; j++) total += s[j];
-    weightedSum(s, vf, n, o, oOff);
-    l[st] += total;
-    m[st] = mNew;
-  }
-
-  /** s[j] = scale · q · k_j for the page's first n keys: per vector of keys, q's d elements in order. */
-  private void scores(float[] q, int qOff, float[] kt, int n, float[] s) {
-    for (int j = 0; j < n; j += F.length()) {
-      VectorMask<Float> keys = F.indexInRange(j, n);
-      FloatVector acc = FloatVector.zero(F);
-      for (int i = 0; i < d; i++) {
-        acc = FloatVector.fromArray(F, kt, i * pageSize + j, keys).fma(FloatVector.broadcast(F, q[qOff + i]), acc);
+    for (int c = 0; c < states; c++) {
+      int row = c * pageSize, st = cs[c];
+      float mx = Float.NEGATIVE_INFINITY;
+      for (int j = 0; j < n; j++) mx = Math.max(mx, s[row + j]);
+      float mNew = Math.max(m[st], mx);
+      if (m[st] != Float.NEGATIVE_INFINITY && m[st] != mNew) {
+        float alpha = (float) Math.exp(m[st] - mNew);
+        l[st] *= alpha;
+        for (int k = co[c]; k < co[c] + d; k++) o[k] *= alpha;
       }
-      acc.mul(scale).intoArray(s, j, keys);
+      exp(s, row, n, mNew);
+      float total = 0f;
+      for (int j = 0; j < n; j++) total += s[row + j];
+      l[st] += total;
+      m[st] = mNew;
+    }
+    for (int c = states; c < CHUNK; c++) System.arraycopy(s, 0, s, c * pageSize, n); // the copies' weights
+    weightedSum(s, vf, n, o, co, states);
+  }
+
+  /**
+   * s[c][j] = scale · q_c · k_j for the page's first n keys and the four states' q offsets (the
+   * states past {@code states} are copies, not computed): per vector of keys, q's d elements in
+   * order.
+   */
+  private void scores(int[] qOff, float[] kt, int n, float[] s, int states) {
+    int q0 = qOff[0], q1 = qOff[1], q2 = qOff[2], q3 = qOff[3];
+    for (int j = 0; j < n; j += F.length()) {
+      VectorMask<Float> keys = F.indexInRange(j, n);
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+      for (int i = 0; i < d; i++) {
+        FloatVector k = FloatVector.fromArray(F, kt, i * pageSize + j, keys);
+        a0 = k.fma(FloatVector.broadcast(F, q[q0 + i]), a0);
+        a1 = k.fma(FloatVector.broadcast(F, q[q1 + i]), a1);
+        a2 = k.fma(FloatVector.broadcast(F, q[q2 + i]), a2);
+        a3 = k.fma(FloatVector.broadcast(F, q[q3 + i]), a3);
+      }
+      a0.mul(scale).intoArray(s, j, keys);
+      if (states > 1) a1.mul(scale).intoArray(s, pageSize + j, keys);
+      if (states > 2) a2.mul(scale).intoArray(s, 2 * pageSize + j, keys);
+      if (states > 3) a3.mul(scale).intoArray(s, 3 * pageSize + j, keys);
     }
   }
 
-  /** s[j] = e^(s[j] - max) for j < n. */
-  private static void exp(float[] s, int n, float max) {
+  /** s[row + j] = e^(s[row + j] - max) for j < n. */
+  private static void exp(float[] s, int row, int n, float max) {
     for (int j = 0; j < n; j += F.length()) {
       VectorMask<Float> keys = F.indexInRange(j, n);
-      FloatVector.fromArray(F, s, j, keys).sub(max).lanewise(VectorOperators.EXP).intoArray(s, j, keys);
+      FloatVector.fromArray(F, s, row + j, keys).sub(max).lanewise(VectorOperators.EXP).intoArray(s, row + j, keys);
     }
   }
 
   /**
-   * o += sum_j s[j] · v_j over the page's first n values, element by element in order of j (the
-   * same sums as one key at a time), with four vectors of o held in registers across the keys.
+   * o_c += sum_j s[c][j] · v_j for the four states over the page's first n values, element by
+   * element in order of j (the same sums as one key at a time), two vectors of each o in registers
+   * across the keys.
    */
-  private void weightedSum(float[] s, float[] vf, int n, float[] o, int oOff) {
+  private void weightedSum(float[] s, float[] vf, int n, float[] o, int[] oOff, int states) {
     int lanes = F.length(), i = 0;
-    for (; i + 4 * lanes <= d; i += 4 * lanes) {
-      FloatVector a0 = FloatVector.fromArray(F, o, oOff + i), a1 = FloatVector.fromArray(F, o, oOff + i + lanes);
-      FloatVector a2 = FloatVector.fromArray(F, o, oOff + i + 2 * lanes), a3 = FloatVector.fromArray(F, o, oOff + i + 3 * lanes);
+    int o0 = oOff[0], o1 = oOff[1], o2 = oOff[2], o3 = oOff[3];
+    int s1 = pageSize, s2 = 2 * pageSize, s3 = 3 * pageSize;
+    for (; i + 2 * lanes <= d; i += 2 * lanes) {
+      FloatVector a0 = FloatVector.fromArray(F, o, o0 + i), b0 = FloatVector.fromArray(F, o, o0 + i + lanes);
+      FloatVector a1 = FloatVector.fromArray(F, o, o1 + i), b1 = FloatVector.fromArray(F, o, o1 + i + lanes);
+      FloatVector a2 = FloatVector.fromArray(F, o, o2 + i), b2 = FloatVector.fromArray(F, o, o2 + i + lanes);
+      FloatVector a3 = FloatVector.fromArray(F, o, o3 + i), b3 = FloatVector.fromArray(F, o, o3 + i + lanes);
       for (int j = 0; j < n; j++) {
-        FloatVector p = FloatVector.broadcast(F, s[j]);
-        int v = j * d + i;
-        a0 = FloatVector.fromArray(F, vf, v).fma(p, a0);
-        a1 = FloatVector.fromArray(F, vf, v + lanes).fma(p, a1);
-        a2 = FloatVector.fromArray(F, vf, v + 2 * lanes).fma(p, a2);
-        a3 = FloatVector.fromArray(F, vf, v + 3 * lanes).fma(p, a3);
+        FloatVector va = FloatVector.fromArray(F, vf, j * d + i), vb = FloatVector.fromArray(F, vf, j * d + i + lanes);
+        FloatVector p0 = FloatVector.broadcast(F, s[j]), p1 = FloatVector.broadcast(F, s[s1 + j]);
+        FloatVector p2 = FloatVector.broadcast(F, s[s2 + j]), p3 = FloatVector.broadcast(F, s[s3 + j]);
+        a0 = va.fma(p0, a0);
+        b0 = vb.fma(p0, b0);
+        a1 = va.fma(p1, a1);
+        b1 = vb.fma(p1, b1);
+        a2 = va.fma(p2, a2);
+        b2 = vb.fma(p2, b2);
+        a3 = va.fma(p3, a3);
+        b3 = vb.fma(p3, b3);
       }
-      a0.intoArray(o, oOff + i);
-      a1.intoArray(o, oOff + i + lanes);
-      a2.intoArray(o, oOff + i + 2 * lanes);
-      a3.intoArray(o, oOff + i + 3 * lanes);
+      // Copies of state 0 store last-to-first, so state 0's own values are the ones left (equal anyway).
+      a3.intoArray(o, o3 + i);
+      b3.intoArray(o, o3 + i + lanes);
+      a2.intoArray(o, o2 + i);
+      b2.intoArray(o, o2 + i + lanes);
+      a1.intoArray(o, o1 + i);
+      b1.intoArray(o, o1 + i + lanes);
+      a0.intoArray(o, o0 + i);
+      b0.intoArray(o, o0 + i + lanes);
     }
-    for (; i + lanes <= d; i += lanes) {
-      FloatVector a = FloatVector.fromArray(F, o, oOff + i);
-      for (int j = 0; j < n; j++) a = FloatVector.fromArray(F, vf, j * d + i).fma(FloatVector.broadcast(F, s[j]), a);
-      a.intoArray(o, oOff + i);
-    }
-    for (; i < d; i++) {
-      float a = o[oOff + i];
-      for (int j = 0; j < n; j++) a = Math.fma(vf[j * d + i], s[j], a);
-      o[oOff + i] = a;
+    for (int c = 0; c < states; c++) { // d past the last pair of vectors: the states alone
+      int off = oOff[c], row = c * pageSize;
+      for (int k = i; k + lanes <= d; k += lanes) {
+        FloatVector a = FloatVector.fromArray(F, o, off + k);
+        for (int j = 0; j < n; j++) a = FloatVector.fromArray(F, vf, j * d + k).fma(FloatVector.broadcast(F, s[row + j]), a);
+        a.intoArray(o, off + k);
+      }
+      for (int k = i + (d - i) / lanes * lanes; k < d; k++) {
+        float a = o[off + k];
+        for (int j = 0; j < n; j++) a = Math.fma(vf[j * d + k], s[row + j], a);
+        o[off + k] = a;
+      }
     }
   }
 }
