@@ -5,7 +5,8 @@
 #   2. JMH: a decode step at P = 1, 2, 4, 8, 16 against its floor (bytes over the bandwidth
 #      measured in the same run), prefill of 512 and 2048-token prompts against the peak, both on
 #      the best path, and prefill again on the AVX-512F path (the one before AMX) to compare with;
-#   3. `ptk generate` end to end on a random checkpoint of the real shape (P = 8).
+#   3. `ptk generate` end to end on a random checkpoint of the real shape (P = 8);
+#   4. the read bandwidth again, right before JMH (the floor takes the session's highest).
 # Writes bench/results/cpu-decode-DATE.json and .png.
 # Usage: bench/cpu-decode.sh [checkpoint-dir]   (default: random weights in build/random-1.5b, made once)
 set -euo pipefail

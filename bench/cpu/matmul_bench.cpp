@@ -168,7 +168,11 @@ double peak_flops(int isa, int threads) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 4 && std::strcmp(argv[1], "--bandwidth") == 0) {
+  if (argc > 1 && std::strcmp(argv[1], "--bandwidth") == 0) {
+    if (argc != 4 || std::atoi(argv[2]) < 1) {
+      std::fprintf(stderr, "usage: matmul_bench --bandwidth threads result.json (threads >= 1)\n");
+      return 2;
+    }
     FILE* out = std::fopen(argv[3], "w");
     if (out == nullptr) {
       std::perror(argv[3]);

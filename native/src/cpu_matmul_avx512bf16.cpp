@@ -189,7 +189,8 @@ void matmul_avx512bf16(const uint16_t* packed, int m, int k, const uint16_t* w, 
       const int rows = min_int(group, n - n0);
       p.w = w + size_t(n0) * k;
       p.bias = bias == nullptr ? nullptr : bias + n0;
-      // The next group's rows follow this group's in w: prefetch them during the first pass.
+      // The next group's rows follow this group's in w: prefetch them during the first pass (when
+      // the next group is a whole one; a short last group is left to the hardware).
       p.ahead = n0 + 2 * group <= n ? w + size_t(n0 + group) * k : nullptr;
       for (int t0 = 0; t0 < m; t0 += per_pass) {
         p.xp = packed + size_t(t0) * 2 * p.kp;

@@ -59,7 +59,8 @@ public final class Sampler {
     float zmax = logits[offset + top];
     boolean[] kept = params.topK() > 0 || (float) params.topP() < 1 ? kept(logits, offset, vocab, params) : null;
     // The largest logit's score, as the loop computes it (NaN when zmax is infinite: then nothing
-    // is skipped, nor when top-k left the largest out, which only NaN logits can make it do).
+    // is skipped, nor when top-k left the largest out, which NaN logits, or a -0 maximum before a
+    // +0, can make it do).
     float topScore = kept != null && !kept[top] ? Float.NaN
         : s * (zmax - zmax) - (float) StrictMath.log(SampleNoise.exponential(params.seed(), path, step, top));
     int best = -1;
@@ -80,8 +81,9 @@ public final class Sampler {
 
   /**
    * Above {@code -ln q} for every noise {@code q = float(-ln u)} with {@code u < 1}: the largest
-   * such u is 1 - 2^-53, whose q is 1.1e-16 and {@code -ln q} 36.7. (A u of exactly 1, which the
-   * 53-bit draw can round to, gives q = 0 and an infinite score; those ids are never skipped.)
+   * such u the 53-bit draw makes is 1 - 2^-52 (its + 0.5 rounds to even above 2^52), whose q is
+   * 2.2e-16 and {@code -ln q} 36.0. (A u of exactly 1, which the draw can round to, gives q = 0 and
+   * an infinite score; those ids are never skipped.)
    */
   static final float NOISE_MAX = 37.5f;
 

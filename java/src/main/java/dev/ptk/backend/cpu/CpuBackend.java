@@ -107,7 +107,7 @@ public final class CpuBackend implements Backend {
     float[] logits = run(batch);
     int v = config.vocabSize();
     int[] tokens = new int[request.rows()];
-    // One row per piece of work: each draw reads its own row of the flat logits.
+    // Rows shared out among the workers: each draw reads its own row of the flat logits.
     pool.run(tokens.length, (worker, from, to) -> {
       for (int r = from; r < to; r++) {
         tokens[r] = Sampler.sample(logits, r * v, v, request.params()[r], request.pathIds()[r], request.steps()[r]);
