@@ -63,7 +63,7 @@ inline float lanes_sum(__m512 v) {
 
 // A piece of work: R weight rows (w, row stride k) x T rows of packed x (xp, row stride 2 kp),
 // over elements [k0, k1) of k (k1 == k at the end of a row, where the last block may be partial).
-// Lane sums start at zero when `sums` is null or `first`, else from sums[(t * sums_row + r) * 16];
+// Lane sums start at zero when `first`, else from sums[(t * kPanelRows + r) * 16] (the panel's);
 // at the end they go back there, or, when `y` is set, out to y[t * ldy + r] (+ bias[r]).
 // `ahead` (or null): R * k weights to prefetch while this piece reads its own, the same share per
 // block.
@@ -74,7 +74,6 @@ struct Piece {
   size_t kp;
   int k0, k1;
   float* sums;
-  int sums_row;
   bool first;
   float* y;
   int ldy;
@@ -89,7 +88,7 @@ void tile(const Piece& p) {
   for (int t = 0; t < T; ++t)
     #pragma GCC unroll 8
     for (int r = 0; r < R; ++r)
-      acc[t][r] = p.first ? _mm512_setzero_ps() : _mm512_loadu_ps(p.sums + (size_t(t) * p.sums_row + r) * 16);
+      acc[t][r] = p.first ? _mm512_setzero_ps() : _mm512_loadu_ps(p.sums + (size_t(t) * kPanelRows + r) * 16);
   const char* ahead = reinterpret_cast<const char*>(p.ahead);
   for (int i = p.k0; i < p.k1; i += kBlock) {
     const int left = p.k1 - i;
@@ -118,7 +117,7 @@ void tile(const Piece& p) {
     #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       if (p.y == nullptr) {
-        _mm512_storeu_ps(p.sums + (size_t(t) * p.sums_row + r) * 16, acc[t][r]);
+        _mm512_storeu_ps(p.sums + (size_t(t) * kPanelRows + r) * 16, acc[t][r]);
         continue;
       }
       float s = lanes_sum(acc[t][r]);
@@ -201,7 +200,6 @@ void matmul_avx512bf16(const uint16_t* packed, int m, int k, const uint16_t* w, 
     }
     return;
   }
-  p.sums_row = kPanelRows;
   p.ahead = nullptr;
   for (int n0 = 0; n0 < n; n0 += kPanelRows) {
     const int panel = min_int(kPanelRows, n - n0);
