@@ -14,8 +14,9 @@ import java.util.List;
 
 /**
  * The model on the CPU, in float32 over weights read in place (bf16, f16 or f32) and a bf16 paged
- * KV cache with the same layout and page ids as the GPU. Every layer appends the K/V of all batch
- * tokens before its attention, so a batch may hold a whole prompt, one token per path, or a summary.
+ * KV cache with the same page ids as the GPU (the layout inside a page is {@link KvCache}'s). Every
+ * layer appends the K/V of all batch tokens before its attention, so a batch may hold a whole
+ * prompt, one token per path, or a summary.
  * Not thread-safe: one forward at a time.
  */
 public final class CpuBackend implements Backend {
@@ -138,9 +139,8 @@ public final class CpuBackend implements Backend {
       // The residual add of the previous layer's MLP is fused into this layer's first norm.
       norm.addAndApply(s.x, l == 0 ? null : s.proj, n, layer.inputNorm(), s.h);
       layer.qkv().apply(s.h, n, s.qkv, qkvWidth);
-      ropeAppend.apply(s.qkv, n, batch.segmentIds(), layer.thought(), s.cos, s.sin, batch.slots(),
-          cache.keys(l), cache.values(l));
-      AttentionStates att = attention.run(passes, n, s.qkv, qkvWidth, cache.keys(l), cache.values(l));
+      ropeAppend.apply(s.qkv, n, batch.segmentIds(), layer.thought(), s.cos, s.sin, batch.slots(), cache, l);
+      AttentionStates att = attention.run(passes, n, s.qkv, qkvWidth, cache, l);
       layer.o().apply(att.o, n, s.proj, hidden);
       norm.addAndApply(s.x, s.proj, n, layer.postNorm(), s.h);
       layer.gateUp().apply(s.h, n, s.gateUp, 2 * inter);

@@ -72,7 +72,7 @@ final class PagedAttention {
    * Runs the passes for {@code tokens} query rows of {@code q} (stride {@code qStride}) against one
    * layer's cache; returns the merged states, whose {@code o} is the attention output {@code [T, hq·d]}.
    */
-  AttentionStates run(List<Pass> passes, int tokens, float[] q, int qStride, short[] kCache, short[] vCache) {
+  AttentionStates run(List<Pass> passes, int tokens, float[] q, int qStride, KvCache cache, int layer) {
     if (merged.lse.length < tokens * hq) {
       merged = new AttentionStates(tokens, hq, d);
       partial = new AttentionStates(tokens, hq, d);
@@ -80,7 +80,7 @@ final class PagedAttention {
     merged.clear(tokens);
     for (Pass p : passes) {
       KvSegment s = p.segment();
-      segment.run(q, qStride, p.rows(), p.limits(), p.rows().length, kCache, vCache, s.pages(), s.length(), scale, partial);
+      segment.run(q, qStride, p.rows(), p.limits(), p.rows().length, cache, layer, s.pages(), s.length(), scale, partial);
       for (int row : p.rows()) merged.merge(partial, row);
     }
     return merged;

@@ -14,6 +14,7 @@ final class RopeAppend implements WorkerPool.RangeTask {
   private final Rotary rotary;
   private float[] qkv, thought, cos, sin; // the call in progress
   private int[] segmentIds, slots;
+  private KvCache cache;
   private short[] kCache, vCache;
 
   RopeAppend(WorkerPool pool, int hq, int hkv, int d, Rotary rotary) {
@@ -30,17 +31,19 @@ final class RopeAppend implements WorkerPool.RangeTask {
    * @param thought {@code [segments, d]} table, or null for none (zero embedding)
    * @param cos, sin {@code [T, d/2]} angles of each token's position ({@link Rotary#angles})
    * @param slots cache slot per token; a negative slot is not written
+   * @param layer the layer of {@code cache} written
    */
   void apply(float[] qkv, int tokens, int[] segmentIds, float[] thought, float[] cos, float[] sin, int[] slots,
-      short[] kCache, short[] vCache) {
+      KvCache cache, int layer) {
     this.qkv = qkv;
     this.segmentIds = segmentIds;
     this.thought = thought;
     this.cos = cos;
     this.sin = sin;
     this.slots = slots;
-    this.kCache = kCache;
-    this.vCache = vCache;
+    this.cache = cache;
+    this.kCache = cache.keys(layer);
+    this.vCache = cache.values(layer);
     pool.run(tokens, this);
   }
 
@@ -64,10 +67,9 @@ final class RopeAppend implements WorkerPool.RangeTask {
         }
         rotary.rotate(qkv, kOff, cos, sin, cs);
         if (slots[t] < 0) continue;
-        int dst = (slots[t] * hkv + h) * d;
         for (int i = 0; i < d; i++) {
-          kCache[dst + i] = Tensor.floatToBf16(qkv[kOff + i]);
-          vCache[dst + i] = Tensor.floatToBf16(qkv[vOff + i]);
+          kCache[cache.keyAt(slots[t], h, i)] = Tensor.floatToBf16(qkv[kOff + i]);
+          vCache[cache.valueAt(slots[t], h, i)] = Tensor.floatToBf16(qkv[vOff + i]);
         }
       }
     }

@@ -3,8 +3,11 @@ package dev.ptk.backend.cpu;
 import dev.ptk.model.Tensor;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,14 +17,18 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code limits[i]} keys of the segment (the whole segment, or a causal prefix of it).
  * Work is split by kv head and, when there are more workers than kv heads, by query.
  *
- * <p>K is widened transposed ({@code [d][page]}), so that a query's scores against a page are a
- * few vectors of keys at once, and their exponentials are taken a vector at a time. The states
+ * <p>The cache holds a page's K transposed ({@code [d][slot]}, {@link KvCache}), so a page of one kv
+ * head widens with contiguous vector loads, a query's scores against the page are a few vectors
+ * of keys at once, and their exponentials are taken a vector at a time. The states
  * that see the same keys of a page (the heads of a GQA group, the paths of a shared prompt, the
  * rows of a prefill) go through it four at a time, so that each vector of K or V loaded serves
  * four of them; each state's sums are the same, in the same order, as on its own.
  */
 final class SegmentAttention implements WorkerPool.RangeTask {
   private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  /** bf16 bits, as many lanes as F: widened to F through ints. */
+  private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(F.vectorBitSize() / 2));
+  private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.withShape(F.vectorShape());
   /** States per pass over a page's K and V. */
   private static final int CHUNK = 4;
 
@@ -47,6 +54,7 @@ final class SegmentAttention implements WorkerPool.RangeTask {
   private int[] limits;
   private int count;
   private int chunks;
+  private KvCache cache;
   private short[] kCache;
   private short[] vCache;
   private int[] pages;
@@ -76,7 +84,7 @@ final class SegmentAttention implements WorkerPool.RangeTask {
    * Writes the states of query rows {@code queries[0, count)} of {@code q} (row stride
    * {@code qStride}, heads at {@code [0, hq·d)}) into the same rows of {@code out}.
    */
-  void run(float[] q, int qStride, int[] queries, int[] limits, int count, short[] kCache, short[] vCache,
+  void run(float[] q, int qStride, int[] queries, int[] limits, int count, KvCache cache, int layer,
       int[] pages, int length, float scale, AttentionStates out) {
     if (max[0].length < count * group) {
       max = new float[pool.size()][count * group];
@@ -87,8 +95,9 @@ final class SegmentAttention implements WorkerPool.RangeTask {
     this.queries = queries;
     this.limits = limits;
     this.count = count;
-    this.kCache = kCache;
-    this.vCache = vCache;
+    this.cache = cache;
+    this.kCache = cache.keys(layer);
+    this.vCache = cache.values(layer);
     this.pages = pages;
     this.length = length;
     this.scale = scale;
@@ -123,7 +132,7 @@ final class SegmentAttention implements WorkerPool.RangeTask {
     for (int p = 0; p * pageSize < seen; p++) {
       int base = p * pageSize;
       int n = Math.min(pageSize, seen - base);
-      widen(pages[p], kvHead, n, kt, vf);
+      widen(cache.block(pages[p], kvHead), kt, vf);
       int states = 0, chunkKeys = 0; // the chunk being filled: each of its states sees chunkKeys keys
       for (int i = from; i < to; i++) {
         int visible = Math.min(Math.min(limits[i], length) - base, n);
@@ -163,15 +172,25 @@ final class SegmentAttention implements WorkerPool.RangeTask {
     return (row * hq + head) * d;
   }
 
-  /** K (transposed) and V rows of the first {@code n} slots of a page, one kv head, as floats. */
-  private void widen(int page, int kvHead, int n, float[] kt, float[] vf) {
-    for (int j = 0; j < n; j++) {
-      int src = ((page * pageSize + j) * hkv + kvHead) * d;
-      for (int i = 0; i < d; i++) {
-        kt[i * pageSize + j] = Tensor.bf16ToFloat(kCache[src + i]);
-        vf[j * d + i] = Tensor.bf16ToFloat(vCache[src + i]);
-      }
+  /**
+   * A page's block of one kv head, K (transposed, as the cache holds it) and V, as floats: every
+   * slot, written or not (attention reads the first n only).
+   */
+  private void widen(int block, float[] kt, float[] vf) {
+    int size = pageSize * d, i = 0;
+    for (; i + F.length() <= size; i += F.length()) {
+      widen(kCache, block + i).intoArray(kt, i);
+      widen(vCache, block + i).intoArray(vf, i);
     }
+    for (; i < size; i++) {
+      kt[i] = Tensor.bf16ToFloat(kCache[block + i]);
+      vf[i] = Tensor.bf16ToFloat(vCache[block + i]);
+    }
+  }
+
+  private static FloatVector widen(short[] bits, int at) {
+    IntVector wide = (IntVector) ShortVector.fromArray(S, bits, at).convertShape(VectorOperators.S2I, I, 0);
+    return wide.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
   }
 
   /**

@@ -82,14 +82,15 @@ class KernelVectorsTest {
     float[] cos = new float[t * D / 2], sin = new float[t * D / 2];
     for (int i = 0; i < t; i++) rotary.angles(positions[i], cos, sin, i * D / 2);
 
-    new RopeAppend(POOL, HQ, HKV, D, rotary).apply(qkv, t, segs, table, cos, sin, slots, k, v);
+    KvCache cache = KvCache.fromNhd(k, v, s.get("page_size").getAsInt(), HKV, D);
+    new RopeAppend(POOL, HQ, HKV, D, rotary).apply(qkv, t, segs, table, cos, sin, slots, cache, 0);
 
     int width = (HQ + 2 * HKV) * D;
     float[] q = new float[t * HQ * D];
     for (int i = 0; i < t; i++) System.arraycopy(qkv, i * width, q, i * HQ * D, HQ * D);
     assertClose(name + " q_out", f.tensor("q_out").toFloats(), q, rtol(c), atol(c));
-    assertClose(name + " k_cache_out", f.tensor("k_cache_out").toFloats(), widen(k), rtol(c), atol(c));
-    assertClose(name + " v_cache_out", f.tensor("v_cache_out").toFloats(), widen(v), rtol(c), atol(c));
+    assertClose(name + " k_cache_out", f.tensor("k_cache_out").toFloats(), widen(cache.toNhd(0, false)), rtol(c), atol(c));
+    assertClose(name + " v_cache_out", f.tensor("v_cache_out").toFloats(), widen(cache.toNhd(0, true)), rtol(c), atol(c));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -137,7 +138,7 @@ class KernelVectorsTest {
     KvSegment prompt = new KvSegment(f.tensor("prompt_indices").toInts(), scalars(c).get("prompt_len").getAsInt());
     float[] q = f.tensor("q").toFloats();
     int p = csr.count();
-    short[] k = bits(f.tensor("k_cache")), v = bits(f.tensor("v_cache"));
+    KvCache cache = KvCache.fromNhd(bits(f.tensor("k_cache")), bits(f.tensor("v_cache")), csr.pageSize(), HKV, D);
     float scale = (float) scalars(c).get("sm_scale").getAsDouble();
     SegmentAttention att = new SegmentAttention(POOL, HQ, HKV, D, csr.pageSize());
 
@@ -149,13 +150,13 @@ class KernelVectorsTest {
       rows[i] = i;
       limits[i] = prompt.length();
     }
-    att.run(q, HQ * D, rows, limits, p, k, v, prompt.pages(), prompt.length(), scale, promptStates);
+    att.run(q, HQ * D, rows, limits, p, cache, 0, prompt.pages(), prompt.length(), scale, promptStates);
     assertClose(name + " o_prompt", f.tensor("o_prompt").toFloats(), promptStates.o, rtol(c), atol(c));
     assertClose(name + " lse_prompt", f.tensor("lse_prompt").toFloats(), promptStates.lse, rtol(c), atol(c));
     AttentionStates own = new AttentionStates(p, HQ, D);
     for (int i = 0; i < p; i++) {
       KvSegment s = csr.segment(i);
-      att.run(q, HQ * D, new int[] {i}, new int[] {s.length()}, 1, k, v, s.pages(), s.length(), scale, own);
+      att.run(q, HQ * D, new int[] {i}, new int[] {s.length()}, 1, cache, 0, s.pages(), s.length(), scale, own);
     }
     assertClose(name + " o_own", f.tensor("o_own").toFloats(), own.o, rtol(c), atol(c));
     assertClose(name + " lse_own", f.tensor("lse_own").toFloats(), own.lse, rtol(c), atol(c));
@@ -199,8 +200,10 @@ class KernelVectorsTest {
 
   /** Runs the groups through PagedAttention and compares the merged o and lse with the case's. */
   private static void check(String name, JsonObject c, SafeTensors f, List<AttentionGroup> groups, float[] q, int tokens) {
-    PagedAttention att = new PagedAttention(POOL, HQ, HKV, D, scalars(c).get("page_size").getAsInt());
-    AttentionStates out = att.run(PagedAttention.plan(groups), tokens, q, HQ * D, bits(f.tensor("k_cache")), bits(f.tensor("v_cache")));
+    int pageSize = scalars(c).get("page_size").getAsInt();
+    PagedAttention att = new PagedAttention(POOL, HQ, HKV, D, pageSize);
+    KvCache cache = KvCache.fromNhd(bits(f.tensor("k_cache")), bits(f.tensor("v_cache")), pageSize, HKV, D);
+    AttentionStates out = att.run(PagedAttention.plan(groups), tokens, q, HQ * D, cache, 0);
     assertClose(name + " o", f.tensor("o").toFloats(), Arrays.copyOf(out.o, tokens * HQ * D), rtol(c), atol(c));
     assertClose(name + " lse", f.tensor("lse").toFloats(), Arrays.copyOf(out.lse, tokens * HQ), rtol(c), atol(c));
   }
