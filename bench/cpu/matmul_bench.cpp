@@ -1,7 +1,8 @@
 // Times ptk_cpu_matmul_bf16 on the ParaThinker-1.5B projection shapes, n split across T threads
 // as the Java WorkerPool splits it, beside this machine's read bandwidth (the decode floor) and
 // the multiply-add peak of the ISA path in use (the prefill ceiling), both measured in the same
-// run. Usage: matmul_bench [threads [result.json]]   (PTK_CPU_ISA forces a path);
+// run. Usage: matmul_bench [threads [result.json [f32|bf16]]]   (PTK_CPU_ISA forces a path; the
+// last argument, x as given or rounded to bf16, is the ptk_cpu_x_precision of every matmul);
 // matmul_bench --bandwidth threads result.json: the read bandwidth alone.
 // Built and run by bench/cpu/matmul-bench.sh.
 #include <immintrin.h>
@@ -185,6 +186,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+  const char* precision_name = argc > 3 ? argv[3] : "f32";
+  int precision = -1;
+  if (std::strcmp(precision_name, "f32") == 0) precision = PTK_CPU_X_F32;
+  if (std::strcmp(precision_name, "bf16") == 0) precision = PTK_CPU_X_BF16;
+  if (threads < 1 || precision < 0 || argc > 4) {
+    std::fprintf(stderr, "usage: matmul_bench [threads [result.json [f32|bf16]]] (threads >= 1)\n");
+    return 2;
+  }
   FILE* json = argc > 2 ? std::fopen(argv[2], "w") : nullptr;
   if (argc > 2 && json == nullptr) {
     std::perror(argv[2]);
@@ -197,12 +206,14 @@ int main(int argc, char** argv) {
   }
   double bw = read_bandwidth(threads);
   double peak = peak_flops(isa, threads);
-  std::printf("path %s, %d threads, read bandwidth %.2f GB/s, multiply-add peak %.0f GFLOP/s (measured)\n",
-              ptk_cpu_isa_name(isa), threads, bw / 1e9, peak / 1e9);
+  std::printf("path %s, x %s, %d threads, read bandwidth %.2f GB/s, multiply-add peak %.0f GFLOP/s (measured)\n",
+              ptk_cpu_isa_name(isa), precision_name, threads, bw / 1e9, peak / 1e9);
   std::printf("%-8s %6s %6s %4s %10s %10s %9s %9s\n", "shape", "n", "k", "m", "ms", "floor ms", "x floor", "of peak");
   if (json != nullptr) {
-    std::fprintf(json, "{\"path\": \"%s\", \"threads\": %d, \"read_bandwidth_gb_s\": %.3f, \"peak_gflops\": %.1f, \"matmuls\": [",
-                 ptk_cpu_isa_name(isa), threads, bw / 1e9, peak / 1e9);
+    std::fprintf(json,
+                 "{\"path\": \"%s\", \"x\": \"%s\", \"threads\": %d, \"read_bandwidth_gb_s\": %.3f, "
+                 "\"peak_gflops\": %.1f, \"matmuls\": [",
+                 ptk_cpu_isa_name(isa), precision_name, threads, bw / 1e9, peak / 1e9);
   }
   const char* separator = "";
   struct Shape {
@@ -229,8 +240,12 @@ int main(int argc, char** argv) {
         // 16-row pieces, taken in turn: the Java pool hands out contiguous pieces the same way.
         int per = (s.n / 16 + threads - 1) / threads * 16;
         int r0 = i * per, r1 = std::min(s.n, r0 + per);
-        if (r0 < r1 && ptk_cpu_matmul_bf16(x.data(), m, s.k, w + size_t(r0) * s.k, r1 - r0, nullptr,
-                                           y.data() + r0, s.n) != PTK_OK) {
+        // Each thread prepares its own x, as ptk_cpu_matmul_bf16 does.
+        thread_local ptk_cpu_x* px = nullptr;
+        if (r0 < r1 && ((px == nullptr && ptk_cpu_x_create(&px) != PTK_OK) ||
+                        ptk_cpu_x_prepare_as(px, x.data(), m, s.k, precision) != PTK_OK ||
+                        ptk_cpu_matmul_prepared(px, w + size_t(r0) * s.k, r1 - r0, nullptr, y.data() + r0, s.n) !=
+                            PTK_OK)) {
           std::fprintf(stderr, "%s\n", ptk_last_error());
           std::exit(1);
         }

@@ -13,6 +13,7 @@
 
 #include "cpu_matmul.h"
 #include "error.h"
+#include "ptk/common.h"
 #include "ptk/cpu.h"
 
 namespace {
@@ -114,13 +115,15 @@ float* aligned(const float* p) {
 
 }  // namespace
 
-// x as prepared for the path in use (ptk/cpu.h): the caller's x, and on the bf16 paths its halves
-// (amx: in tiles; avx512bf16: by rows).
+// x as prepared for the path in use (ptk/cpu.h): the caller's x (or, rounded to bf16, a copy),
+// and on the bf16 paths its halves (amx: in tiles; avx512bf16: by rows, hi alone when rounded).
 struct ptk_cpu_x {
   const float* x = nullptr;
   int m = 0, k = 0;  // m == 0: nothing prepared
+  int halves = 2;    // avx512bf16: halves per row
+  std::vector<float> rounded;
   std::vector<float> packed;
-  std::vector<uint16_t> halves;
+  std::vector<uint16_t> halves_data;
 };
 
 extern "C" {
@@ -162,15 +165,26 @@ ptk_status ptk_cpu_x_create(ptk_cpu_x** out) {
 
 void ptk_cpu_x_destroy(ptk_cpu_x* px) { delete px; }
 
-ptk_status ptk_cpu_x_prepare(ptk_cpu_x* px, const float* x, int m, int k) {
+ptk_status ptk_cpu_x_prepare_as(ptk_cpu_x* px, const float* x, int m, int k, int precision) {
   return ptk::no_throw([&]() -> ptk_status {
     PTK_REQUIRE_NOT_NULL(px);
     PTK_REQUIRE_NOT_NULL(x);
     PTK_REQUIRE(m > 0, "m must be > 0, got %d", m);
     PTK_REQUIRE(k > 0, "k must be > 0, got %d", k);
+    PTK_REQUIRE(precision == PTK_CPU_X_F32 || precision == PTK_CPU_X_BF16,
+                "precision must be PTK_CPU_X_F32 (0) or PTK_CPU_X_BF16 (1), got %d", precision);
     const Choice& c = choice();
     if (c.error[0] != '\0') return ptk::fail(PTK_ERR_UNSUPPORTED, "%s", c.error);
     px->m = 0;  // not prepared, should anything below fail
+    const bool rounded = precision == PTK_CPU_X_BF16;
+    px->halves = rounded ? 1 : 2;
+    if (rounded && c.isa != PTK_CPU_ISA_AVX512BF16) {
+      // The other paths multiply the rounded copy as they would any x (amx: its lo half is zero).
+      const size_t count = size_t(m) * k;
+      if (px->rounded.size() < count) px->rounded.resize(count);
+      for (size_t i = 0; i < count; ++i) px->rounded[i] = ptk::bf16_to_float(ptk::float_to_bf16(x[i]));
+      x = px->rounded.data();
+    }
 #if defined(__x86_64__)
     if (c.isa == PTK_CPU_ISA_AMX) {
       // + 16 floats: the packed tiles start on a 64-byte boundary
@@ -179,9 +193,9 @@ ptk_status ptk_cpu_x_prepare(ptk_cpu_x* px, const float* x, int m, int k) {
       ptk::cpu::amx_pack(x, m, k, aligned(px->packed.data()));
     }
     if (c.isa == PTK_CPU_ISA_AVX512BF16) {
-      size_t need = ptk::cpu::avx512bf16_packed_halves(m, k);
-      if (px->halves.size() < need) px->halves.resize(need);
-      ptk::cpu::avx512bf16_pack(x, m, k, px->halves.data());
+      size_t need = ptk::cpu::avx512bf16_packed_halves(m, k, px->halves);
+      if (px->halves_data.size() < need) px->halves_data.resize(need);
+      ptk::cpu::avx512bf16_pack(x, m, k, px->halves, px->halves_data.data());
     }
 #endif
     px->x = x;
@@ -189,6 +203,10 @@ ptk_status ptk_cpu_x_prepare(ptk_cpu_x* px, const float* x, int m, int k) {
     px->k = k;
     return ptk::ok();
   });
+}
+
+ptk_status ptk_cpu_x_prepare(ptk_cpu_x* px, const float* x, int m, int k) {
+  return ptk_cpu_x_prepare_as(px, x, m, k, PTK_CPU_X_F32);
 }
 
 ptk_status ptk_cpu_matmul_prepared(const ptk_cpu_x* px, const uint16_t* w, int n, const float* bias, float* y,
@@ -214,7 +232,8 @@ ptk_status ptk_cpu_matmul_prepared(const ptk_cpu_x* px, const uint16_t* w, int n
     if (c.isa == PTK_CPU_ISA_AVX512BF16) {
       size_t need = ptk::cpu::avx512bf16_sums_floats(px->m);
       if (scratch.size() < need) scratch.resize(need);
-      ptk::cpu::matmul_avx512bf16(px->halves.data(), px->m, px->k, w, n, bias, y, ldy, scratch.data());
+      ptk::cpu::matmul_avx512bf16(px->halves_data.data(), px->halves, px->m, px->k, w, n, bias, y, ldy,
+                                  scratch.data());
       return ptk::ok();
     }
 #endif

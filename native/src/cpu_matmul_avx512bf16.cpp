@@ -7,10 +7,11 @@
 // weights are loaded straight from w (64 bytes, 32 elements of k, per instruction; the checkpoint
 // read in place) and x is the matching 32 elements of a row of x, packed once per x as its hi and
 // lo halves (cpu_bf16_halves.h): row t of packed x is hi[kp] then lo[kp], kp = k rounded up to a
-// block of 32, zeros past k.
+// block of 32, zeros past k. With x rounded to bf16 (PTK_CPU_X_BF16) a row is hi[kp] alone, and
+// every tile does half the products.
 //
 // Numerics: each output's 16 lanes start at zero and take, per block of 32 elements of k in
-// order, the hi products then the lo ones (the last, partial block read with its missing weights
+// order, the hi products then the lo ones if x has them (the last, partial block read with its missing weights
 // as zeros); then the lanes are added in a fixed tree and the bias last. Each output therefore
 // depends only on its weight row and its row of x: a row's bits never depend on m, on the other
 // rows, on how n is split, or on how k is chunked (partial lane sums wait in scratch between
@@ -61,7 +62,7 @@ inline float lanes_sum(__m512 v) {
   return _mm_cvtss_f32(q);
 }
 
-// A piece of work: R weight rows (w, row stride k) x T rows of packed x (xp, row stride 2 kp),
+// A piece of work: R weight rows (w, row stride k) x T rows of packed x (xp, row stride H kp),
 // over elements [k0, k1) of k (k1 == k at the end of a row, where the last block may be partial).
 // Lane sums start at zero when `first`, else from sums[(t * kPanelRows + r) * 16] (the panel's);
 // at the end they go back there, or, when `y` is set, out to y[t * ldy + r] (+ bias[r]).
@@ -81,7 +82,8 @@ struct Piece {
   const uint16_t* ahead;
 };
 
-template <int R, int T>
+// H: the halves x is packed in (2: hi and lo; 1: hi, x rounded to bf16).
+template <int H, int R, int T>
 void tile(const Piece& p) {
   __m512 acc[T][R];
   #pragma GCC unroll 8
@@ -105,11 +107,15 @@ void tile(const Piece& p) {
     }
     #pragma GCC unroll 8
     for (int t = 0; t < T; ++t) {
-      const uint16_t* x = p.xp + size_t(t) * 2 * p.kp + i;
+      const uint16_t* x = p.xp + size_t(t) * H * p.kp + i;
       const __m512bh hi = (__m512bh)_mm512_loadu_si512(x);
-      const __m512bh lo = (__m512bh)_mm512_loadu_si512(x + p.kp);
       #pragma GCC unroll 8
-      for (int r = 0; r < R; ++r) acc[t][r] = _mm512_dpbf16_ps(_mm512_dpbf16_ps(acc[t][r], wv[r], hi), wv[r], lo);
+      for (int r = 0; r < R; ++r) acc[t][r] = _mm512_dpbf16_ps(acc[t][r], wv[r], hi);
+      if constexpr (H == 2) {
+        const __m512bh lo = (__m512bh)_mm512_loadu_si512(x + p.kp);
+        #pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) acc[t][r] = _mm512_dpbf16_ps(acc[t][r], wv[r], lo);
+      }
     }
   }
   #pragma GCC unroll 8
@@ -127,52 +133,58 @@ void tile(const Piece& p) {
 }
 
 using TileFn = void (*)(const Piece&);
-template <int R, int T>
+template <int H, int R, int T>
 constexpr TileFn tile_or_null() {
-  if constexpr (R * T <= kMaxSums) return tile<R, T>;
+  if constexpr (R * T <= kMaxSums) return tile<H, R, T>;
   return nullptr;
 }
-template <int R>
-constexpr TileFn row_of_tiles[kDecodeTokens] = {tile_or_null<R, 1>(), tile_or_null<R, 2>(), tile_or_null<R, 3>(),
-                                                tile_or_null<R, 4>(), tile_or_null<R, 5>(), tile_or_null<R, 6>(),
-                                                tile_or_null<R, 7>(), tile_or_null<R, 8>()};
-constexpr const TileFn* kTiles[kRows] = {row_of_tiles<1>, row_of_tiles<2>, row_of_tiles<3>, row_of_tiles<4>};
+template <int H, int R>
+constexpr TileFn row_of_tiles[kDecodeTokens] = {
+    tile_or_null<H, R, 1>(), tile_or_null<H, R, 2>(), tile_or_null<H, R, 3>(), tile_or_null<H, R, 4>(),
+    tile_or_null<H, R, 5>(), tile_or_null<H, R, 6>(), tile_or_null<H, R, 7>(), tile_or_null<H, R, 8>()};
+template <int H>
+constexpr const TileFn* kTiles[kRows] = {row_of_tiles<H, 1>, row_of_tiles<H, 2>, row_of_tiles<H, 3>,
+                                         row_of_tiles<H, 4>};
 
-// rows x tokens must be a tile (rows * tokens <= kMaxSums).
-inline void run_tile(const Piece& p, int rows, int tokens) { kTiles[rows - 1][tokens - 1](p); }
+// rows x tokens must be a tile (rows * tokens <= kMaxSums); halves 1 or 2.
+inline void run_tile(const Piece& p, int halves, int rows, int tokens) {
+  (halves == 2 ? kTiles<2> : kTiles<1>)[rows - 1][tokens - 1](p);
+}
 
 }  // namespace
 
 namespace ptk::cpu {
 
-size_t avx512bf16_packed_halves(int m, int k) { return size_t(m) * 2 * padded(k); }
+size_t avx512bf16_packed_halves(int m, int k, int halves) { return size_t(m) * halves * padded(k); }
 
 size_t avx512bf16_sums_floats(int m) { return m > kOnePassRows ? size_t(m) * kPanelRows * 16 : 0; }
 
-void avx512bf16_pack(const float* x, int m, int k, uint16_t* packed) {
+void avx512bf16_pack(const float* x, int m, int k, int halves, uint16_t* packed) {
   const int kp = padded(k), whole = k / kBlock * kBlock;
   for (int t = 0; t < m; ++t) {
     const float* src = x + size_t(t) * k;
-    uint16_t* hi = packed + size_t(t) * 2 * kp;
+    uint16_t* hi = packed + size_t(t) * halves * kp;
     uint16_t* lo = hi + kp;
     __m512i h, l;
+    auto store = [&](int i) {
+      _mm512_storeu_si512(hi + i, h);
+      if (halves == 2) _mm512_storeu_si512(lo + i, l);
+    };
     for (int i = 0; i < whole; i += kBlock) {
       split_halves(src + i, &h, &l);
-      _mm512_storeu_si512(hi + i, h);
-      _mm512_storeu_si512(lo + i, l);
+      store(i);
     }
     if (whole < k) {  // the last, partial block: zeros past k
       float rest[kBlock] = {};
       memcpy(rest, src + whole, sizeof(float) * (k - whole));
       split_halves(rest, &h, &l);
-      _mm512_storeu_si512(hi + whole, h);
-      _mm512_storeu_si512(lo + whole, l);
+      store(whole);
     }
   }
 }
 
-void matmul_avx512bf16(const uint16_t* packed, int m, int k, const uint16_t* w, int n, const float* bias, float* y,
-                       int ldy, float* sums) {
+void matmul_avx512bf16(const uint16_t* packed, int halves, int m, int k, const uint16_t* w, int n, const float* bias,
+                       float* y, int ldy, float* sums) {
   Piece p{};
   p.k = size_t(k);
   p.kp = size_t(padded(k));
@@ -192,9 +204,9 @@ void matmul_avx512bf16(const uint16_t* packed, int m, int k, const uint16_t* w, 
       // the next group is a whole one; a short last group is left to the hardware).
       p.ahead = n0 + 2 * group <= n ? w + size_t(n0 + group) * k : nullptr;
       for (int t0 = 0; t0 < m; t0 += per_pass) {
-        p.xp = packed + size_t(t0) * 2 * p.kp;
+        p.xp = packed + size_t(t0) * halves * p.kp;
         p.y = y + size_t(t0) * ldy + n0;
-        run_tile(p, rows, min_int(per_pass, m - t0));
+        run_tile(p, halves, rows, min_int(per_pass, m - t0));
         p.ahead = nullptr;
       }
     }
@@ -210,13 +222,13 @@ void matmul_avx512bf16(const uint16_t* packed, int m, int k, const uint16_t* w, 
       const bool last = p.k1 == k;
       for (int t0 = 0; t0 < m; t0 += kTokens) {
         const int tokens = min_int(kTokens, m - t0);
-        p.xp = packed + size_t(t0) * 2 * p.kp;
+        p.xp = packed + size_t(t0) * halves * p.kp;
         for (int r0 = 0; r0 < panel; r0 += kRows) {
           p.w = w + size_t(n0 + r0) * k;
           p.sums = sums + (size_t(t0) * kPanelRows + r0) * 16;
           p.y = last ? y + size_t(t0) * ldy + n0 + r0 : nullptr;
           p.bias = bias == nullptr ? nullptr : bias + n0 + r0;
-          run_tile(p, min_int(kRows, panel - r0), tokens);
+          run_tile(p, halves, min_int(kRows, panel - r0), tokens);
         }
       }
     }

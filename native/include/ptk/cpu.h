@@ -14,6 +14,9 @@
  * the f32 vector paths multiply f32 x exactly (their lane count changes the summation order); the
  * amx and avx512bf16 paths multiply bf16 by bf16, so they carry each element of x as two bf16
  * halves (x = hi + lo to 2^-16 relative at worst, far below the bf16 weights' own 2^-8).
+ * Prepared with PTK_CPU_X_BF16 instead, x is rounded to bf16 first, as a forward in bf16 rounds
+ * every matmul's input (the CUDA backend, the released engine): each product is then exact on
+ * every path, and avx512bf16 does half the products (one half, no lo).
  *
  * Threads: the kernels start no threads. A caller splits n across its own threads and calls once
  * per slice with w, bias and y offset to the slice (w + r0 * k, bias + r0, y + r0). Since every
@@ -69,11 +72,21 @@ PTK_API ptk_status ptk_cpu_matmul_bf16(const float* x, int m, int k, const uint1
  * (its memory grows to the largest x it has held). */
 typedef struct ptk_cpu_x ptk_cpu_x;
 
+/* How a prepared x enters the products. */
+typedef enum ptk_cpu_x_precision {
+  PTK_CPU_X_F32 = 0,  /* x as given: a float32 forward */
+  PTK_CPU_X_BF16 = 1  /* x rounded to bf16 (to nearest even) */
+} ptk_cpu_x_precision;
+
 PTK_API ptk_status ptk_cpu_x_create(ptk_cpu_x** out);
 PTK_API void ptk_cpu_x_destroy(ptk_cpu_x* px); /* null: nothing */
 
-/* Prepares x (f32 [m, k], m, k > 0) on the path in use. px keeps a pointer to x, which must stay
- * unchanged until the last matmul on it has returned. Not to be called while a matmul runs on px. */
+/* Prepares x (f32 [m, k], m, k > 0) on the path in use, as `precision` (a ptk_cpu_x_precision)
+ * says. px keeps a pointer to x, which must stay unchanged until the last matmul on it has
+ * returned. Not to be called while a matmul runs on px. */
+PTK_API ptk_status ptk_cpu_x_prepare_as(ptk_cpu_x* px, const float* x, int m, int k, int precision);
+
+/* ptk_cpu_x_prepare_as with PTK_CPU_X_F32. */
 PTK_API ptk_status ptk_cpu_x_prepare(ptk_cpu_x* px, const float* x, int m, int k);
 
 /* y = x w^T (+ bias) for the x last prepared in px, with w [n, k] (k as prepared); n > 0,

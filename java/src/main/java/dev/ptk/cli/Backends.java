@@ -1,6 +1,7 @@
 package dev.ptk.cli;
 
 import dev.ptk.backend.Backend;
+import dev.ptk.backend.cpu.ActivationPrecision;
 import dev.ptk.backend.cpu.CpuBackend;
 import dev.ptk.backend.cuda.CudaBackend;
 import dev.ptk.engine.GenerationOptions;
@@ -81,10 +82,24 @@ final class Backends {
   /** The chosen backend with {@code numPages} KV pages; on CUDA or the sim, an error names what does not fit. */
   static Backend open(String backend, Checkpoint checkpoint, RopeScaling scaling, int numPages) {
     ModelConfig config = checkpoint.config().withRopeScaling(scaling);
+    ActivationPrecision cpuPrecision = cpuActivations(System.getenv(CPU_ACTIVATIONS));  // checked on every backend
     if (backend.equals("cuda") || backend.equals("sim")) {
       return new CudaBackend(config, checkpoint.weights(), PAGE_SIZE, numPages, CudaBackend.DEFAULT_MAX_TOKENS);
     }
-    return new CpuBackend(config, checkpoint.weights(), PAGE_SIZE, numPages);
+    return new CpuBackend(config, checkpoint.weights(), PAGE_SIZE, numPages, Runtime.getRuntime().availableProcessors(),
+        cpuPrecision);
+  }
+
+  /** The environment variable that sets the CPU backend's {@link ActivationPrecision}: f32 (unset) or bf16. */
+  static final String CPU_ACTIVATIONS = "PTK_CPU_ACTIVATIONS";
+
+  static ActivationPrecision cpuActivations(String value) {
+    if (value == null || value.isEmpty()) return ActivationPrecision.F32;
+    try {
+      return ActivationPrecision.parse(value);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(CPU_ACTIVATIONS + "=" + value + ": must be f32 or bf16");
+    }
   }
 
   /**

@@ -1,10 +1,12 @@
 package dev.ptk.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.ptk.backend.cpu.ActivationPrecision;
 import dev.ptk.testing.Cli;
 import dev.ptk.testing.Cli.Run;
 import dev.ptk.testing.TestVectors;
@@ -67,5 +69,16 @@ class GenerateScoreCliTest {
         + v.get("summary_text").getAsString() + "\n"), r.out());
     assertTrue(r.out().contains("=== path 3 (stop, 32 tokens) ==="), r.out());
     assertEquals("", r.err(), "--quiet prints nothing on stderr");
+  }
+
+  /** PTK_CPU_ACTIVATIONS: unset or empty is float32, any case of f32/bf16 is taken, anything else is refused by name. */
+  @Test
+  void cpuActivationsComeFromTheEnvironmentOrAreRefusedByName() {
+    assertEquals(ActivationPrecision.F32, Backends.cpuActivations(null));
+    assertEquals(ActivationPrecision.F32, Backends.cpuActivations(""));
+    assertEquals(ActivationPrecision.BF16, Backends.cpuActivations("BF16"));
+    assertEquals(ActivationPrecision.F32, Backends.cpuActivations("f32"));
+    UsageException e = assertThrows(UsageException.class, () -> Backends.cpuActivations("fp8"));
+    assertEquals("PTK_CPU_ACTIVATIONS=fp8: must be f32 or bf16", e.getMessage());
   }
 }

@@ -13,7 +13,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The model on the CPU, in float32 over weights read in place (bf16, f16 or f32) and a bf16 paged
+ * The model on the CPU, in float32 over weights read in place (bf16, f16 or f32; each matmul's
+ * input as computed or rounded to bf16, {@link ActivationPrecision}) and a bf16 paged
  * KV cache with the same page ids as the GPU (the layout inside a page is {@link KvCache}'s). Every
  * layer appends the K/V of all batch tokens before its attention, so a batch may hold a whole
  * prompt, one token per path, or a summary.
@@ -23,6 +24,7 @@ public final class CpuBackend implements Backend {
   public static final int DEFAULT_PAGE_SIZE = 16;
 
   private final ModelConfig config;
+  private final ActivationPrecision precision;
   private final int pageSize;
   private final WorkerPool pool;
   private final MatMulScratch matMulScratch = new MatMulScratch();
@@ -43,6 +45,11 @@ public final class CpuBackend implements Backend {
   }
 
   public CpuBackend(ModelConfig config, Weights weights, int pageSize, int numPages, int threads) {
+    this(config, weights, pageSize, numPages, threads, ActivationPrecision.F32);
+  }
+
+  public CpuBackend(ModelConfig config, Weights weights, int pageSize, int numPages, int threads,
+      ActivationPrecision precision) {
     if (weights.layers().size() != config.numLayers()) {
       throw new IllegalArgumentException("weights: " + weights.layers().size() + " layers, config says " + config.numLayers());
     }
@@ -55,14 +62,15 @@ public final class CpuBackend implements Backend {
       throw new IllegalArgumentException(e + ": expected [" + config.vocabSize() + ", " + config.hiddenSize() + "]");
     }
     this.config = config;
+    this.precision = precision;
     this.pageSize = pageSize;
     this.pool = new WorkerPool(threads);
     this.cache = new KvCache(config.numLayers(), numPages, pageSize, config.numKvHeads(), config.headDim());
     this.embedding = e;
-    for (int l = 0; l < config.numLayers(); l++) layers.add(CpuLayer.of(l, weights.layers().get(l), config, pool, matMulScratch));
+    for (int l = 0; l < config.numLayers(); l++) layers.add(CpuLayer.of(l, weights.layers().get(l), config, pool, matMulScratch, precision));
     this.finalNorm = CpuLayer.vector(weights.norm(), config.hiddenSize());
     Tensor head = weights.lmHead();
-    this.lmHead = MatMul.of(pool, WeightRows.of(head), matMulScratch);
+    this.lmHead = MatMul.of(pool, WeightRows.of(head), matMulScratch, precision);
     if (lmHead.weights().rows() != config.vocabSize() || lmHead.weights().in() != config.hiddenSize()) {
       throw new IllegalArgumentException(head + ": expected [" + config.vocabSize() + ", " + config.hiddenSize() + "]");
     }

@@ -9,17 +9,18 @@ import java.util.List;
 /** One decoder layer's weights as the CPU ops use them: matrices in place, small vectors widened. */
 record CpuLayer(float[] inputNorm, MatMul qkv, float[] thought, MatMul o, float[] postNorm, MatMul gateUp, MatMul down) {
 
-  static CpuLayer of(int index, LayerWeights w, ModelConfig c, WorkerPool pool, MatMulScratch scratch) {
+  static CpuLayer of(int index, LayerWeights w, ModelConfig c, WorkerPool pool, MatMulScratch scratch,
+      ActivationPrecision precision) {
     int h = c.hiddenSize();
     CpuLayer layer = new CpuLayer(
         vector(w.inputNorm(), h),
         MatMul.of(pool, new WeightRows(List.of(w.qWeight(), w.kWeight(), w.vWeight()),
-            Arrays.asList(w.qBias(), w.kBias(), w.vBias())), scratch),
+            Arrays.asList(w.qBias(), w.kBias(), w.vBias())), scratch, precision),
         w.segEmbeddings() == null ? null : thoughtTable(w.segEmbeddings(), c),
-        MatMul.of(pool, WeightRows.of(w.oWeight()), scratch),
+        MatMul.of(pool, WeightRows.of(w.oWeight()), scratch, precision),
         vector(w.postNorm(), h),
-        MatMul.of(pool, new WeightRows(List.of(w.gateWeight(), w.upWeight()), null), scratch),
-        MatMul.of(pool, WeightRows.of(w.downWeight()), scratch));
+        MatMul.of(pool, new WeightRows(List.of(w.gateWeight(), w.upWeight()), null), scratch, precision),
+        MatMul.of(pool, WeightRows.of(w.downWeight()), scratch, precision));
     check(layer.qkv, c.qkvWidth(), h, index, "q/k/v_proj");
     check(layer.o, h, c.numHeads() * c.headDim(), index, "o_proj");
     check(layer.gateUp, 2 * c.intermediateSize(), h, index, "gate/up_proj");

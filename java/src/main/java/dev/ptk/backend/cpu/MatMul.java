@@ -19,9 +19,10 @@ interface MatMul {
   /** Which implementation runs, for reports ("native avx2", "java vector"). */
   String path();
 
-  static MatMul of(WorkerPool pool, WeightRows weights, MatMulScratch scratch) {
+  /** {@code precision}: how x enters the products ({@link ActivationPrecision}). */
+  static MatMul of(WorkerPool pool, WeightRows weights, MatMulScratch scratch, ActivationPrecision precision) {
     return NativeCpu.available() && NativeMatMul.accepts(weights)
-        ? new NativeMatMul(pool, weights, scratch)
-        : new VectorMatMul(pool, weights, scratch);
+        ? new NativeMatMul(pool, weights, scratch, precision)
+        : new VectorMatMul(pool, weights, scratch, precision);
   }
 }

@@ -29,13 +29,14 @@ final class MatMulScratch implements AutoCloseable {
     return y = grow(y, floats);
   }
 
-  /** x (native, [rows, k]) prepared once for every slice of the weights the workers take. */
-  ptk.ptk_cpu_x prepare(FloatPointer x, int rows, int k) {
+  /** x (native, [rows, k]) prepared once, as {@code precision} says, for every slice of the weights the workers take. */
+  ptk.ptk_cpu_x prepare(FloatPointer x, int rows, int k, ActivationPrecision precision) {
     if (prepared == null) {
       prepared = new ptk.ptk_cpu_x();
       check(ptk.ptk_cpu_x_create(prepared));
     }
-    check(ptk.ptk_cpu_x_prepare(prepared, x, rows, k));
+    int p = precision == ActivationPrecision.BF16 ? ptk.PTK_CPU_X_BF16 : ptk.PTK_CPU_X_F32;
+    check(ptk.ptk_cpu_x_prepare_as(prepared, x, rows, k, p));
     return prepared;
   }
 

@@ -12,8 +12,8 @@ import org.bytedeco.javacpp.ShortPointer;
  * The matmul on libptk's CPU kernels (ptk/cpu.h): the workers take slices of the weight rows and
  * each calls the kernel on its slice, with the weights read in place from their buffers (never
  * copied). x is copied into native memory and prepared (ptk_cpu_x_prepare) once per call, on the
- * calling thread, and y copied out of it once; both are small next to the weights (decode) or to
- * the work (prefill).
+ * calling thread (rounded to bf16 there when the precision says so), and y copied out of it once;
+ * both are small next to the weights (decode) or to the work (prefill).
  */
 final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
   /** Weight rows per piece of work: an AMX tile and the vector paths' prefill panel, so no slice splits one. */
@@ -22,6 +22,7 @@ final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
   private final WorkerPool pool;
   private final WeightRows weights;
   private final MatMulScratch scratch;
+  private final ActivationPrecision precision;
   private final ShortPointer[] base; // per tensor: its first element
   private final ShortPointer[][] wView; // [worker][tensor]: offset to a slice
   private final FloatPointer bias; // null: no bias
@@ -40,10 +41,11 @@ final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
     return true;
   }
 
-  NativeMatMul(WorkerPool pool, WeightRows weights, MatMulScratch scratch) {
+  NativeMatMul(WorkerPool pool, WeightRows weights, MatMulScratch scratch, ActivationPrecision precision) {
     this.pool = pool;
     this.weights = weights;
     this.scratch = scratch;
+    this.precision = precision;
     Tensor[] tensors = weights.tensors();
     base = new ShortPointer[tensors.length];
     for (int i = 0; i < tensors.length; i++) {
@@ -68,7 +70,7 @@ final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
 
   @Override
   public String path() {
-    return "native " + NativeCpu.isa();
+    return "native " + NativeCpu.isa() + (precision == ActivationPrecision.BF16 ? ", x in bf16" : "");
   }
 
   @Override
@@ -77,7 +79,7 @@ final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
     int in = weights.in(), rows = weights.rows();
     FloatPointer xNative = scratch.x((long) tokens * in).position(0);
     xNative.put(xHost, 0, tokens * in);
-    x = scratch.prepare(xNative, tokens, in);
+    x = scratch.prepare(xNative, tokens, in, precision);
     FloatPointer yNow = scratch.y((long) tokens * rows).position(0);
     if (yNow != y) {
       y = yNow;

@@ -1,5 +1,6 @@
 package dev.ptk.backend.cpu;
 
+import dev.ptk.model.Tensor;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -20,6 +21,7 @@ final class VectorMatMul implements MatMul, WorkerPool.RangeTask {
   private final WorkerPool pool;
   private final WeightRows weights;
   private final MatMulScratch scratch;
+  private final ActivationPrecision precision;
   private final WeightRows.Reader[] readers;
   private final float[][][] rowScratch;
   private float[][] sums = new float[0][0];
@@ -31,10 +33,11 @@ final class VectorMatMul implements MatMul, WorkerPool.RangeTask {
   private float[] out;
   private int outStride;
 
-  VectorMatMul(WorkerPool pool, WeightRows weights, MatMulScratch scratch) {
+  VectorMatMul(WorkerPool pool, WeightRows weights, MatMulScratch scratch, ActivationPrecision precision) {
     this.pool = pool;
     this.weights = weights;
     this.scratch = scratch;
+    this.precision = precision;
     readers = new WeightRows.Reader[pool.size()];
     rowScratch = new float[pool.size()][ROWS][2 * PAIRS];
     for (int i = 0; i < readers.length; i++) readers[i] = weights.reader(ROWS);
@@ -47,14 +50,17 @@ final class VectorMatMul implements MatMul, WorkerPool.RangeTask {
 
   @Override
   public String path() {
-    return "java vector";
+    return "java vector" + (precision == ActivationPrecision.BF16 ? ", x in bf16" : "");
   }
 
-  /** Puts x in split order ({@link WeightRows#split}) first, in the shared scratch. */
+  /** Puts x in split order ({@link WeightRows#split}) first, in the shared scratch, rounded to bf16 if so asked. */
   @Override
   public void apply(float[] x, int tokens, float[] out, int outStride) {
     float[] xSplit = scratch.split(tokens * weights.in());
     WeightRows.split(x, tokens, weights.in(), xSplit);
+    if (precision == ActivationPrecision.BF16) {
+      for (int i = 0; i < tokens * weights.in(); i++) xSplit[i] = Tensor.bf16ToFloat(Tensor.floatToBf16(xSplit[i]));
+    }
     this.x = xSplit;
     this.tokens = tokens;
     this.out = out;

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
  * The matmul against a float64 product, on shapes the model never has (row counts not a multiple
  * of 4, widths not a multiple of the vector length, several stacked matrices, slices that span two
  * matrices) and every weight dtype: the implementation {@link MatMul#of} picks (native for bf16 in
- * direct buffers when libptk loads) and the Java fallback, each on every case.
+ * direct buffers when libptk loads) and the Java fallback, each on every case, with x as given and
+ * rounded to bf16 ({@link ActivationPrecision}; the reference then rounds x itself).
  */
 class MatMulTest {
   static final WorkerPool POOL = new WorkerPool(2);
@@ -30,7 +31,7 @@ class MatMulTest {
   @Test
   void bf16PicksTheNativePathWhenLibptkLoads() {
     Tensor w = tensor("w", DType.BF16, new long[] {4, 8}, new double[32], new Random(1));
-    MatMul m = MatMul.of(POOL, WeightRows.of(w), SCRATCH);
+    MatMul m = MatMul.of(POOL, WeightRows.of(w), SCRATCH, ActivationPrecision.F32);
     assertEquals(NativeCpu.available() ? "native " + NativeCpu.isa() : "java vector", m.path(),
         "libptk: " + NativeCpu.reason());
   }
@@ -83,14 +84,25 @@ class MatMulTest {
     float[] x = new float[tokens * in];
     for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
     int stride = total + 3;
-    for (MatMul matMul : new MatMul[] {MatMul.of(POOL, rows, SCRATCH), new VectorMatMul(POOL, rows, SCRATCH)}) {
-      float[] out = new float[tokens * stride];
-      matMul.apply(x, tokens, out, stride);
-      compare(matMul.path(), dtype, rowCounts, wd, bd, x, in, tokens, out, stride);
+    for (ActivationPrecision p : ActivationPrecision.values()) {
+      double[] xd = new double[x.length];
+      for (int i = 0; i < x.length; i++) xd[i] = p == ActivationPrecision.BF16 ? nearestBf16(x[i]) : x[i];
+      for (MatMul matMul : new MatMul[] {MatMul.of(POOL, rows, SCRATCH, p), new VectorMatMul(POOL, rows, SCRATCH, p)}) {
+        float[] out = new float[tokens * stride];
+        matMul.apply(x, tokens, out, stride);
+        compare(matMul.path(), dtype, rowCounts, wd, bd, xd, in, tokens, out, stride);
+      }
     }
   }
 
-  private static void compare(String path, DType dtype, int[] rowCounts, double[][] wd, double[][] bd, float[] x,
+  /** Finite v to the nearest value with 8 significant bits (bf16's), ties to even: the grid's step times rint. */
+  private static double nearestBf16(float v) {
+    if (v == 0) return v;
+    double step = Math.scalb(1.0, Math.getExponent(v) - 7);
+    return Math.rint(v / step) * step;
+  }
+
+  private static void compare(String path, DType dtype, int[] rowCounts, double[][] wd, double[][] bd, double[] x,
       int in, int tokens, float[] out, int stride) {
     double maxErr = 0;
     for (int t = 0; t < tokens; t++) {

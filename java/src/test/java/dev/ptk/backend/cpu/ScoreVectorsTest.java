@@ -1,12 +1,15 @@
 package dev.ptk.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import dev.ptk.backend.BatchChunks;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.model.Checkpoint;
+import dev.ptk.testing.Bf16Activations;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,7 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The model-level {@code score} cases through {@link CpuBackend#forward} on the tiny checkpoint:
  * prompt, P paths and summary with their positions, segment ids and attention rules, in one
  * forward, one token per forward, and as the engine steps (paths in lockstep); each must give the
- * reference logits of every token.
+ * reference logits of every token. With activations rounded to bf16 ({@link ActivationPrecision#BF16})
+ * the engine's steps must come as close as the CUDA backend's do ({@link Bf16Activations}).
  */
 class ScoreVectorsTest {
   static Stream<Arguments> scoreCases() {
@@ -76,12 +80,34 @@ class ScoreVectorsTest {
     }
   }
 
-  /** The backend on the tiny checkpoint; where PTK_CPU_ISA forces a matmul path, that path must be the one running. */
+  /** As the engine runs, each matmul's input rounded to bf16: within the bf16 tolerance, and not the float32 forward's logits. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("scoreCases")
+  void pathsInLockstepWithBf16Activations(String name, JsonObject c, String which) {
+    ScoreSequence seq = ScoreSequence.of(c, which);
+    float[] f32, bf16;
+    try (CpuBackend backend = backend(c, ActivationPrecision.F32)) {
+      f32 = ScoreSequence.flat(seq.pathsInLockstep(backend));
+    }
+    try (CpuBackend backend = backend(c, ActivationPrecision.BF16)) {
+      assertTrue(backend.describe().contains("x in bf16"), backend.describe());
+      bf16 = ScoreSequence.flat(seq.pathsInLockstep(backend));
+    }
+    Bf16Activations.assertClose(name + " lockstep, bf16 activations", seq.reference(), bf16);
+    assertFalse(Arrays.equals(f32, bf16), name + ": rounding the activations changed no logit");
+  }
+
   private static CpuBackend backend(JsonObject c) {
+    return backend(c, ActivationPrecision.F32);
+  }
+
+  /** The backend on the tiny checkpoint; where PTK_CPU_ISA forces a matmul path, that path must be the one running. */
+  private static CpuBackend backend(JsonObject c, ActivationPrecision precision) {
     Checkpoint ck = ScoreSequence.checkpoint(c);
-    CpuBackend backend = new CpuBackend(ScoreSequence.config(c, ck), ck.weights(), ScoreSequence.PAGE, ScoreSequence.PAGES);
+    CpuBackend backend = new CpuBackend(ScoreSequence.config(c, ck), ck.weights(), ScoreSequence.PAGE, ScoreSequence.PAGES,
+        Runtime.getRuntime().availableProcessors(), precision);
     String forced = System.getenv("PTK_CPU_ISA");
-    if (forced != null) assertTrue(backend.describe().endsWith("matmul native " + forced + ")"), backend.describe());
+    if (forced != null) assertTrue(backend.describe().contains("matmul native " + forced), backend.describe());
     return backend;
   }
 }

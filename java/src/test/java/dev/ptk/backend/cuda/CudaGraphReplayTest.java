@@ -3,8 +3,8 @@ package dev.ptk.backend.cuda;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.ptk.backend.BatchBuilder;
 import dev.ptk.backend.BatchBuilder.Logits;
+import dev.ptk.backend.BatchBuilder;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
 import dev.ptk.backend.Sampler;
@@ -13,6 +13,7 @@ import dev.ptk.backend.SamplingRequest;
 import dev.ptk.backend.cpu.CpuBackend;
 import dev.ptk.backend.cpu.ScoreSequence;
 import dev.ptk.model.Checkpoint;
+import dev.ptk.testing.Bf16Activations;
 import dev.ptk.testing.TestVectors;
 import java.util.ArrayList;
 import java.util.List;

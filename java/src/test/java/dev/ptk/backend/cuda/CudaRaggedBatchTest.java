@@ -11,6 +11,7 @@ import dev.ptk.backend.SamplingRequest;
 import dev.ptk.backend.cpu.CpuBackend;
 import dev.ptk.backend.cpu.ScoreSequence;
 import dev.ptk.model.Checkpoint;
+import dev.ptk.testing.Bf16Activations;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import dev.ptk.backend.cpu.ScoreSequence;
 import dev.ptk.model.Checkpoint;
+import dev.ptk.testing.Bf16Activations;
 import dev.ptk.testing.TestVectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

@@ -1,27 +1,26 @@
-package dev.ptk.backend.cuda;
+package dev.ptk.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ptk.testing.Tolerance;
-
 /**
- * How close the CUDA backend's logits come to a float32 forward's (the reference's, the CPU
- * backend's). It rounds activations to bf16 between kernels, which test-vectors/README.md says
+ * How close a forward that rounds activations to bf16 comes to a float32 forward's logits (the
+ * reference's, the CPU backend's by default): the CUDA backend's, and the CPU backend's with
+ * {@code ActivationPrecision.BF16}. Rounding activations to bf16, which test-vectors/README.md says
  * the model-level tolerance (rtol 1e-3, atol 0.04, 4x what a float32 forward needs) is not meant
  * for: on the score vectors that rounding moves the logits by 0.022 on average and by at most
  * 0.15. The bound here keeps about twice that, and stays well below the errors the vectors are
  * there to catch: a wrong summary base moves logits by 7.8 or more, a wrong mask, segment id or
  * RoPE by 1 to 10.
  */
-final class Bf16Activations {
-  static final double RTOL = 0.02, ATOL = 0.25;
+public final class Bf16Activations {
+  public static final double RTOL = 0.02, ATOL = 0.25;
   /** The mean error over all logits: rounding noise averages out, a small systematic error does not. */
-  static final double MEAN_ERROR = 0.05;
+  public static final double MEAN_ERROR = 0.05;
 
   private Bf16Activations() {}
 
-  static void assertClose(String what, float[] want, float[] got) {
+  public static void assertClose(String what, float[] want, float[] got) {
     Tolerance.assertClose(what, want, got, RTOL, ATOL);
     assertEquals(want.length, got.length);
     double sum = 0;
