@@ -4,6 +4,7 @@ import dev.ptk.backend.BatchBuilder;
 import dev.ptk.backend.BatchBuilder.Logits;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
+import dev.ptk.backend.cpu.ActivationPrecision;
 import dev.ptk.backend.cpu.CpuBackend;
 import dev.ptk.model.Checkpoint;
 import dev.ptk.model.ModelConfig;
@@ -47,6 +48,10 @@ public class CpuDecodeBenchmark {
   @Param({"1", "2", "4", "8", "16"})
   public int paths;
 
+  /** Each matmul's input as computed or rounded to bf16 ({@link ActivationPrecision}). */
+  @Param({"f32", "bf16"})
+  public String activations;
+
   /** A checkpoint directory; empty for random weights of the real shapes. */
   @Param({""})
   public String checkpoint;
@@ -67,7 +72,8 @@ public class CpuDecodeBenchmark {
       weights = ck.weights();
     }
     int promptPages = PROMPT / PAGE, pathPages = PATH / PAGE;
-    backend = new CpuBackend(config, weights, PAGE, promptPages + paths * pathPages);
+    backend = new CpuBackend(config, weights, PAGE, promptPages + paths * pathPages, Runtime.getRuntime().availableProcessors(),
+        ActivationPrecision.parse(activations));
     step = decodeStep(paths, promptPages, pathPages, config.vocabSize());
     System.out.println("# " + backend.describe()); // which matmul runs: native (and its ISA) or the Java fallback
   }

@@ -4,6 +4,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.ptk.backend.cpu.ActivationPrecision;
 import dev.ptk.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZonedDateTime;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,10 +31,15 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * kernel timings. Each step is reported as JMH's mean and its best iteration, with the load
  * average around the run, since a shared machine slows some iterations.
  *
- * <p>Usage: {@code CpuDecodeReport [--kernels FILE] [--baseline FILE] [--generate FILE]}: the
- * kernels' JSON, a prefill-only result of another matmul path to compare with (written by
- * {@code CpuDecodeReport --prefill-only OUT}), and the timings line of an end-to-end
- * {@code ptk generate}. Writes bench/results/cpu-decode-DATE.json and .png.
+ * <p>Both run with each matmul's input as computed and rounded to bf16 (the {@code activations}
+ * parameter, {@link ActivationPrecision}); every row names which.
+ *
+ * <p>Usage: {@code CpuDecodeReport [--kernels FILE] [--kernels-bf16 FILE] [--baseline FILE]
+ * [--generate FILE] [--generate-bf16 FILE] [--bandwidth FILE]}: matmul_bench's JSON in each
+ * activation precision, a prefill-only result of another matmul path to compare with (written by
+ * {@code CpuDecodeReport --prefill-only OUT}), the timings line of an end-to-end {@code ptk
+ * generate} in each precision, and a read bandwidth measured right before. Writes
+ * bench/results/cpu-decode-DATE.json and .png.
  */
 public final class CpuDecodeReport {
   /** Prefill tokens/s of the CPU backend before its native matmul, on the machines of issue 12 (AMD EPYC, 2 cores). */
@@ -41,12 +48,15 @@ public final class CpuDecodeReport {
   private CpuDecodeReport() {}
 
   public static void main(String[] args) throws RunnerException, IOException {
-    Path kernels = null, baseline = null, generate = null, prefillOnly = null, bandwidthFile = null;
+    Path kernels = null, kernelsBf16 = null, baseline = null, generate = null, generateBf16 = null, prefillOnly = null,
+        bandwidthFile = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--kernels" -> kernels = Path.of(args[++i]);
+        case "--kernels-bf16" -> kernelsBf16 = Path.of(args[++i]);
         case "--baseline" -> baseline = Path.of(args[++i]);
         case "--generate" -> generate = Path.of(args[++i]);
+        case "--generate-bf16" -> generateBf16 = Path.of(args[++i]);
         case "--prefill-only" -> prefillOnly = Path.of(args[++i]);
         case "--bandwidth" -> bandwidthFile = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
@@ -54,9 +64,9 @@ public final class CpuDecodeReport {
     }
     if (prefillOnly != null) {
       JsonObject out = new JsonObject();
-      // The 512-token prompt only: the slower path would take minutes per 2048-token shot.
+      // The 512-token prompt in float32 only: the slower path would take minutes per 2048-token shot.
       Collection<RunResult> r = new Runner(new OptionsBuilder().include(CpuPrefillBenchmark.class.getName() + ".prefill")
-          .param("tokens", "512").build()).run();
+          .param("tokens", "512").param("activations", "f32").build()).run();
       out.add("prefill", prefillRows(r, Double.NaN, null));
       Files.writeString(prefillOnly, new GsonBuilder().setPrettyPrinting().create().toJson(out) + "\n");
       return;
@@ -69,54 +79,32 @@ public final class CpuDecodeReport {
     double[] loadAfter = loadAverage();
 
     double bandwidthMs = Double.NaN;
-    TreeMap<Integer, RunResult> steps = new TreeMap<>();
+    TreeMap<String, TreeMap<Integer, RunResult>> steps = new TreeMap<>(Comparator.comparing(ActivationPrecision::parse));
     for (RunResult r : results) {
       String name = r.getParams().getBenchmark();
       // the fastest iteration is the machine's capability (a slower one only means another process read too)
       if (name.endsWith("readAll")) bandwidthMs = r.getPrimaryResult().getStatistics().getMin();
-      else if (name.endsWith("decodeStep")) steps.put(Integer.parseInt(r.getParams().getParam("paths")), r);
+      else if (name.endsWith("decodeStep")) {
+        steps.computeIfAbsent(r.getParams().getParam("activations"), a -> new TreeMap<>())
+            .put(Integer.parseInt(r.getParams().getParam("paths")), r);
+      }
     }
     double jmhBandwidth = MemoryBandwidthBenchmark.BYTES / (bandwidthMs / 1e3); // bytes per second
     // The floor takes the highest rate measured in this session: the machine reads at least that
     // fast, and the native reader (AVX2 loads from 4 prefetched streams per core, run before the
     // kernels and again before JMH) reaches more than the JVM's.
     double nativeBandwidth = kernelResult == null ? Double.NaN : kernelResult.get("read_bandwidth_gb_s").getAsDouble() * 1e9;
-    if (bandwidthFile != null) {
-      double again = parse(bandwidthFile).get("read_bandwidth_gb_s").getAsDouble() * 1e9;
-      nativeBandwidth = Double.isNaN(nativeBandwidth) ? again : Math.max(nativeBandwidth, again);
+    for (Path again : new Path[] {kernelsBf16, bandwidthFile}) {
+      if (again == null) continue;
+      double rate = parse(again).get("read_bandwidth_gb_s").getAsDouble() * 1e9;
+      nativeBandwidth = Double.isNaN(nativeBandwidth) ? rate : Math.max(nativeBandwidth, rate);
     }
     double bandwidth = Double.isNaN(nativeBandwidth) ? jmhBandwidth : Math.max(jmhBandwidth, nativeBandwidth);
-    ModelConfig c = CpuDecodeBenchmark.PARATHINKER_1_5B;
-    long weightBytes = weightBytesPerStep(c);
 
     JsonArray rows = new JsonArray();
     System.out.printf("%nread bandwidth %.2f GB/s: JMH %.2f GB/s (%d GiB in %.1f ms, best iteration), native %.2f GB/s%n",
         bandwidth / 1e9, jmhBandwidth / 1e9, MemoryBandwidthBenchmark.BYTES >> 30, bandwidthMs, nativeBandwidth / 1e9);
-    System.out.printf("%3s %10s %10s %10s %8s %8s %10s %10s%n", "P", "ms/step", "best iter", "floor ms", "ratio", "best", "vs P=1", "best");
-    double p1 = steps.containsKey(1) ? steps.get(1).getPrimaryResult().getScore() : Double.NaN;
-    double p1Best = steps.containsKey(1) ? steps.get(1).getPrimaryResult().getStatistics().getMin() : Double.NaN;
-    for (var e : steps.entrySet()) {
-      int p = e.getKey();
-      double ms = e.getValue().getPrimaryResult().getScore();
-      double best = e.getValue().getPrimaryResult().getStatistics().getMin();
-      long kvBytes = (long) (CpuDecodeBenchmark.PROMPT + p * CpuDecodeBenchmark.PATH) * kvBytesPerToken(c);
-      double floorMs = (weightBytes + kvBytes) / bandwidth * 1e3;
-      System.out.printf("%3d %10.1f %10.1f %10.1f %8.2f %8.2f %10.2f %10.2f%n", p, ms, best, floorMs, ms / floorMs,
-          best / floorMs, ms / p1, best / p1Best);
-      JsonObject row = new JsonObject();
-      row.addProperty("paths", p);
-      row.addProperty("ms_per_step", round(ms));
-      row.addProperty("ms_error_99", round(e.getValue().getPrimaryResult().getScoreError()));
-      row.addProperty("ms_best_iteration", round(best));
-      row.addProperty("bytes_read", weightBytes + kvBytes);
-      row.addProperty("floor_ms", round(floorMs));
-      row.addProperty("ratio_to_floor", round(ms / floorMs));
-      row.addProperty("best_ratio_to_floor", round(best / floorMs));
-      row.addProperty("scaling_vs_p1", round(ms / p1));
-      row.addProperty("best_scaling_vs_p1", round(best / p1Best));
-      row.addProperty("tokens_per_s", round(p * 1e3 / ms));
-      rows.add(row);
-    }
+    for (var mode : steps.entrySet()) decodeRows(mode.getKey(), mode.getValue(), bandwidth, rows);
     JsonArray prefill = prefillRows(results, peak, baseline == null ? null : parse(baseline).getAsJsonArray("prefill"));
 
     JsonObject out = new JsonObject();
@@ -126,16 +114,18 @@ public final class CpuDecodeReport {
     out.addProperty("weights", "random BF16, real shapes, direct buffers");
     out.addProperty("prompt_tokens", CpuDecodeBenchmark.PROMPT);
     out.addProperty("path_tokens", CpuDecodeBenchmark.PATH);
-    out.addProperty("weight_bytes_per_step", weightBytes);
-    out.addProperty("kv_bytes_per_token", kvBytesPerToken(c));
+    out.addProperty("weight_bytes_per_step", weightBytesPerStep(CpuDecodeBenchmark.PARATHINKER_1_5B));
+    out.addProperty("kv_bytes_per_token", kvBytesPerToken(CpuDecodeBenchmark.PARATHINKER_1_5B));
     out.addProperty("read_bandwidth_gb_s", round(bandwidth / 1e9));
     out.addProperty("read_bandwidth_jmh_gb_s", round(jmhBandwidth / 1e9));
     if (kernelResult != null) out.addProperty("read_bandwidth_native_gb_s", round(nativeBandwidth / 1e9));
     if (kernelResult != null) out.add("kernels", kernelResult);
+    if (kernelsBf16 != null) out.add("kernels_bf16", parse(kernelsBf16));
     out.add("machine", machine(loadBefore, loadAfter));
     out.add("results", rows);
     out.add("prefill", prefill);
     if (generate != null) out.add("generate", generateTimings(Files.readString(generate).trim()));
+    if (generateBf16 != null) out.add("generate_bf16", generateTimings(Files.readString(generateBf16).trim()));
     JsonObject targets = new JsonObject();
     targets.addProperty("p1_ratio_to_floor_max", 1.10);
     targets.addProperty("p8_scaling_vs_p1_max", 1.7);
@@ -157,6 +147,39 @@ public final class CpuDecodeReport {
     return new Runner(options.build()).run();
   }
 
+  /** The decode rows of one activation precision: each step against its floor and against P = 1. */
+  private static void decodeRows(String activations, TreeMap<Integer, RunResult> steps, double bandwidth, JsonArray rows) {
+    ModelConfig c = CpuDecodeBenchmark.PARATHINKER_1_5B;
+    long weightBytes = weightBytesPerStep(c);
+    System.out.printf("%ndecode, %s activations%n%3s %10s %10s %10s %8s %8s %10s %10s%n", activations, "P", "ms/step",
+        "best iter", "floor ms", "ratio", "best", "vs P=1", "best");
+    double p1 = steps.containsKey(1) ? steps.get(1).getPrimaryResult().getScore() : Double.NaN;
+    double p1Best = steps.containsKey(1) ? steps.get(1).getPrimaryResult().getStatistics().getMin() : Double.NaN;
+    for (var e : steps.entrySet()) {
+      int p = e.getKey();
+      double ms = e.getValue().getPrimaryResult().getScore();
+      double best = e.getValue().getPrimaryResult().getStatistics().getMin();
+      long kvBytes = (long) (CpuDecodeBenchmark.PROMPT + p * CpuDecodeBenchmark.PATH) * kvBytesPerToken(c);
+      double floorMs = (weightBytes + kvBytes) / bandwidth * 1e3;
+      System.out.printf("%3d %10.1f %10.1f %10.1f %8.2f %8.2f %10.2f %10.2f%n", p, ms, best, floorMs, ms / floorMs,
+          best / floorMs, ms / p1, best / p1Best);
+      JsonObject row = new JsonObject();
+      row.addProperty("activations", activations);
+      row.addProperty("paths", p);
+      row.addProperty("ms_per_step", round(ms));
+      row.addProperty("ms_error_99", round(e.getValue().getPrimaryResult().getScoreError()));
+      row.addProperty("ms_best_iteration", round(best));
+      row.addProperty("bytes_read", weightBytes + kvBytes);
+      row.addProperty("floor_ms", round(floorMs));
+      row.addProperty("ratio_to_floor", round(ms / floorMs));
+      row.addProperty("best_ratio_to_floor", round(best / floorMs));
+      row.addProperty("scaling_vs_p1", round(ms / p1));
+      row.addProperty("best_scaling_vs_p1", round(best / p1Best));
+      row.addProperty("tokens_per_s", round(p * 1e3 / ms));
+      rows.add(row);
+    }
+  }
+
   /**
    * Prefill rows: tokens/s (best iteration), the matmul arithmetic per token (2 flops per weight,
    * lm_head once) as a fraction of {@code peak} flops/s, and the speed-up over {@code baseline}'s
@@ -166,14 +189,16 @@ public final class CpuDecodeReport {
     JsonArray rows = new JsonArray();
     ModelConfig c = CpuDecodeBenchmark.PARATHINKER_1_5B;
     long layerWeights = weightBytesPerStep(c) / 2 - (long) c.vocabSize() * c.hiddenSize();
-    System.out.printf("%n%7s %10s %10s %10s %10s%n", "prompt", "ms", "tok/s", "of peak", "x before");
+    System.out.printf("%n%7s %6s %10s %10s %10s %10s%n", "prompt", "x", "ms", "tok/s", "of peak", "x before");
     for (RunResult r : results) {
       if (!r.getParams().getBenchmark().endsWith("prefill")) continue;
       int tokens = Integer.parseInt(r.getParams().getParam("tokens"));
+      String activations = r.getParams().getParam("activations");
       double ms = r.getPrimaryResult().getStatistics().getMin();
       double flops = 2.0 * layerWeights * tokens + 2.0 * c.vocabSize() * c.hiddenSize();
       JsonObject row = new JsonObject();
       row.addProperty("tokens", tokens);
+      row.addProperty("activations", activations);
       row.addProperty("ms_best_iteration", round(ms));
       row.addProperty("ms_mean", round(r.getPrimaryResult().getScore()));
       row.addProperty("tokens_per_s", round(tokens * 1e3 / ms));
@@ -188,7 +213,7 @@ public final class CpuDecodeReport {
         }
       }
       if (!Double.isNaN(speedup)) row.addProperty("speedup_vs_baseline", round(speedup));
-      System.out.printf("%7d %10.1f %10.1f %9.1f%% %10.2f%n", tokens, ms, tokens * 1e3 / ms, 100 * fraction, speedup);
+      System.out.printf("%7d %6s %10.1f %10.1f %9.1f%% %10.2f%n", tokens, activations, ms, tokens * 1e3 / ms, 100 * fraction, speedup);
       rows.add(row);
     }
     return rows;

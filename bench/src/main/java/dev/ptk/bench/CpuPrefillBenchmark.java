@@ -4,6 +4,7 @@ import dev.ptk.backend.BatchBuilder;
 import dev.ptk.backend.BatchBuilder.Logits;
 import dev.ptk.backend.ForwardBatch;
 import dev.ptk.backend.KvSegment;
+import dev.ptk.backend.cpu.ActivationPrecision;
 import dev.ptk.backend.cpu.CpuBackend;
 import dev.ptk.model.ModelConfig;
 import java.util.List;
@@ -36,6 +37,10 @@ public class CpuPrefillBenchmark {
   @Param({"512", "2048"})
   public int tokens;
 
+  /** Each matmul's input as computed or rounded to bf16 ({@link ActivationPrecision}). */
+  @Param({"f32", "bf16"})
+  public String activations;
+
   private CpuBackend backend;
   private ForwardBatch prompt;
 
@@ -43,7 +48,8 @@ public class CpuPrefillBenchmark {
   public void setup() {
     ModelConfig config = CpuDecodeBenchmark.PARATHINKER_1_5B;
     int pages = tokens / CpuDecodeBenchmark.PAGE;
-    backend = new CpuBackend(config, RandomWeights.of(config, 42), CpuDecodeBenchmark.PAGE, pages);
+    backend = new CpuBackend(config, RandomWeights.of(config, 42), CpuDecodeBenchmark.PAGE, pages,
+        Runtime.getRuntime().availableProcessors(), ActivationPrecision.parse(activations));
     prompt = promptBatch(tokens, pages, config.vocabSize());
     System.out.println("# " + backend.describe());
   }
