@@ -5,22 +5,22 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Attention states of a set of queries over one paged segment, in one pass over its pages: each
- * page's K/V rows of a kv head are widened once and serve every query (and every query head of the
- * GQA group) that sees them, with an online softmax per (query, head). Query i sees the first
+ * Attention states of a set of queries over one paged segment, in one pass over its pages: a span
+ * of pages' K/V rows of a kv head (about {@link #SPAN_KEYS} keys) is widened once and serves every
+ * query (and every query head of the GQA group) that sees it, with an online softmax per (query,
+ * head). Query i sees the first
  * {@code limits[i]} keys of the segment (the whole segment, or a causal prefix of it).
  * Work is split by kv head and, when there are more workers than kv heads, by query.
  *
- * <p>The cache holds a page's K transposed ({@code [d][slot]}, {@link KvCache}), so a page of one kv
- * head widens with contiguous vector loads, a query's scores against the page are a few vectors
+ * <p>The cache holds a page's K transposed ({@code [d][slot]}, {@link KvCache}), so a span of one kv
+ * head widens with contiguous vector loads, a query's scores against the span are a few vectors
  * of keys at once, and their exponentials are taken a vector at a time. The states
- * that see the same keys of a page (the heads of a GQA group, the paths of a shared prompt, the
+ * that see the same keys of a span (the heads of a GQA group, the paths of a shared prompt, the
  * rows of a prefill) go through it four at a time, so that each vector of K or V loaded serves
  * four of them; each state's sums are the same, in the same order, as on its own.
  */
@@ -29,8 +29,15 @@ final class SegmentAttention implements WorkerPool.RangeTask {
   /** bf16 bits, as many lanes as F: widened to F through ints. */
   private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(F.vectorBitSize() / 2));
   private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.withShape(F.vectorShape());
-  /** States per pass over a page's K and V. */
+  /** States per pass over a span's K and V. */
   private static final int CHUNK = 4;
+  /**
+   * Keys per span (whole pages, at least one): the softmax's per-state work (maximum, rescale,
+   * sum) and the chunk bookkeeping come once per span, so a span of 16-key pages was a third of
+   * a causal prefill's attention time; 64 keys of K and V (64 KiB as floats at d = 128) stay in
+   * L2 while the queries pass.
+   */
+  private static final int SPAN_KEYS = 64;
 
   private final WorkerPool pool;
   private final int hq;
@@ -38,9 +45,13 @@ final class SegmentAttention implements WorkerPool.RangeTask {
   private final int d;
   private final int group;
   private final int pageSize;
-  private final float[][] keys; // per worker: a page's K, transposed: [d][pageSize]
+  private final int spanPages;
+  private final int spanKeys;
+  /** Floats per row of scores: spanKeys rounded up to whole vectors. */
+  private final int scoreStride;
+  private final float[][] keys; // per worker: a span's K, transposed: [d][spanKeys], then a vector of slack
   private final float[][] values;
-  private final float[][] scores; // per worker: CHUNK rows of pageSize
+  private final float[][] scores; // per worker: CHUNK rows of scoreStride
   private final int[][] chunkQ; // per worker: the chunk's states: q offset, o offset, state index
   private final int[][] chunkO;
   private final int[][] chunkState;
@@ -70,9 +81,12 @@ final class SegmentAttention implements WorkerPool.RangeTask {
     this.group = hq / hkv;
     this.pageSize = pageSize;
     int w = pool.size();
-    keys = new float[w][pageSize * d];
-    values = new float[w][pageSize * d];
-    scores = new float[w][CHUNK * pageSize];
+    this.spanPages = Math.max(1, SPAN_KEYS / pageSize);
+    this.spanKeys = spanPages * pageSize;
+    this.scoreStride = (spanKeys + F.length() - 1) / F.length() * F.length();
+    keys = new float[w][spanKeys * d + F.length()];
+    values = new float[w][spanKeys * d];
+    scores = new float[w][CHUNK * scoreStride];
     chunkQ = new int[w][CHUNK];
     chunkO = new int[w][CHUNK];
     chunkState = new int[w][CHUNK];
@@ -129,10 +143,10 @@ final class SegmentAttention implements WorkerPool.RangeTask {
       }
     }
     int[] cq = chunkQ[worker], co = chunkO[worker], cs = chunkState[worker];
-    for (int p = 0; p * pageSize < seen; p++) {
+    for (int p = 0; p * pageSize < seen; p += spanPages) {
       int base = p * pageSize;
-      int n = Math.min(pageSize, seen - base);
-      widen(cache.block(pages[p], kvHead), kt, vf);
+      int n = Math.min(spanKeys, seen - base);
+      for (int e = 0; e * pageSize < n; e++) widen(cache.block(pages[p + e], kvHead), e * pageSize, kt, vf);
       int states = 0, chunkKeys = 0; // the chunk being filled: each of its states sees chunkKeys keys
       for (int i = from; i < to; i++) {
         int visible = Math.min(Math.min(limits[i], length) - base, n);
@@ -173,19 +187,19 @@ final class SegmentAttention implements WorkerPool.RangeTask {
   }
 
   /**
-   * A page's block of one kv head, K (transposed, as the cache holds it) and V, as floats: every
-   * slot, written or not (attention reads the first n only).
+   * A page's block of one kv head, K (transposed, as the cache holds it) and V, as floats at key
+   * {@code at} of the span: every slot, written or not (attention reads the first n only).
    */
-  private void widen(int block, float[] kt, float[] vf) {
-    int size = pageSize * d, i = 0;
-    for (; i + F.length() <= size; i += F.length()) {
-      widen(kCache, block + i).intoArray(kt, i);
-      widen(vCache, block + i).intoArray(vf, i);
+  private void widen(int block, int at, float[] kt, float[] vf) {
+    int lanes = F.length();
+    for (int i = 0; i < d; i++) {
+      int from = block + i * pageSize, to = i * spanKeys + at, j = 0;
+      for (; j + lanes <= pageSize; j += lanes) widen(kCache, from + j).intoArray(kt, to + j);
+      for (; j < pageSize; j++) kt[to + j] = Tensor.bf16ToFloat(kCache[from + j]);
     }
-    for (; i < size; i++) {
-      kt[i] = Tensor.bf16ToFloat(kCache[block + i]);
-      vf[i] = Tensor.bf16ToFloat(vCache[block + i]);
-    }
+    int size = pageSize * d, to = at * d, i = 0;
+    for (; i + lanes <= size; i += lanes) widen(vCache, block + i).intoArray(vf, to + i);
+    for (; i < size; i++) vf[to + i] = Tensor.bf16ToFloat(vCache[block + i]);
   }
 
   private static FloatVector widen(short[] bits, int at) {
@@ -206,56 +220,68 @@ final class SegmentAttention implements WorkerPool.RangeTask {
     }
     scores(cq, kt, n, s, states);
     float[] o = out.o;
+    int whole = (n + F.length() - 1) / F.length() * F.length();
     for (int c = 0; c < states; c++) {
-      int row = c * pageSize, st = cs[c];
-      float mx = Float.NEGATIVE_INFINITY;
-      for (int j = 0; j < n; j++) mx = Math.max(mx, s[row + j]);
-      float mNew = Math.max(m[st], mx);
+      int row = c * scoreStride, st = cs[c];
+      Arrays.fill(s, row + n, row + whole, Float.NEGATIVE_INFINITY); // keys past n: weight 0
+      float mNew = Math.max(m[st], max(s, row, whole));
       if (m[st] != Float.NEGATIVE_INFINITY && m[st] != mNew) {
         float alpha = (float) Math.exp(m[st] - mNew);
         l[st] *= alpha;
         for (int k = co[c]; k < co[c] + d; k++) o[k] *= alpha;
       }
-      exp(s, row, n, mNew);
-      float total = 0f;
-      for (int j = 0; j < n; j++) total += s[row + j];
-      l[st] += total;
+      l[st] += exp(s, row, whole, mNew);
       m[st] = mNew;
     }
-    for (int c = states; c < CHUNK; c++) System.arraycopy(s, 0, s, c * pageSize, n); // the copies' weights
+    for (int c = states; c < CHUNK; c++) System.arraycopy(s, 0, s, c * scoreStride, n); // the copies' weights
     weightedSum(s, vf, n, o, co, states);
   }
 
   /**
-   * s[c][j] = scale · q_c · k_j for the page's first n keys and the four states' q offsets (the
+   * s[c][j] = scale · q_c · k_j for the span's first n keys and the four states' q offsets (the
    * states past {@code states} are copies, not computed): per vector of keys, q's d elements in
-   * order.
+   * order. Whole vectors, no masks: lanes past n read whatever lies there (stale keys, the next
+   * dim's, the slack) and land past n in the row, which {@link #update} sets to -inf. JDK 17 does
+   * not compile every masked load and store to one instruction: with masks here, a 2048-token
+   * causal prefill allocated about 150 MB per layer, and the whole pass was 1.3x slower.
    */
   private void scores(int[] qOff, float[] kt, int n, float[] s, int states) {
     int q0 = qOff[0], q1 = qOff[1], q2 = qOff[2], q3 = qOff[3];
     for (int j = 0; j < n; j += F.length()) {
-      VectorMask<Float> keys = F.indexInRange(j, n);
       FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
       for (int i = 0; i < d; i++) {
-        FloatVector k = FloatVector.fromArray(F, kt, i * pageSize + j, keys);
+        FloatVector k = FloatVector.fromArray(F, kt, i * spanKeys + j);
         a0 = k.fma(FloatVector.broadcast(F, q[q0 + i]), a0);
         a1 = k.fma(FloatVector.broadcast(F, q[q1 + i]), a1);
         a2 = k.fma(FloatVector.broadcast(F, q[q2 + i]), a2);
         a3 = k.fma(FloatVector.broadcast(F, q[q3 + i]), a3);
       }
-      a0.mul(scale).intoArray(s, j, keys);
-      if (states > 1) a1.mul(scale).intoArray(s, pageSize + j, keys);
-      if (states > 2) a2.mul(scale).intoArray(s, 2 * pageSize + j, keys);
-      if (states > 3) a3.mul(scale).intoArray(s, 3 * pageSize + j, keys);
+      a0.mul(scale).intoArray(s, j);
+      if (states > 1) a1.mul(scale).intoArray(s, scoreStride + j);
+      if (states > 2) a2.mul(scale).intoArray(s, 2 * scoreStride + j);
+      if (states > 3) a3.mul(scale).intoArray(s, 3 * scoreStride + j);
     }
   }
 
-  /** s[row + j] = e^(s[row + j] - max) for j < n. */
-  private static void exp(float[] s, int row, int n, float max) {
-    for (int j = 0; j < n; j += F.length()) {
-      VectorMask<Float> keys = F.indexInRange(j, n);
-      FloatVector.fromArray(F, s, row + j, keys).sub(max).lanewise(VectorOperators.EXP).intoArray(s, row + j, keys);
+  /** The largest of s[row, row + whole), whole a multiple of the vector length. */
+  private static float max(float[] s, int row, int whole) {
+    FloatVector mx = FloatVector.fromArray(F, s, row);
+    for (int j = F.length(); j < whole; j += F.length()) mx = mx.max(FloatVector.fromArray(F, s, row + j));
+    return mx.reduceLanes(VectorOperators.MAX);
+  }
+
+  /**
+   * s[row + j] = e^(s[row + j] - max) for j < whole (a multiple of the vector length); returns
+   * their sum, summed per lane in order of j, then across the lanes.
+   */
+  private static float exp(float[] s, int row, int whole, float max) {
+    FloatVector total = FloatVector.zero(F);
+    for (int j = 0; j < whole; j += F.length()) {
+      FloatVector e = FloatVector.fromArray(F, s, row + j).sub(max).lanewise(VectorOperators.EXP);
+      e.intoArray(s, row + j);
+      total = total.add(e);
     }
+    return total.reduceLanes(VectorOperators.ADD);
   }
 
   /**
@@ -266,7 +292,7 @@ final class SegmentAttention implements WorkerPool.RangeTask {
   private void weightedSum(float[] s, float[] vf, int n, float[] o, int[] oOff, int states) {
     int lanes = F.length(), i = 0;
     int o0 = oOff[0], o1 = oOff[1], o2 = oOff[2], o3 = oOff[3];
-    int s1 = pageSize, s2 = 2 * pageSize, s3 = 3 * pageSize;
+    int s1 = scoreStride, s2 = 2 * scoreStride, s3 = 3 * scoreStride;
     for (; i + 2 * lanes <= d; i += 2 * lanes) {
       FloatVector a0 = FloatVector.fromArray(F, o, o0 + i), b0 = FloatVector.fromArray(F, o, o0 + i + lanes);
       FloatVector a1 = FloatVector.fromArray(F, o, o1 + i), b1 = FloatVector.fromArray(F, o, o1 + i + lanes);
@@ -296,7 +322,7 @@ final class SegmentAttention implements WorkerPool.RangeTask {
       b0.intoArray(o, o0 + i + lanes);
     }
     for (int c = 0; c < states; c++) { // d past the last pair of vectors: the states alone
-      int off = oOff[c], row = c * pageSize;
+      int off = oOff[c], row = c * scoreStride;
       for (int k = i; k + lanes <= d; k += lanes) {
         FloatVector a = FloatVector.fromArray(F, o, off + k);
         for (int j = 0; j < n; j++) a = FloatVector.fromArray(F, vf, j * d + k).fma(FloatVector.broadcast(F, s[row + j]), a);
