@@ -66,10 +66,10 @@ class SegmentAttentionTest {
 
   @ParameterizedTest(name = "hq {0}, hkv {1}, d {2}, page {3}, {4} keys, {5} rows, causal {6}")
   @CsvSource({
-      "12, 2, 128, 16, 300, 300, true", // the 1.5B's heads: a causal prefill over 5 spans of 4 pages
+      "12, 2, 128, 16, 300, 300, true", // the 1.5B's heads: a causal prefill over 3 spans of 8 pages
       "12, 2, 128, 16, 577, 8, false", // 8 decode rows over a long prompt, its last page 1 key
-      "6, 1, 40, 5, 203, 70, true", // pages of 5 (a span of 60 keys), d not a multiple of a vector
-      "4, 2, 64, 100, 250, 3, false", // pages longer than a span
+      "6, 1, 40, 5, 203, 70, true", // pages of 5 (a span of 125 keys), d not a multiple of a vector
+      "4, 2, 64, 200, 450, 3, false", // pages longer than a span (a span of one page)
       "2, 2, 32, 7, 9, 9, true"}) // one span, partly seen
   void matchesDoublePrecision(int hq, int hkv, int d, int pageSize, int length, int rows, boolean causal) {
     Case c = Case.of(hq, hkv, d, pageSize, length, rows, causal, 7L * length + rows);
