@@ -44,39 +44,96 @@ public final class Sampler {
     return sample(logits, 0, logits.length, params, path, step);
   }
 
+  /** One token from the row {@code logits[offset, offset + vocab)} of a flat buffer, in one pass. */
+  public static int sample(float[] logits, int offset, int vocab, SamplingParams params, int path, int step) {
+    Draw draw = new Draw(logits, offset, vocab, params, path, step, 1);
+    draw.slice(0);
+    return draw.token();
+  }
+
   /**
-   * One token from the row {@code logits[offset, offset + vocab)} of a flat buffer.
+   * One row's draw with its ids split into slices that may run on different threads: construct
+   * (the largest logit, what top-k and top-p keep), {@link #slice} each slice once, then
+   * {@link #token}. The token does not depend on the split: each slice keeps its first id of the
+   * best score, and {@link #token} combines the slices in order of id as one pass would.
    *
-   * <p>The draw skips the noise of ids that cannot win: a score is {@code s (z_i - zmax) - ln q_i},
+   * <p>A slice skips the noise of ids that cannot win: a score is {@code s (z_i - zmax) - ln q_i},
    * and {@code -ln q_i <= NOISE_MAX} for every {@code u_i < 1}, so an id whose scaled logit plus
    * {@code NOISE_MAX} is below the largest logit's score never beats it (nor ties: rounding is
    * monotone). Such an id costs its hash, not its two logarithms; the token is the same.
    */
-  public static int sample(float[] logits, int offset, int vocab, SamplingParams params, int path, int step) {
-    int top = argmax(logits, offset, vocab);
-    if (params.isGreedy()) return top;
-    float s = 1f / (float) params.temperature();
-    float zmax = logits[offset + top];
-    boolean[] kept = params.topK() > 0 || (float) params.topP() < 1 ? kept(logits, offset, vocab, params) : null;
-    // The largest logit's score, as the loop computes it (NaN when zmax is infinite: then nothing
-    // is skipped, nor when top-k left the largest out, which NaN logits, or a -0 maximum before a
-    // +0, can make it do).
-    float topScore = kept != null && !kept[top] ? Float.NaN
-        : s * (zmax - zmax) - (float) StrictMath.log(SampleNoise.exponential(params.seed(), path, step, top));
-    int best = -1;
-    float bestScore = Float.NEGATIVE_INFINITY;
-    for (int i = 0; i < vocab; i++) {
-      if (kept != null && !kept[i]) continue;
-      float scaled = s * (logits[offset + i] - zmax);
-      if (scaled + NOISE_MAX < topScore && SampleNoise.uniform(params.seed(), path, step, i) < 1) continue;
-      float q = SampleNoise.exponential(params.seed(), path, step, i);
-      float score = scaled - (float) StrictMath.log(q);
-      if (score > bestScore || (best < 0 && score == bestScore)) {
-        best = i;
-        bestScore = score;
-      }
+  public static final class Draw {
+    private final float[] logits;
+    private final int offset;
+    private final int vocab;
+    private final SamplingParams params;
+    private final int path;
+    private final int step;
+    private final int top;
+    private final float s;
+    private final float zmax;
+    private final float topScore;
+    private final boolean[] kept;
+    private final int[] bestIds;
+    private final float[] bestScores;
+
+    public Draw(float[] logits, int offset, int vocab, SamplingParams params, int path, int step, int slices) {
+      if (slices < 1) throw new IllegalArgumentException("slices must be >= 1, got " + slices);
+      this.logits = logits;
+      this.offset = offset;
+      this.vocab = vocab;
+      this.params = params;
+      this.path = path;
+      this.step = step;
+      top = argmax(logits, offset, vocab);
+      s = 1f / (float) params.temperature();
+      zmax = logits[offset + top];
+      boolean greedy = params.isGreedy();
+      kept = !greedy && (params.topK() > 0 || (float) params.topP() < 1) ? kept(logits, offset, vocab, params) : null;
+      // The largest logit's score, as the loop computes it (NaN when zmax is infinite: then nothing
+      // is skipped, nor when top-k left the largest out, which NaN logits, or a -0 maximum before a
+      // +0, can make it do).
+      topScore = greedy || (kept != null && !kept[top]) ? Float.NaN
+          : s * (zmax - zmax) - (float) StrictMath.log(SampleNoise.exponential(params.seed(), path, step, top));
+      bestIds = new int[greedy ? 0 : slices];
+      bestScores = new float[bestIds.length];
     }
-    return best < 0 ? top : best; // only NaN scores leave nothing: the device falls back to argmax too
+
+    /** Draws over slice {@code j}: ids {@code [vocab j / slices, vocab (j + 1) / slices)}. */
+    public void slice(int j) {
+      if (params.isGreedy()) return;
+      int slices = bestIds.length;
+      int from = (int) ((long) vocab * j / slices), to = (int) ((long) vocab * (j + 1) / slices);
+      int best = -1;
+      float bestScore = Float.NEGATIVE_INFINITY;
+      for (int i = from; i < to; i++) {
+        if (kept != null && !kept[i]) continue;
+        float scaled = s * (logits[offset + i] - zmax);
+        if (scaled + NOISE_MAX < topScore && SampleNoise.uniform(params.seed(), path, step, i) < 1) continue;
+        float q = SampleNoise.exponential(params.seed(), path, step, i);
+        float score = scaled - (float) StrictMath.log(q);
+        if (score > bestScore || (best < 0 && score == bestScore)) {
+          best = i;
+          bestScore = score;
+        }
+      }
+      bestIds[j] = best;
+      bestScores[j] = bestScore;
+    }
+
+    /** The token, once every slice is drawn. */
+    public int token() {
+      if (params.isGreedy()) return top;
+      int best = -1;
+      float bestScore = Float.NEGATIVE_INFINITY;
+      for (int j = 0; j < bestIds.length; j++) {
+        if (bestScores[j] > bestScore || (best < 0 && bestScores[j] == bestScore)) {
+          best = bestIds[j];
+          bestScore = bestScores[j];
+        }
+      }
+      return best < 0 ? top : best; // only NaN scores leave nothing: the device falls back to argmax too
+    }
   }
 
   /**

@@ -243,6 +243,46 @@ class SamplerTest {
     assertTrue(e.getMessage().startsWith("topP"), e.getMessage());
   }
 
+  /**
+   * A row split into slices (as the CPU backend splits one row over its workers) draws the token of
+   * one pass over every id: for random rows at several temperatures, top-k and top-p, rows whose
+   * best scores are ties (+inf logits leave the rest at -inf scores: without top-p, their first id
+   * is the token) or NaN, and more slices than ids. Slices combined out of order, or a slice's first best id not
+   * preferred on a tie, fail it.
+   */
+  @Test
+  void aRowInSlicesDrawsWhatOnePassDraws() {
+    Random random = new Random(5);
+    float inf = Float.POSITIVE_INFINITY, nan = Float.NaN;
+    List<float[]> rows = new java.util.ArrayList<>();
+    for (int r = 0; r < 6; r++) {
+      float[] l = new float[1000 + 777 * r];
+      for (int i = 0; i < l.length; i++) l[i] = (float) (random.nextGaussian() * (1 + r));
+      rows.add(l);
+    }
+    rows.add(new float[] {inf, inf, 1, 2, inf, 3, 0, inf}); // scores NaN at +inf, -inf elsewhere: id 2
+    rows.add(new float[] {nan, nan, nan, 4, nan, 5, nan}); // NaN logits never drawn
+    rows.add(new float[] {nan, nan, nan, nan}); // nothing drawn: the argmax, id 0
+    rows.add(new float[] {-inf, 0, -inf, 0, 0}); // -inf never drawn: ids 1, 3, 4
+    List<SamplingParams> params = List.of(new SamplingParams(1, 1, 0, 3), new SamplingParams(0.5, 1, 0, 4),
+        new SamplingParams(1, 0.9, 0, 5), new SamplingParams(0.7, 1, 20, 6), new SamplingParams(0, 1, 0, 7));
+    int[] tokenOf = {-1, -1, -1, -1, -1, -1, 2, -1, 0, -1};
+    for (int r = 0; r < rows.size(); r++) {
+      float[] l = rows.get(r);
+      for (SamplingParams p : params) {
+        for (int step = 0; step < 40; step++) {
+          int want = p.isGreedy() ? Sampler.argmax(l) : everyId(l, p, 1, step);
+          if (tokenOf[r] >= 0 && !p.isGreedy() && p.topP() == 1) assertEquals(tokenOf[r], want, "row " + r + ": the case");
+          for (int slices : new int[] {1, 2, 3, 7, 64}) {
+            Sampler.Draw draw = new Sampler.Draw(l, 0, l.length, p, 1, step, slices);
+            for (int j = slices - 1; j >= 0; j--) draw.slice(j); // any order of slices
+            assertEquals(want, draw.token(), "row " + r + ", " + p + ", step " + step + ", " + slices + " slices");
+          }
+        }
+      }
+    }
+  }
+
   static void assertFrequencies(SamplingParams params, double[] expected) {
     int n = 40000;
     int[] counts = new int[expected.length];

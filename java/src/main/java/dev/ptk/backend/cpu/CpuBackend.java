@@ -115,13 +115,21 @@ public final class CpuBackend implements Backend {
     request.requireRowsOf(batch);
     float[] logits = run(batch);
     int v = config.vocabSize();
-    int[] tokens = new int[request.rows()];
-    // Rows shared out among the workers: each draw reads its own row of the flat logits.
-    pool.run(tokens.length, (worker, from, to) -> {
+    int rows = request.rows();
+    // Every row in one slice per worker, so that one row (a summary) or a few use every core; the
+    // tokens are those of one pass over each row (Sampler.Draw).
+    int slices = pool.size();
+    Sampler.Draw[] draws = new Sampler.Draw[rows];
+    pool.run(rows, (worker, from, to) -> {
       for (int r = from; r < to; r++) {
-        tokens[r] = Sampler.sample(logits, r * v, v, request.params()[r], request.pathIds()[r], request.steps()[r]);
+        draws[r] = new Sampler.Draw(logits, r * v, v, request.params()[r], request.pathIds()[r], request.steps()[r], slices);
       }
     });
+    pool.run(rows * slices, (worker, from, to) -> {
+      for (int t = from; t < to; t++) draws[t / slices].slice(t % slices);
+    });
+    int[] tokens = new int[rows];
+    for (int r = 0; r < rows; r++) tokens[r] = draws[r].token();
     return tokens;
   }
 
