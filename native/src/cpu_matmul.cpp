@@ -230,10 +230,7 @@ ptk_status ptk_cpu_matmul_prepared(const ptk_cpu_x* px, const uint16_t* w, int n
       return ptk::ok();
     }
     if (c.isa == PTK_CPU_ISA_AVX512BF16) {
-      size_t need = ptk::cpu::avx512bf16_sums_floats(px->m);
-      if (scratch.size() < need) scratch.resize(need);
-      ptk::cpu::matmul_avx512bf16(px->halves_data.data(), px->halves, px->m, px->k, w, n, bias, y, ldy,
-                                  scratch.data());
+      ptk::cpu::matmul_avx512bf16(px->halves_data.data(), px->halves, px->m, px->k, w, n, bias, y, ldy);
       return ptk::ok();
     }
 #endif

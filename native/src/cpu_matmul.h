@@ -47,13 +47,11 @@ void amx_pack(const float* x, int m, int k, float* packed);
 void matmul_amx(const float* x, const float* packed, int m, int k, const uint16_t* w, int n, const float* bias,
                 float* y, int ldy, float* sums);
 // The AVX-512 BF16 path: x packed once per x (avx512bf16_packed_halves bf16 values) in 2 halves
-// (hi and lo), or 1 (hi: x rounded to bf16), then any number of calls on it, each with a scratch
-// of avx512bf16_sums_floats for its partial sums.
+// (hi and lo), or 1 (hi: x rounded to bf16), then any number of calls on it (no scratch).
 size_t avx512bf16_packed_halves(int m, int k, int halves);
-size_t avx512bf16_sums_floats(int m);
 void avx512bf16_pack(const float* x, int m, int k, int halves, uint16_t* packed);
 void matmul_avx512bf16(const uint16_t* packed, int halves, int m, int k, const uint16_t* w, int n, const float* bias,
-                       float* y, int ldy, float* sums);
+                       float* y, int ldy);
 #endif
 
 }  // namespace ptk::cpu

@@ -4,7 +4,7 @@
 // Shapes cover both blockings (decode m <= 16, prefill m > 16), several panels along k, k below
 // and not a multiple of the lane count, short last panels of rows; on AMX also short last tiles
 // of weight rows and of x, k in one pass and in chunks, more than one super-block of weight rows
-// and k below and not a multiple of 32; on avx512bf16 k in chunks of 1024 with a partial last
+// and k below and not a multiple of 32; on avx512bf16 k past 1024 and 2048 with a partial last
 // block, more than one panel of 64 weight rows, decode tiles of 4 and 3 weight rows with short
 // last groups and one or two passes over the rows of x. Then batch invariance (a row's bits do
 // not depend on m or on how n is split), one prepared x run from several threads, and the
