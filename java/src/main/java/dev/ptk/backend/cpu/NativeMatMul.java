@@ -12,12 +12,19 @@ import org.bytedeco.javacpp.ShortPointer;
  * The matmul on libptk's CPU kernels (ptk/cpu.h): the workers take slices of the weight rows and
  * each calls the kernel on its slice, with the weights read in place from their buffers (never
  * copied). x is copied into native memory and prepared (ptk_cpu_x_prepare) once per call, on the
- * calling thread (rounded to bf16 there when the precision says so), and y copied out of it once;
- * both are small next to the weights (decode) or to the work (prefill).
+ * calling thread (rounded to bf16 there when the precision says so), and y copied out of it once.
+ * Both copies are small next to the weights in decode; in prefill, where they are tens of MB
+ * (y of gate_up at 512 tokens: 37 MB), the workers share them out by rows of x.
  */
 final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
   /** Weight rows per piece of work: an AMX tile and the vector paths' prefill panel, so no slice splits one. */
   private static final int BLOCK = 16;
+  /**
+   * Floats of x or y past which their copy is shared out among the workers: 1 MB, some 100 us of
+   * copying against the few us a parallel region costs (below it, as in every decode step's
+   * matmuls, the calling thread copies alone).
+   */
+  private static final long PARALLEL_COPY_FLOATS = 1 << 18;
 
   private final WorkerPool pool;
   private final WeightRows weights;
@@ -28,10 +35,17 @@ final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
   private final FloatPointer bias; // null: no bias
   private final FloatPointer[] biasView;
   private final FloatPointer[] yView;
+  private final FloatPointer[] xView;
+  private final WorkerPool.RangeTask copyIn = this::copyIn;
+  private final WorkerPool.RangeTask copyOut = this::copyOut;
 
   // the call in progress (set by apply, read by the workers)
   private ptk.ptk_cpu_x x;
+  private FloatPointer xNative;
   private FloatPointer y;
+  private float[] xHost;
+  private float[] out;
+  private int outStride;
 
   /** Whether every weight is bf16 in a direct buffer (as a checkpoint's mmapped tensors are). */
   static boolean accepts(WeightRows weights) {
@@ -55,6 +69,7 @@ final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
     wView = new ShortPointer[workers][tensors.length];
     biasView = new FloatPointer[workers];
     yView = new FloatPointer[workers];
+    xView = new FloatPointer[workers];
     float[] b = weights.biasValues();
     bias = b == null ? null : new FloatPointer(b);
     for (int w = 0; w < workers; w++) {
@@ -77,22 +92,47 @@ final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
   public void apply(float[] xHost, int tokens, float[] out, int outStride) {
     if (tokens == 0) return; // e.g. a batch with no logit rows: nothing to write
     int in = weights.in(), rows = weights.rows();
-    FloatPointer xNative = scratch.x((long) tokens * in).position(0);
-    xNative.put(xHost, 0, tokens * in);
-    x = scratch.prepare(xNative, tokens, in, precision);
+    FloatPointer xNow = scratch.x((long) tokens * in).position(0);
+    if (xNow != xNative) {
+      xNative = xNow;
+      for (int w = 0; w < xView.length; w++) xView[w] = new FloatPointer(xNative);
+    }
     FloatPointer yNow = scratch.y((long) tokens * rows).position(0);
     if (yNow != y) {
       y = yNow;
       for (int w = 0; w < yView.length; w++) yView[w] = new FloatPointer(y);
     }
+    this.xHost = xHost;
+    this.out = out;
+    this.outStride = outStride;
+    copy(tokens, (long) tokens * in, copyIn);
+    x = scratch.prepare(xNative, tokens, in, precision);
     pool.run((rows + BLOCK - 1) / BLOCK, this);
-    if (outStride == rows) {
-      y.position(0).get(out, 0, tokens * rows);
-    } else {
-      for (int t = 0; t < tokens; t++) y.position((long) t * rows).get(out, t * outStride, rows);
-      y.position(0);
-    }
+    copy(tokens, (long) tokens * rows, copyOut);
     x = null;
+    this.xHost = this.out = null;
+  }
+
+  private void copy(int tokens, long floats, WorkerPool.RangeTask task) {
+    if (floats >= PARALLEL_COPY_FLOATS) pool.run(tokens, task);
+    else task.run(0, 0, tokens);
+  }
+
+  /** Rows [from, to) of x into native memory. */
+  private void copyIn(int worker, int from, int to) {
+    int in = weights.in();
+    xView[worker].position((long) from * in).put(xHost, from * in, (to - from) * in);
+  }
+
+  /** Rows [from, to) of y out to the caller's array, at its stride. */
+  private void copyOut(int worker, int from, int to) {
+    int rows = weights.rows();
+    FloatPointer view = yView[worker];
+    if (outStride == rows) {
+      view.position((long) from * rows).get(out, from * rows, (to - from) * rows);
+    } else {
+      for (int t = from; t < to; t++) view.position((long) t * rows).get(out, t * outStride, rows);
+    }
   }
 
   @Override

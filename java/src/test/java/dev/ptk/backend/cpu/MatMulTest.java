@@ -42,6 +42,13 @@ class MatMulTest {
     check(DType.BF16, new int[] {70}, 1000, 20, false);
   }
 
+  /** x, then y, large enough that the native path's copies are shared out among the workers. */
+  @Test
+  void bf16PrefillSizedCopies() {
+    check(DType.BF16, new int[] {90}, 700, 401, true);
+    check(DType.BF16, new int[] {500, 201}, 300, 403, false);
+  }
+
   @Test
   void bf16StackWithBiasOddShapes() {
     check(DType.BF16, new int[] {7, 2, 5}, 50, 3, true);
@@ -83,14 +90,15 @@ class MatMulTest {
     int total = rows.rows();
     float[] x = new float[tokens * in];
     for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
-    int stride = total + 3;
     for (ActivationPrecision p : ActivationPrecision.values()) {
       double[] xd = new double[x.length];
       for (int i = 0; i < x.length; i++) xd[i] = p == ActivationPrecision.BF16 ? nearestBf16(x[i]) : x[i];
       for (MatMul matMul : new MatMul[] {MatMul.of(POOL, rows, SCRATCH, p), new VectorMatMul(POOL, rows, SCRATCH, p)}) {
-        float[] out = new float[tokens * stride];
-        matMul.apply(x, tokens, out, stride);
-        compare(matMul.path(), dtype, rowCounts, wd, bd, xd, in, tokens, out, stride);
+        for (int stride : new int[] {total, total + 3}) { // out packed, and rows of out wider than y's
+          float[] out = new float[tokens * stride];
+          matMul.apply(x, tokens, out, stride);
+          compare(matMul.path(), dtype, rowCounts, wd, bd, xd, in, tokens, out, stride);
+        }
       }
     }
   }
