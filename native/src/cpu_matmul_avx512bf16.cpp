@@ -22,10 +22,6 @@
 // 48 products per block of k). Decode: 4 x m up to 6 rows of x, else 3 x up to 8 (one pass over
 // the group's weights per 8 rows of x). Measured on Zen 4 with the weights in cache, one thread
 // (m = 8, 12, 16): 3 x 8 runs at 86% of the two-halves ceiling, 2 x 8 and 2 x 12 at 73-76%.
-// GCC 12 reports the placeholder operands (_mm256_undefined_pd and the like) of its own
-// extract and shuffle intrinsics as uninitialized once they inline into the tiles: a false
-// positive inside its header, silenced for this file alone.
-#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
