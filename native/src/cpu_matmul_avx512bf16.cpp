@@ -40,9 +40,9 @@ constexpr int kDecodeRows = 3;  // the decode tiles past 6 rows of x
 constexpr int kDecodeTokens = kMaxSums / kDecodeRows;
 // Prefill (m > kOnePassRows): weight rows in panels of kPanelRows, every tile over the whole of k
 // in one pass, the panel's rows met by every tile of rows of x in turn. Measured on Zen 4 (m =
-// 512, 2 threads, weights in cache): k in one pass 78-83% of the VDPBF16PS peak with x in bf16
+// 512, 2 threads, weights in cache): k in one pass 76-83% of the VDPBF16PS peak with x in bf16
 // (gate_up, down, qkv, o), against 69-74% with k in chunks of 1024 whose lane sums waited in
-// scratch between chunks (the tile's x then in L1, the panel's chunk in L2), and 41-44% against
+// scratch between chunks (the tile's x then in L1, the panel's chunk in L2), and 41-46% against
 // 35-41% with x in two halves. Panels of 8, 16 and 32 rows measured the same as 64 within the
 // noise.
 constexpr int kPanelRows = 64;

@@ -74,6 +74,7 @@ public final class Sampler {
     private final float zmax;
     private final float topScore;
     private final boolean[] kept;
+    private static final int NOT_DRAWN = -2; // a slice's best id before it is drawn (-1: none)
     private final int[] bestIds;
     private final float[] bestScores;
 
@@ -96,6 +97,7 @@ public final class Sampler {
       topScore = greedy || (kept != null && !kept[top]) ? Float.NaN
           : s * (zmax - zmax) - (float) StrictMath.log(SampleNoise.exponential(params.seed(), path, step, top));
       bestIds = new int[greedy ? 0 : slices];
+      Arrays.fill(bestIds, NOT_DRAWN);
       bestScores = new float[bestIds.length];
     }
 
@@ -127,6 +129,7 @@ public final class Sampler {
       int best = -1;
       float bestScore = Float.NEGATIVE_INFINITY;
       for (int j = 0; j < bestIds.length; j++) {
+        if (bestIds[j] == NOT_DRAWN) throw new IllegalStateException("slice " + j + " of " + bestIds.length + " not drawn");
         if (bestScores[j] > bestScore || (best < 0 && bestScores[j] == bestScore)) {
           best = bestIds[j];
           bestScore = bestScores[j];

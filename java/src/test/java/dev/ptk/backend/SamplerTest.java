@@ -2,6 +2,7 @@ package dev.ptk.backend;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -261,7 +262,7 @@ class SamplerTest {
       rows.add(l);
     }
     rows.add(new float[] {inf, inf, 1, 2, inf, 3, 0, inf}); // scores NaN at +inf, -inf elsewhere: id 2
-    rows.add(new float[] {nan, nan, nan, 4, nan, 5, nan}); // NaN logits never drawn
+    rows.add(new float[] {4, nan, nan, 3, nan, 5, nan}); // NaN logits (past the first) never drawn
     rows.add(new float[] {nan, nan, nan, nan}); // nothing drawn: the argmax, id 0
     rows.add(new float[] {-inf, 0, -inf, 0, 0}); // -inf never drawn: ids 1, 3, 4
     List<SamplingParams> params = List.of(new SamplingParams(1, 1, 0, 3), new SamplingParams(0.5, 1, 0, 4),
@@ -273,10 +274,16 @@ class SamplerTest {
         for (int step = 0; step < 40; step++) {
           int want = p.isGreedy() ? Sampler.argmax(l) : everyId(l, p, 1, step);
           if (tokenOf[r] >= 0 && !p.isGreedy() && p.topP() == 1) assertEquals(tokenOf[r], want, "row " + r + ": the case");
+          if (r == 7) assertFalse(Float.isNaN(l[want]), "row 7: a NaN logit drawn");
           for (int slices : new int[] {1, 2, 3, 7, 64}) {
             Sampler.Draw draw = new Sampler.Draw(l, 0, l.length, p, 1, step, slices);
             for (int j = slices - 1; j >= 0; j--) draw.slice(j); // any order of slices
             assertEquals(want, draw.token(), "row " + r + ", " + p + ", step " + step + ", " + slices + " slices");
+          }
+          if (!p.isGreedy() && l.length > 1) {
+            Sampler.Draw half = new Sampler.Draw(l, 0, l.length, p, 1, step, 2);
+            half.slice(0);
+            assertThrows(IllegalStateException.class, half::token, "a slice left undrawn");
           }
         }
       }

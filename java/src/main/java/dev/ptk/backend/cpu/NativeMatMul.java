@@ -11,20 +11,20 @@ import org.bytedeco.javacpp.ShortPointer;
 /**
  * The matmul on libptk's CPU kernels (ptk/cpu.h): the workers take slices of the weight rows and
  * each calls the kernel on its slice, with the weights read in place from their buffers (never
- * copied). x is copied into native memory and prepared (ptk_cpu_x_prepare) once per call, on the
- * calling thread (rounded to bf16 there when the precision says so), and y copied out of it once.
- * Both copies are small next to the weights in decode; in prefill, where they are tens of MB
- * (y of gate_up at 512 tokens: 37 MB), the workers share them out by rows of x.
+ * copied). Once per call x is copied into native memory and prepared there (ptk_cpu_x_prepare,
+ * on the calling thread; rounded to bf16 when the precision says so), and y copied out. The
+ * copies are shared out among the workers by rows of x once they pass PARALLEL_COPY_FLOATS (in
+ * prefill they are tens of MB: y of gate_up at 512 tokens is 37 MB; in decode only the logits of
+ * two rows or more), else the calling thread copies alone.
  */
 final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
   /** Weight rows per piece of work: an AMX tile and the vector paths' prefill panel, so no slice splits one. */
   private static final int BLOCK = 16;
   /**
-   * Floats of x or y past which their copy is shared out among the workers: 1 MB, some 100 us of
-   * copying against the few us a parallel region costs (below it, as in every decode step's
-   * matmuls, the calling thread copies alone).
+   * Floats of x or y from which their copy is shared out among the workers: 1 MB, some 100 us of
+   * copying against the few us a parallel region costs.
    */
-  private static final long PARALLEL_COPY_FLOATS = 1 << 18;
+  static final long PARALLEL_COPY_FLOATS = 1 << 18;
 
   private final WorkerPool pool;
   private final WeightRows weights;

@@ -287,7 +287,7 @@ final class SegmentAttention implements WorkerPool.RangeTask {
   }
 
   /**
-   * o_c += sum_j s[c][j] · v_j for the four states over the page's first n values, element by
+   * o_c += sum_j s[c][j] · v_j for the four states over the span's first n values, element by
    * element in order of j (the same sums as one key at a time), two vectors of each o in registers
    * across the keys.
    */

@@ -45,8 +45,9 @@ class MatMulTest {
   /** x, then y, large enough that the native path's copies are shared out among the workers. */
   @Test
   void bf16PrefillSizedCopies() {
-    check(DType.BF16, new int[] {90}, 700, 401, true);
-    check(DType.BF16, new int[] {500, 201}, 300, 403, false);
+    int tokens = 401, over = (int) (NativeMatMul.PARALLEL_COPY_FLOATS / tokens) / 2 * 2 + 50; // in: even
+    check(DType.BF16, new int[] {90}, over, tokens, true);
+    check(DType.BF16, new int[] {over - 201, 201}, 300, tokens, false);
   }
 
   @Test
@@ -98,6 +99,9 @@ class MatMulTest {
           float[] out = new float[tokens * stride];
           matMul.apply(x, tokens, out, stride);
           compare(matMul.path(), dtype, rowCounts, wd, bd, xd, in, tokens, out, stride);
+          for (int t = 0; t < tokens; t++) {
+            for (int j = total; j < stride; j++) assertEquals(0f, out[t * stride + j], matMul.path() + ": past row " + t + "'s outputs");
+          }
         }
       }
     }
