@@ -44,8 +44,8 @@ constexpr int kDecodeTokens = kMaxSums / kDecodeRows;
 // VDPBF16PS peak with x in bf16 (gate_up, down, qkv, o), against 69-74% with k in chunks of 1024
 // whose lane sums waited in scratch between chunks (the tile's x then in L1, the panel's chunk in
 // L2), and 41-46% against 35-41% with x in two halves. No faster either: the tile's own weight
-// rows prefetched into L1 4-16 blocks ahead; x packed 6 rows interleaved by block (one stream). Panels of 8, 16 and 32 rows measured the same as 64 within the
-// noise.
+// rows prefetched into L1 4-16 blocks ahead; x packed 6 rows interleaved by block (one stream);
+// panels of 8, 16 or 32 rows.
 constexpr int kPanelRows = 64;
 // Decode (m <= kOnePassRows): each group of 3 or 4 weight rows in one pass over k per tile of
 // rows of x, the later passes finding the group's rows (contiguous in w) in L1 or L2, and the next

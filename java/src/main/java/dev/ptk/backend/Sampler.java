@@ -63,6 +63,8 @@ public final class Sampler {
    * monotone). Such an id costs its hash, not its two logarithms; the token is the same.
    */
   public static final class Draw {
+    private static final int NOT_DRAWN = -2; // a slice's best id before it is drawn (-1: none)
+
     private final float[] logits;
     private final int offset;
     private final int vocab;
@@ -74,7 +76,6 @@ public final class Sampler {
     private final float zmax;
     private final float topScore;
     private final boolean[] kept;
-    private static final int NOT_DRAWN = -2; // a slice's best id before it is drawn (-1: none)
     private final int[] bestIds;
     private final float[] bestScores;
 

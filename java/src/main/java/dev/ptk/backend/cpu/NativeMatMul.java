@@ -93,15 +93,9 @@ final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
     if (tokens == 0) return; // e.g. a batch with no logit rows: nothing to write
     int in = weights.in(), rows = weights.rows();
     FloatPointer xNow = scratch.x((long) tokens * in).position(0);
-    if (xNow != xNative) {
-      xNative = xNow;
-      for (int w = 0; w < xView.length; w++) xView[w] = new FloatPointer(xNative);
-    }
+    if (xNow != xNative) viewsOf(xNative = xNow, xView);
     FloatPointer yNow = scratch.y((long) tokens * rows).position(0);
-    if (yNow != y) {
-      y = yNow;
-      for (int w = 0; w < yView.length; w++) yView[w] = new FloatPointer(y);
-    }
+    if (yNow != y) viewsOf(y = yNow, yView);
     this.xHost = xHost;
     this.out = out;
     this.outStride = outStride;
@@ -111,6 +105,11 @@ final class NativeMatMul implements MatMul, WorkerPool.RangeTask {
     copy(tokens, (long) tokens * rows, copyOut);
     x = null;
     this.xHost = this.out = null;
+  }
+
+  /** One view of {@code base} per worker: each moves its own position, as the workers do at once. */
+  private static void viewsOf(FloatPointer base, FloatPointer[] views) {
+    for (int w = 0; w < views.length; w++) views[w] = new FloatPointer(base);
   }
 
   private void copy(int tokens, long floats, WorkerPool.RangeTask task) {
