@@ -1,5 +1,6 @@
 // Instantiates the decode-attention kernel for head dims 64 and 128 and query-head groups of up
-// to 8 (rows rounded up to 1, 2, 4, 6 or 8: the row loops are unrolled at compile time).
+// to 8 (rows rounded up to 1, 2, 4, 6 or 8: the row loops are unrolled at compile time), each
+// writing o in f32 or bf16 (the merge is fused).
 #include "ptk/decode_attention.cuh"
 #include "ptk/launch.h"
 #include "ptk/launch_kernel.cuh"
@@ -10,7 +11,12 @@ namespace {
 template <int D, int ROWS>
 cudaError_t launch_rows(const AttentionLaunch& a, cudaStream_t stream) {
   using C = DecodeConfig<D, ROWS>;
-  return launch_kernel<decode_attention_kernel<C>>(a.grid, C::kThreads, 0, stream, attention_params(a));
+  const MergePartialsParams m = merge_params(a);
+  if (a.o_is_f32)
+    return launch_kernel<decode_attention_kernel<C, float>>(a.grid, C::kThreads, 0, stream, attention_params(a), m,
+                                                            static_cast<float*>(a.o), a.arrivals);
+  return launch_kernel<decode_attention_kernel<C, uint16_t>>(a.grid, C::kThreads, 0, stream, attention_params(a), m,
+                                                             static_cast<uint16_t*>(a.o), a.arrivals);
 }
 
 template <int D>

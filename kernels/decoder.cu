@@ -75,9 +75,10 @@ GemvParams gemv_params(const void* x, const NormInput* norm, const void* w, cons
 
 }  // namespace
 
-int embedding_launch(const void* table, int vocab, int hidden, const int32_t* ids, int n, float* out, void* stream) {
+int embedding_launch(const void* table, int vocab, int hidden, const int32_t* ids, int n, float* out, float* sumsq,
+                     void* stream) {
   return int(launch_kernel<embedding_kernel>(n, kEmbeddingThreads, 0, as_stream(stream),
-                                             static_cast<const uint16_t*>(table), vocab, hidden, ids, out));
+                                             static_cast<const uint16_t*>(table), vocab, hidden, ids, out, sumsq));
 }
 
 int add_rmsnorm_launch(float* residual, const float* delta, const void* weight, float eps, void* out, int rows,

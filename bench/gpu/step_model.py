@@ -52,11 +52,14 @@ HOST_US = 30.0               # plan updates (pinned, one copy each), graph launc
 # Every block of a gemv stages all its input rows from L2 (f32 where it norms them, bf16 else), so
 # at many rows the small projections read several times their weights from L2.
 L2_GBPS = 7200
+# lm_head norms its rows as it stages them up to this many (CudaBackend.HEAD_NORMS_MAX_ROWS),
+# else the rows are normed by a node of their own and staged as bf16.
+HEAD_NORMS_MAX_ROWS = 8
 GEMV_WIDE_FROM, GEMV_WIDE_ROWS, GEMV_NARROW_ROWS = 32 * 132 * 2, 32, 8  # kernels/ptk/gemv_layout.h
 
 QKV, O, GATE_UP, DOWN = ("qkv gemv (normed in, appended out)", "o gemv (added out)", "gate_up+silu gemv (normed in)",
                          "down gemv (added out)")
-GEMV_KIND = {QKV: "normed narrow", O: "bf16 narrow", GATE_UP: "normed wide", DOWN: "bf16 narrow", "lm_head": "bf16 wide"}
+GEMV_KIND = {QKV: "normed narrow", O: "bf16 narrow", GATE_UP: "normed wide", DOWN: "bf16 narrow", "lm_head": "normed wide"}  # bf16 wide past HEAD_NORMS_MAX_ROWS
 
 
 def nodes_per_layer(c, paths, prompt, own):
@@ -67,6 +70,7 @@ def nodes_per_layer(c, paths, prompt, own):
     read = prompt + paths * own if CASCADE else paths * (prompt + own)
     kv_bytes = read * c["kv_heads"] * hd * 2 * 2  # K and V, bf16
     partial = rows * c["heads"] * (hd + 1) * 4 * 2 * 8                # ~8 splits per row, written and read
+    # The merge is fused: the block that finishes a row's splits last merges them (one node).
     # The residual adds and norms ride on the gemvs (ptk_gemv_add, ptk_gemv_rmsnorm*): the o and
     # down gemvs read and write the f32 residual, the qkv and gate/up gemvs read it and norm it.
     residual = rows * h * 4
@@ -74,8 +78,7 @@ def nodes_per_layer(c, paths, prompt, own):
     append = rows * qkv * 2
     return [
         (QKV, qkv * h * 2 + residual + append),
-        ("attention", kv_bytes + partial // 2),
-        ("merge", partial // 2),
+        ("attention", kv_bytes + partial),
         (O, h * c["heads"] * hd * 2 + 2 * residual),
         (GATE_UP, 2 * inter * h * 2 + residual),
         (DOWN, h * inter * 2 + 2 * residual),
@@ -90,7 +93,7 @@ def gemv_staging_bytes(c, rows):
     h, inter, qd = c["hidden"], c["intermediate"], c["heads"] * c["head_dim"]
     qkv = (c["heads"] + 2 * c["kv_heads"]) * c["head_dim"]
     return {QKV: staged(qkv, h, 4), O: staged(h, qd, 2), GATE_UP: staged(2 * inter, h, 4), DOWN: staged(h, inter, 2),
-            "lm_head": staged(c["vocab"], h, 2)}
+            "lm_head": staged(c["vocab"], h, 4 if rows <= HEAD_NORMS_MAX_ROWS else 2)}
 
 
 def gemv_instructions_per_byte(m, kind="bf16 narrow", math=None):
@@ -123,7 +126,8 @@ def step(card, paths, prompt, own, sampling="temperature", c=CONFIG):
 
     def node(name, nbytes):
         if "gemv" in name or name == "lm_head":
-            us = max(nbytes / (bw * GEMV_EFFICIENCY), nbytes * gemv_instructions_per_byte(paths, GEMV_KIND[name]) / issue,
+            kind = "bf16 wide" if name == "lm_head" and paths > HEAD_NORMS_MAX_ROWS else GEMV_KIND[name]
+            us = max(nbytes / (bw * GEMV_EFFICIENCY), nbytes * gemv_instructions_per_byte(paths, kind) / issue,
                      (nbytes + staging[name]) / (l2 * GEMV_EFFICIENCY), NODE_LATENCY_US)
         else:
             us = max(nbytes / (bw * ATTENTION_EFFICIENCY), NODE_LATENCY_US)
@@ -132,13 +136,15 @@ def step(card, paths, prompt, own, sampling="temperature", c=CONFIG):
         k["us"] += us
         k["nodes"] += 1
 
-    node("embedding", paths * c["hidden"] * 6)
-    node("add_sumsq", paths * c["hidden"] * 4)  # the first layer's norm parts
+    node("embedding", paths * c["hidden"] * 6)  # and the first layer's norm parts
     for _ in range(c["layers"]):
         for name, nbytes in nodes_per_layer(c, paths, prompt, own):
             node(name, nbytes)
-    node("rmsnorm_rows", paths * c["hidden"] * 6)
-    node("lm_head", c["vocab"] * c["hidden"] * 2)
+    if paths <= HEAD_NORMS_MAX_ROWS:
+        node("lm_head", c["vocab"] * c["hidden"] * 2 + paths * c["hidden"] * 4)  # norms the residual rows as it reads them
+    else:
+        node("rmsnorm_rows", paths * c["hidden"] * 6)
+        node("lm_head", c["vocab"] * c["hidden"] * 2)
     total_us = sum(k["us"] for k in kinds.values()) + sample_us(card, paths, sampling) + HOST_US
     weights = 2 * (c["layers"] * (c["hidden"] * ((c["heads"] + 2 * c["kv_heads"]) * c["head_dim"])
                                   + c["hidden"] * c["heads"] * c["head_dim"] + 3 * c["hidden"] * c["intermediate"])
@@ -159,7 +165,7 @@ def table():
                 s = step(card, paths, 512, own)
                 k = s["kernels"]
                 w = sum(v["us"] for n, v in k.items() if "gemv" in n or n == "lm_head") / 1e3
-                a = (k["attention"]["us"] + k["merge"]["us"]) / 1e3
+                a = k["attention"]["us"] / 1e3
                 small = s["predicted_ms"] - w - a
                 print(f"| {card} | {paths} | {own} | {s['floor_ms']:.3f} | {s['predicted_ms']:.3f} | {s['ratio']:.2f} | "
                       f"{s['nodes']} | {w:.3f} | {a:.3f} | {small:.3f} |")

@@ -17,7 +17,9 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "ptk/arrival.cuh"
 #include "ptk/attention.cuh"
+#include "ptk/merge.cuh"
 #include "ptk/page_table.h"
 #include "ptk/shared.cuh"
 #include "ptk/softmax.h"
@@ -179,18 +181,31 @@ __device__ void decode_item(const AttentionParams& p, const WorkItem it, int kv_
 }
 
 // Persistent grid as in attention.cuh: block b takes work b, b + gridDim.x, ... (work w = item
-// w / kv_heads, kv head w % kv_heads). Shared memory is static (under 48 KB): nothing to raise.
-template <class C>
-__global__ void __launch_bounds__(C::kThreads, 2) decode_attention_kernel(const AttentionParams p) {
+// w / kv_heads, kv head w % kv_heads). The merge is fused: after writing its partial states, the
+// block that finishes the last of a (query, kv head)'s items merges that query's heads of the kv
+// head into o and lse (arrival.cuh), so a step has no merge pass. `arrivals` [num_queries *
+// kv_heads] is zero before the launch and left zero after it. Shared memory is static (under
+// 48 KB): nothing to raise.
+template <class C, class OutT>
+__global__ void __launch_bounds__(C::kThreads, 2)
+    decode_attention_kernel(const AttentionParams p, const MergePartialsParams m, OutT* o, int* arrivals) {
   PTK_SHARED_ARRAY(float, q_s, C::kRows * C::kHeadDim);
   PTK_SHARED_ARRAY(float, p_s, C::kWarps * C::kRows * 32);
   PTK_SHARED_ARRAY(float, m_x, C::kWarps * C::kRows);
   PTK_SHARED_ARRAY(float, d_x, C::kWarps * C::kRows);
   PTK_SHARED_ARRAY(float, o_x, C::kWarps * C::kRows * C::kHeadDim);
+  PTK_SHARED_ARRAY(int, last_s, 1);
   const int num_work = p.counts->num_work;
+  const int group = p.num_q_heads / p.num_kv_heads;
   for (int w = blockIdx.x; w < num_work; w += gridDim.x) {
     __syncthreads();  // the previous item's reads of shared memory are done
-    decode_item<C>(p, p.items[w / p.num_kv_heads], w % p.num_kv_heads, q_s, p_s, m_x, d_x, o_x);
+    const WorkItem it = p.items[w / p.num_kv_heads];
+    const int kv_head = w % p.num_kv_heads;
+    decode_item<C>(p, it, kv_head, q_s, p_s, m_x, d_x, o_x);
+    const int key = it.q_begin * p.num_kv_heads + kv_head;  // one query per decode item
+    if (!arrive_last(arrivals + key, m.indptr[key + 1] - m.indptr[key], last_s)) continue;
+    for (int g = threadIdx.x / 32; g < group; g += C::kWarps)
+      merge_partial_row(m, it.q_begin * p.num_q_heads + kv_head * group + g, threadIdx.x % 32, o);
   }
 }
 

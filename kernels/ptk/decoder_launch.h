@@ -10,9 +10,8 @@
 
 namespace ptk {
 
-constexpr int kGemvMaxRows = 16;
-
-int embedding_launch(const void* table, int vocab, int hidden, const int32_t* ids, int n, float* out, void* stream);
+int embedding_launch(const void* table, int vocab, int hidden, const int32_t* ids, int n, float* out, float* sumsq,
+                     void* stream);
 int add_rmsnorm_launch(float* residual, const float* delta, const void* weight, float eps, void* out, int rows,
                        int hidden, void* stream);
 int rmsnorm_rows_launch(const float* x, const int32_t* row_ids, const void* weight, float eps, void* out, int rows,

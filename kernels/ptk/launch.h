@@ -15,7 +15,7 @@ struct AttentionLaunch {
   Variant variant;
   int head_dim;
   int grid;                  // persistent blocks for the attention kernel
-  int merge_grid;            // blocks for the merge kernel
+  int merge_grid;            // blocks for the merge kernel (the wide variant's)
   const WorkItem* items;
   const WorkCounts* counts;
   const int32_t* pages;
@@ -23,6 +23,7 @@ struct AttentionLaunch {
   const int32_t* merge_rows;
   float* part_o;
   float* part_lse;
+  int32_t* arrivals;         // [max queries * kv heads], zero between launches: the decode kernel's merge hand-off
   const void* q;
   const void* k_cache;
   const void* v_cache;
@@ -41,7 +42,7 @@ bool attention_supports_head_dim(int head_dim);
 // or graph capture (not a stream operation, so it stays out of run calls).
 int attention_prepare(int head_dim);
 int attention_launch(const AttentionLaunch& a, void* stream);
-// The attention pass alone of a Variant::kDecode launch (attention_launch adds the merge).
+// A Variant::kDecode launch: attention and merge in one kernel.
 int decode_attention_launch(const AttentionLaunch& a, void* stream);
 
 int merge_states_launch(const float* o_a, const float* lse_a, const float* o_b, const float* lse_b, float* o,

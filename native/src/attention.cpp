@@ -35,7 +35,10 @@ struct ptk_attention_plan {
   bool prepared = false;  // kernel attributes set (once per plan, before its first launch)
   bool uploaded = false;
   ptk_status upload_status = PTK_OK;  // why the last upload failed
-  size_t counts_at, items_at, pages_at, merge_indptr_at, merge_rows_at, part_lse_at, part_o_at, device_bytes;
+  size_t counts_at, items_at, pages_at, merge_indptr_at, merge_rows_at, part_lse_at, part_o_at, arrivals_at, device_bytes;
+  bool arrivals_zeroed = false;  // the decode kernel leaves them zero after every launch
+
+  int arrival_counters() const { return limits.max_queries * layout.num_kv_heads; }
 
   // Partial-state rows: every item holds at most a wide item's rows, per kv head.
   int max_rows() const { return limits.max_work_items * ptk::variant_shape(ptk::Variant::kWide).rows * layout.num_kv_heads; }
@@ -57,6 +60,13 @@ ptk_status upload(ptk_attention_plan* p, void* stream) {
     p->prepared = true;
   }
 #endif
+  if (!p->arrivals_zeroed) {
+    const std::vector<int32_t> zeros(size_t(p->arrival_counters()), 0);
+    if ((s = ptk::copy_to_device(p->device.get() + p->arrivals_at, zeros.data(), zeros.size() * sizeof(int32_t),
+                                 stream)) != PTK_OK)
+      return s;
+    p->arrivals_zeroed = true;
+  }
   const ptk::WorkCounts counts{static_cast<int32_t>(p->work.items.size()) * p->layout.num_kv_heads, p->num_queries};
   auto put = [&](size_t at, const auto& v) {
     return ptk::copy_to_device(p->device.get() + at, v.data(), v.size() * sizeof v[0], stream);
@@ -141,6 +151,7 @@ ptk_status ptk_attention_plan_create(const ptk_kv_layout* layout, const ptk_plan
     p->merge_rows_at = c.take(size_t(p->max_rows()) * sizeof(int32_t));
     p->part_lse_at = c.take(size_t(p->max_rows()) * sizeof(float));
     p->part_o_at = c.take(size_t(p->max_rows()) * layout->head_dim * sizeof(float));
+    p->arrivals_at = c.take(size_t(p->arrival_counters()) * sizeof(int32_t));
     p->device_bytes = c.offset;
     *plan = p;
     return ptk::ok();
@@ -319,6 +330,7 @@ ptk_status ptk_attention_run(const ptk_attention_plan* plan, const void* q, cons
   a.merge_rows = reinterpret_cast<const int32_t*>(d + plan->merge_rows_at);
   a.part_o = reinterpret_cast<float*>(d + plan->part_o_at);
   a.part_lse = reinterpret_cast<float*>(d + plan->part_lse_at);
+  a.arrivals = reinterpret_cast<int32_t*>(d + plan->arrivals_at);
   a.q = q;
   a.k_cache = k_cache;
   a.v_cache = v_cache;

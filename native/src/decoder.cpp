@@ -85,14 +85,15 @@ ptk_status check_y_dtype(ptk_dtype y_dtype) {
 extern "C" {
 
 ptk_status ptk_embedding(const void* table, int vocab, int hidden, const int32_t* token_ids, int num_tokens,
-                         float* out, void* stream) {
+                         float* out, float* sumsq, void* stream) {
   PTK_REQUIRE_DEVICE_PTR(table);
   PTK_REQUIRE_NOT_NULL(token_ids);
   PTK_REQUIRE_DEVICE_PTR(out);
+  PTK_REQUIRE_OPTIONAL_DEVICE_PTR(sumsq);
   PTK_REQUIRE(vocab > 0, "vocab (%d) must be positive", vocab);
   PTK_TRY(check_width("hidden", hidden));
   PTK_REQUIRE(num_tokens > 0 && num_tokens <= 1 << 24, "num_tokens (%d) must be in [1, 16777216]", num_tokens);
-  PTK_LAUNCH(ptk::embedding_launch(table, vocab, hidden, token_ids, num_tokens, out, stream), "ptk_embedding");
+  PTK_LAUNCH(ptk::embedding_launch(table, vocab, hidden, token_ids, num_tokens, out, sumsq, stream), "ptk_embedding");
 }
 
 ptk_status ptk_add_rmsnorm(float* residual, const float* delta, const void* weight, float eps, void* out, int rows,

@@ -47,6 +47,9 @@ std::vector<WorkItem> balanced_items(const std::vector<Span>& spans, const PlanS
   for_each_block(spans, shape.rows_per_item / shape.group, [&](const Span& s, int32_t qa, int32_t qb) {
     const int32_t end = visible_len(s, qb);
     const int64_t n = ceil_div(end, ps);
+    // A block that sees no keys still gets an item, empty: the decode kernel merges in the block
+    // that finishes a query's items last, so every query needs one to have its o and lse written.
+    if (n == 0) segments[seg].push_back(WorkItem{s.q_begin + qa, qb - qa, s.page_offset, 0, 0, s.causal_base + qa, 0});
     for (int64_t page = 0; page < n;) {
       while ((seg + 1) * pages / count <= at + page) ++seg;
       const int64_t take = std::min(n - page, (seg + 1) * pages / count - (at + page));
@@ -78,10 +81,8 @@ bool balanced_plan(const std::vector<Span>& spans, const PlanShape& shape, std::
   int64_t pages = 0;
   for_each_block(spans, shape.rows_per_item / shape.group,
                  [&](const Span& s, int32_t, int32_t qb) { pages += ceil_div(visible_len(s, qb), ps); });
-  items->clear();
-  if (pages == 0) return true;
   const int64_t slots = std::max(1, shape.target_blocks / shape.num_kv_heads);
-  int64_t count = std::min(slots, ceil_div(pages, std::max<int64_t>(1, ceil_div(shape.min_chunk, ps))));
+  int64_t count = std::max<int64_t>(1, std::min(slots, ceil_div(pages, std::max<int64_t>(1, ceil_div(shape.min_chunk, ps)))));
   for (;;) {
     *items = balanced_items(spans, shape, pages, count);
     if (int64_t(items->size()) <= shape.max_items) return true;

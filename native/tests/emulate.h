@@ -50,7 +50,8 @@ inline void emulate_plan(const Dense& p, const std::vector<int32_t>& pages, cons
   std::vector<double> part_o(size_t(plan.partial_rows) * p.dim), part_lse(plan.partial_rows);
   std::vector<int> written(plan.partial_rows, 0);
   for (const ptk::WorkItem& it : plan.items) {
-    CHECK(it.kv_begin < it.kv_end);
+    // Keys, or none at all: the decode plan's item for a query that sees no keys.
+    CHECK(it.kv_begin < it.kv_end || (it.kv_begin == 0 && it.kv_end == 0));
     // What the kernels assume of an item and do not check: its rows fit the shared Q tile, its
     // queries exist, its keys fit one chunk and its pages lie in the plan's page list.
     CHECK(it.q_count >= 1 && it.q_count * p.group <= rows_per_item);

@@ -21,13 +21,14 @@ int32_t* const I = reinterpret_cast<int32_t*>(dev);
 void* const Odd = dev + 2;  // not 16-byte aligned
 
 void embedding() {
-  EXPECT_INVALID(ptk_embedding(nullptr, 10, 64, I, 1, F, nullptr), "table");
-  EXPECT_INVALID(ptk_embedding(Odd, 10, 64, I, 1, F, nullptr), "table must be 16-byte aligned");
-  EXPECT_INVALID(ptk_embedding(D, 10, 64, nullptr, 1, F, nullptr), "token_ids");
-  EXPECT_INVALID(ptk_embedding(D, 10, 64, I, 1, nullptr, nullptr), "out");
-  EXPECT_INVALID(ptk_embedding(D, 0, 64, I, 1, F, nullptr), "vocab (0)");
-  EXPECT_INVALID(ptk_embedding(D, 10, 60, I, 1, F, nullptr), "hidden (60) must be a positive multiple of 8");
-  EXPECT_INVALID(ptk_embedding(D, 10, 64, I, 0, F, nullptr), "num_tokens (0)");
+  EXPECT_INVALID(ptk_embedding(nullptr, 10, 64, I, 1, F, nullptr, nullptr), "table");
+  EXPECT_INVALID(ptk_embedding(Odd, 10, 64, I, 1, F, nullptr, nullptr), "table must be 16-byte aligned");
+  EXPECT_INVALID(ptk_embedding(D, 10, 64, nullptr, 1, F, nullptr, nullptr), "token_ids");
+  EXPECT_INVALID(ptk_embedding(D, 10, 64, I, 1, nullptr, nullptr, nullptr), "out");
+  EXPECT_INVALID(ptk_embedding(D, 0, 64, I, 1, F, nullptr, nullptr), "vocab (0)");
+  EXPECT_INVALID(ptk_embedding(D, 10, 60, I, 1, F, nullptr, nullptr), "hidden (60) must be a positive multiple of 8");
+  EXPECT_INVALID(ptk_embedding(D, 10, 64, I, 0, F, nullptr, nullptr), "num_tokens (0)");
+  EXPECT_INVALID(ptk_embedding(D, 10, 64, I, 1, F, F + 1, nullptr), "sumsq must be 16-byte aligned");
 }
 
 void norms() {

@@ -74,19 +74,37 @@ void expect_near(const char* what, size_t i, double got, double want, double tol
   ++ptk_test_failures();
 }
 
+// The rows, and their sums of squares in parts: parts of 8 columns at hidden 64, of 32 at 8456
+// (the last 8 wide); each part the fmaf chain over its columns in order, as ptk_norm_parts says.
 void embedding() {
-  const int vocab = 37, hidden = 64;
-  auto table = random_bf16(size_t(vocab) * hidden, 1.f);
-  std::vector<int32_t> ids = {5, 0, 36, -1, 37, 5};  // the out-of-range ids give zero rows
-  Device<uint16_t> d_table(table);
-  Device<int32_t> d_ids(ids);
-  Device<float> d_out(ids.size() * hidden);
-  CHECK_STATUS(ptk_embedding(d_table.ptr, vocab, hidden, d_ids.p(), int(ids.size()), d_out.p(), nullptr), PTK_OK);
-  auto out = d_out.get();
-  for (size_t t = 0; t < ids.size(); ++t) {
-    const bool valid = ids[t] >= 0 && ids[t] < vocab;
-    for (int c = 0; c < hidden; ++c) {
-      expect_near("embedding", t * hidden + c, out[t * hidden + c], valid ? bf(table[size_t(ids[t]) * hidden + c]) : 0.0, 0);
+  for (int hidden : {64, 8456}) {
+    const int vocab = 37, parts = ptk_norm_parts(hidden), width = hidden >= 8448 ? 32 : 8;
+    CHECK(parts == (hidden + width - 1) / width);
+    auto table = random_bf16(size_t(vocab) * hidden, 1.f);
+    std::vector<int32_t> ids = {5, 0, 36, -1, 37, 5};  // the out-of-range ids give zero rows
+    Device<uint16_t> d_table(table);
+    Device<int32_t> d_ids(ids);
+    Device<float> d_out(ids.size() * hidden), d_plain(ids.size() * hidden), d_sumsq(ids.size() * parts);
+    CHECK_STATUS(ptk_embedding(d_table.ptr, vocab, hidden, d_ids.p(), int(ids.size()), d_out.p(), d_sumsq.p(), nullptr),
+                 PTK_OK);
+    CHECK_STATUS(ptk_embedding(d_table.ptr, vocab, hidden, d_ids.p(), int(ids.size()), d_plain.p(), nullptr, nullptr),
+                 PTK_OK);
+    auto out = d_out.get(), plain = d_plain.get(), sumsq = d_sumsq.get();
+    for (size_t t = 0; t < ids.size(); ++t) {
+      const bool valid = ids[t] >= 0 && ids[t] < vocab;
+      for (int c = 0; c < hidden; ++c) {
+        const double want = valid ? bf(table[size_t(ids[t]) * hidden + c]) : 0.0;
+        expect_near("embedding", t * hidden + c, out[t * hidden + c], want, 0);
+        expect_near("embedding without parts", t * hidden + c, plain[t * hidden + c], want, 0);
+      }
+      for (int g = 0; g < parts; ++g) {
+        float ss = 0.f;
+        for (int c = g * width; c < std::min(hidden, (g + 1) * width); ++c) {
+          const float x = valid ? float(bf(table[size_t(ids[t]) * hidden + c])) : 0.f;
+          ss = std::fmaf(x, x, ss);
+        }
+        expect_near("embedding parts", t * parts + g, sumsq[t * parts + g], ss, 0);
+      }
     }
   }
 }

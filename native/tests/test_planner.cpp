@@ -159,6 +159,17 @@ void limits() {
   // An empty sequence has no work and an empty merge list (its output: o = 0, lse = -inf).
   CHECK(ptk::plan_work(spans, 3, shape_of(p, ptk::Variant::kWide, 4), &plan, &err));
   CHECK(plan.merge_indptr[2 * 2] == plan.merge_indptr[3 * 2]);
+  // On the decode variant it gets one empty item instead: that kernel merges in the block that
+  // finishes a query's items last, so without an item its o and lse would never be written.
+  CHECK(ptk::plan_work(spans, 3, decode_shape(6, 2, 16, 4), &plan, &err));
+  int empty = 0;
+  for (const ptk::WorkItem& it : plan.items) empty += it.q_begin == 2 && it.kv_begin == 0 && it.kv_end == 0;
+  CHECK(empty == 1);
+  for (int h = 0; h < 2; ++h) CHECK(plan.merge_indptr[2 * 2 + h + 1] - plan.merge_indptr[2 * 2 + h] == 1);
+  // ... and a plan where no query sees a key is one empty item per query, not none.
+  const std::vector<Span> none = {{0, 1, 0, 0, 0}, {1, 1, 0, 0, 0}};
+  CHECK(ptk::plan_work(none, 2, decode_shape(6, 2, 16, 4), &plan, &err));
+  CHECK(plan.items.size() == 2 && plan.merge_indptr[2 * 2] == 4);
   // 2 long sequences x 2 kv heads on 132 blocks: about one chunk per block.
   std::vector<Span> two = {{0, 1, 0, 32768, 32768}, {1, 1, 0, 32768, 32768}};
   CHECK(ptk::plan_work(two, 2, shape_of(p, ptk::Variant::kWide, 132), &plan, &err));

@@ -378,6 +378,36 @@ void graph_follows_plan(const Case& c, Gpu& g, ptk_attention_plan* plan, const T
   cudaStreamDestroy(stream);
 }
 
+// A re-plan with sequence 0 emptied (no pages): its rows get o = 0 and lse = -inf, written by the
+// run although no keys are read for them; the other rows as the host emulation of the new tables.
+void empty_sequence(const Case& c, Gpu& g, ptk_attention_plan* plan, const Tables& t, void* q, void* k, void* v) {
+  const ptk_kv_layout l = c.layout();
+  const int B = int(t.last.size()), rows = B * l.num_qo_heads, first = t.indptr[1];
+  std::vector<int32_t> indptr(t.indptr), indices(t.indices.begin() + first, t.indices.end()), last(t.last);
+  for (int b = 1; b <= B; ++b) indptr[b] -= first;
+  last[0] = 0;
+  ABI(ptk_attention_plan_decode(plan, B, indptr.data(), indices.data(), last.data(), nullptr));
+  float* o = static_cast<float*>(g.alloc(size_t(rows) * l.head_dim * 4));
+  float* lse = static_cast<float*>(g.alloc(size_t(rows) * 4));
+  ABI(ptk_attention_run(plan, q, k, v, float(c.scalar("sm_scale")), o, PTK_DTYPE_F32, lse, nullptr));
+  sync();
+  const std::vector<double> got_o = Gpu::download(o, size_t(rows) * l.head_dim, false), got_lse = Gpu::download(lse, rows, false);
+  bool empty_ok = true;
+  for (int r = 0; r < l.num_qo_heads; ++r) {
+    empty_ok = empty_ok && got_lse[r] == -INFINITY;
+    for (int d = 0; d < l.head_dim; ++d) empty_ok = empty_ok && got_o[size_t(r) * l.head_dim + d] == 0.0;
+  }
+  std::vector<double> want_o, want_lse;
+  emulate(c, ptk::decode_batch(B, indptr.data(), indices.data(), csr_lens(indptr, last, l.page_size)), &want_o, &want_lse);
+  double rel_o = 0, rel_lse = 0;
+  const double r = std::max(tolerance_ratio(got_o, f32_tensor(want_o), c.tolerance, &rel_o),
+                            tolerance_ratio(got_lse, f32_tensor(want_lse), c.tolerance, &rel_lse));
+  std::printf("gpu   %-28s sequence 0 emptied: its rows %s, worst/tolerance %.3f  %s\n", c.name.c_str(),
+              empty_ok ? "o = 0, lse = -inf" : "WRONG", r, empty_ok && r <= 1 ? "ok" : "FAIL");
+  CHECK(empty_ok);
+  CHECK(r <= 1.0);
+}
+
 Outputs gpu_attention(const Case& c) {
   const ptk_kv_layout l = c.layout();
   const Tables t = tables(c);
@@ -396,6 +426,7 @@ Outputs gpu_attention(const Case& c) {
     ABI(ptk_attention_plan_decode(plan, B, t.indptr.data(), t.indices.data(), t.last.data(), nullptr));
     gpu_run(c, g, plan, q, k, v, nq, "o", "lse", &out);
     graph_follows_plan(c, g, plan, t, q, k, v);
+    empty_sequence(c, g, plan, t, q, k, v);
   } else if (c.kind == "summary") {
     ABI(ptk_attention_plan_summary(plan, B, t.indptr.data(), t.indices.data(), t.last.data(), nq, nullptr));
     gpu_run(c, g, plan, q, k, v, nq, "o", "lse", &out);

@@ -16,7 +16,9 @@
  * calls of any kind with the same kernel variant (ptk_attention_plan_info.variant: DECODE when
  * every group — decode sequence, prefill request, the summary — has exactly one query, or there
  * is at most one query in all; else WIDE). Plan and run on one stream (or order them): a plan call
- * overwrites buffers that earlier runs read.
+ * overwrites buffers that earlier runs read, and two runs of one plan must not overlap (they share
+ * its partial states and, on DECODE, the counters by which the kernel merges them itself: a DECODE
+ * run is one launch, a WIDE run an attention launch and a merge launch).
  * Without CUDA in the build, plan calls still validate and plan (see ptk_attention_plan_info) and
  * then return PTK_ERR_NO_CUDA; runs return PTK_ERR_NO_CUDA.
  */

@@ -36,9 +36,12 @@ extern "C" {
 #define PTK_GEMV_MAX_ROWS 16
 
 /* out[t, :] = table[token_ids[t], :] as f32. table [vocab, hidden] bf16, token_ids [num_tokens]
- * int32 on the device (an id outside [0, vocab) gives a zero row), out [num_tokens, hidden] f32. */
+ * int32 on the device (an id outside [0, vocab) gives a zero row), out [num_tokens, hidden] f32.
+ * sumsq, unless null: the rows' sums of squares in parts, as ptk_add_sumsq writes them for out
+ * (so that the first layer's gemv norms the rows with no launch in between), [num_tokens,
+ * ptk_norm_parts(hidden)] f32. */
 PTK_API ptk_status ptk_embedding(const void* table, int vocab, int hidden, const int32_t* token_ids, int num_tokens,
-                                 float* out, void* stream);
+                                 float* out, float* sumsq, void* stream);
 
 /* Per row: residual += delta (skipped when delta is null), then
  * out = bf16(residual / sqrt(mean(residual^2) + eps) * weight). residual [rows, hidden] f32,

@@ -101,6 +101,7 @@ struct Fiber {
   void* fake_stack = nullptr;
   std::vector<PendingCopy> copies;
   uint64_t committed = 0;
+  bool fenced = false;  // __threadfence since the block's last atomic
 };
 
 struct WarpOp {
@@ -410,6 +411,7 @@ extern "C" __attribute__((used)) void ptk_sim_fiber_main() {
   (*b.body)();
   for (const PendingCopy& c : f->copies) std::memcpy(c.dst, c.data, 16);  // in flight at exit: they complete
   f->copies.clear();
+  f->fenced = false;
   f->wait = Wait::kDone;
   --b.live;
   if (b.at_barrier > 0 && b.at_barrier == b.live) {
@@ -542,6 +544,22 @@ void syncthreads() {
   f->wait = Wait::kBarrier;
   if (b.at_barrier == b.live) release_barrier();
   park(f);
+}
+
+void threadfence() { g_block->running->fenced = true; }
+
+int atomic_add(int* address, int value) {
+  Block& b = *g_block;
+  if (!is_device_range(address, sizeof(int))) fault_now("atomicAdd on an address outside device memory");
+  for (Fiber* t : b.threads) {
+    if (!t->fenced)
+      fault_now("atomicAdd before " + thread_name(t) + " executed __threadfence: the block's global writes may not " +
+                "be visible to the block that the atomic hands them to");
+  }
+  for (Fiber* t : b.threads) t->fenced = false;
+  const int old = *address;
+  *address = old + value;
+  return old;
 }
 
 void syncwarp(unsigned mask) { warp_rendezvous("__syncwarp", mask, 0, Shuffle::kIdx, 0, 32); }

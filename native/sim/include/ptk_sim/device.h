@@ -61,6 +61,12 @@ PTK_SIM_API void* dynamic_shared();
 PTK_SIM_API void cp_async16(void* smem, const void* gmem, bool valid);
 PTK_SIM_API void cp_async_commit();
 PTK_SIM_API void cp_async_wait(int pending_groups);
+// Global memory between blocks. Blocks run one after another, so every write of a block is seen by
+// the blocks after it; what the sim checks instead is the discipline a GPU needs for it: an atomic
+// publishes its block's writes, so it faults unless every thread of the block has executed
+// __threadfence since the block's previous atomic (or its start).
+PTK_SIM_API void threadfence();
+PTK_SIM_API int atomic_add(int* address, int value);
 
 struct LaunchConfig {
   const char* name;    // the kernel's name as the launch helper spelled it
@@ -117,6 +123,13 @@ constexpr int warpSize = 32;
 
 inline void __syncthreads() { ::ptk_sim::syncthreads(); }
 inline void __syncwarp(unsigned mask = 0xFFFFFFFFu) { ::ptk_sim::syncwarp(mask); }
+inline void __threadfence() { ::ptk_sim::threadfence(); }
+inline int atomicAdd(int* address, int value) { return ::ptk_sim::atomic_add(address, value); }
+// A load that bypasses L1 on a GPU (written by another block of the same launch); a plain load here.
+template <class T>
+T __ldcg(const T* p) {
+  return *p;
+}
 template <class T>
 T __shfl_sync(unsigned mask, T v, int src_lane, int width = 32) {
   return ::ptk_sim::shuffle_as(mask, v, ::ptk_sim::Shuffle::kIdx, src_lane, width);

@@ -32,8 +32,9 @@ import org.bytedeco.javacpp.SizeTPointer;
  * on ptk_gemm (cuBLAS on a GPU); at 1..16 rows, ptk_gemv or ptk_gemm, whichever was faster on this
  * device at start-up ({@link #matmulChoice()}, timed by {@link MatmulTuner}). On ptk_gemv the
  * residual adds and norms ride on the projections ({@link ResidualStream}) and qkv appends as it
- * writes: 6 launches per layer (qkv + RoPE + append, attention and its merge, o, gate/up + SiLU,
- * down). A batch of more than
+ * writes: in a decode step 5 launches per layer (qkv + RoPE + append, attention with its merge
+ * fused, o, gate/up + SiLU, down), the embedding writing the first norm's parts and lm_head
+ * norming its rows; a prefill's attention adds a merge pass. A batch of more than
  * {@code maxTokens} tokens runs in chunks. The device may be the sim device: the C ABI is the
  * same, and nothing here depends on which it is.
  *
@@ -90,6 +91,14 @@ public final class CudaBackend implements Backend {
 
   /** A captured step: its shape and the attention kernel variant its plan chose. */
   private record GraphKey(StepShape shape, int variant) {}
+
+  /**
+   * The most logit rows for which lm_head norms its own input in a decode graph (one node fewer).
+   * Each of its 4,748 blocks stages every row from L2 as f32 where the norm is fused (bf16 else):
+   * by bench/gpu/step_model.py that costs nothing up to 8 rows and ~20 us a step at 16, where L2
+   * rather than the weights bounds it. A prediction, for the device to confirm.
+   */
+  private static final int HEAD_NORMS_MAX_ROWS = 8;
 
   /**
    * Opens device 0 and times ptk_gemv against ptk_gemm at the decode shapes. {@code numPages} 0
@@ -256,10 +265,10 @@ public final class CudaBackend implements Backend {
       lastGraphNodes = nodes(g);
       if (rows > 0) rowsReady.ready(0, rows);
     } else {
-      layers(n, plan);
+      layers(n, plan, false);
       for (int first = 0; first < rows; first += maxLogitRows) {
         int count = Math.min(maxLogitRows, rows - first);
-        head(meta.logitRowsAt() + first, count);
+        head(meta.logitRowsAt() + first, count, false);
         rowsReady.ready(first, count);
       }
     }
@@ -281,8 +290,10 @@ public final class CudaBackend implements Backend {
     check(ptk.ptk_graph_begin_capture(stream));
     boolean captured = false;
     try {
-      layers(shape.tokens(), plan);
-      if (shape.logitRows() > 0) head(meta.logitRowsAt(), shape.logitRows());
+      int rows = shape.logitRows();
+      boolean headNorms = shape.everyRowInOrder() && rows <= HEAD_NORMS_MAX_ROWS && matmuls.gemv(projections.lmHead(), rows);
+      layers(shape.tokens(), plan, headNorms);
+      if (rows > 0) head(meta.logitRowsAt(), rows, headNorms);
       captured = true;
     } finally {
       g = new Pointer();
@@ -297,15 +308,14 @@ public final class CudaBackend implements Backend {
     return g;
   }
 
-  private void layers(int n, ptk.ptk_attention_plan plan) {
+  /** The layers over n tokens; {@code headNorms}: the last one leaves the parts the head's fused norm reads. */
+  private void layers(int n, ptk.ptk_attention_plan plan, boolean headNorms) {
     ModelConfig c = config;
     int inter = c.intermediateSize(), qd = c.numHeads() * c.headDim();
     Projections p = projections;
     boolean qkvGemv = matmuls.gemv(p.qkv(), n), oGemv = matmuls.gemv(p.o(), n);
     boolean gateUpGemv = matmuls.gemv(p.gateUp(), n), downGemv = matmuls.gemv(p.down(), n);
-    check(ptk.ptk_embedding(weights.embedding, c.vocabSize(), c.hiddenSize(), new IntPointer(a.meta), n, residual.x(),
-        stream));
-    residual.written();
+    residual.embed(weights.embedding, c.vocabSize(), new IntPointer(a.meta), n, qkvGemv);
     for (int l = 0; l < weights.layers.size(); l++) {
       DeviceWeights.Layer w = weights.layers.get(l);
       qkvAppend(l, n, qkvGemv);
@@ -314,14 +324,23 @@ public final class CudaBackend implements Backend {
       residual.add(matmul, oGemv, a.attn, w.o(), n, qd, gateUpGemv);
       gateUp(w, n, gateUpGemv);
       boolean last = l == weights.layers.size() - 1;
-      residual.add(matmul, downGemv, a.gated, w.down(), n, inter, qkvGemv && !last);
+      residual.add(matmul, downGemv, a.gated, w.down(), n, inter, last ? headNorms : qkvGemv);
     }
     residual.finish(weights.finalNorm, a.h, n);  // head() norms the logit rows only
   }
 
-  /** Final norm and lm_head for {@code count} rows whose ids start at int {@code rowIdsAt} of the device metadata. */
-  private void head(int rowIdsAt, int count) {
+  /**
+   * Final norm and lm_head for {@code count} rows whose ids start at int {@code rowIdsAt} of the
+   * device metadata: the rows gathered and normed, then the projection; or, when the rows are
+   * every token in order ({@code norms}), ptk_gemv norming the residual rows as it reads them.
+   */
+  private void head(int rowIdsAt, int count, boolean norms) {
     int hidden = config.hiddenSize();
+    if (norms) {
+      check(ptk.ptk_gemv_rmsnorm(residual.x(), residual.parts(count), weights.finalNorm, (float) config.rmsNormEps(),
+          weights.lmHead, null, a.logits, ptk.PTK_DTYPE_F32, count, config.vocabSize(), hidden, stream));
+      return;
+    }
     check(ptk.ptk_rmsnorm_rows(residual.x(), new IntPointer(a.meta).position(rowIdsAt), weights.finalNorm,
         (float) config.rmsNormEps(), a.hLogit, count, hidden, stream));
     matmul.run(matmuls.gemv(projections.lmHead(), count), a.hLogit, weights.lmHead, null, a.logits, false, count,

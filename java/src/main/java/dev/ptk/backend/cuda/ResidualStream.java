@@ -4,6 +4,7 @@ import static dev.ptk.nativelib.Native.check;
 
 import dev.ptk.nativelib.global.ptk;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -39,10 +40,20 @@ final class ResidualStream {
     return x;
   }
 
-  /** x has just been written whole (the embedding): nothing pending, no parts. */
+  /** x has just been written whole (the tuner's random rows): nothing pending, no parts. */
   void written() {
     deltaPending = false;
     partsCurrent = false;
+  }
+
+  /**
+   * x = the embedding rows of {@code n} token ids (device ints), with their parts when the next
+   * norm is fused ({@code partsNext}): ptk_embedding writes both in one launch.
+   */
+  void embed(Pointer table, int vocab, IntPointer ids, int n, boolean partsNext) {
+    check(ptk.ptk_embedding(table, vocab, hidden, ids, n, x, partsNext ? sumsq : null, stream));
+    deltaPending = false;
+    partsCurrent = partsNext;
   }
 
   /**

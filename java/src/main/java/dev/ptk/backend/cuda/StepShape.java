@@ -16,8 +16,10 @@ import java.util.List;
  *
  * @param tokens the batch's token count
  * @param logitRows how many logit rows are wanted
+ * @param everyRowInOrder the logit rows are the tokens 0, 1, ... in order: the head's gemv may then
+ *     read and norm the residual rows as they stand, with no gather of the rows first
  */
-public record StepShape(int tokens, int logitRows, boolean decode) {
+public record StepShape(int tokens, int logitRows, boolean decode, boolean everyRowInOrder) {
   /** The most tokens of a decode step: ptk_gemv's row limit (P <= 16 paths). */
   public static final int MAX_DECODE_TOKENS = DeviceMatmul.MAX_GEMV_ROWS;
 
@@ -33,6 +35,9 @@ public record StepShape(int tokens, int logitRows, boolean decode) {
       next += groups.get(i).numTokens();
     }
     int n = batch.size();
-    return new StepShape(n, batch.logitRows().length, n == groups.size() && n <= MAX_DECODE_TOKENS);
+    int[] rows = batch.logitRows();
+    boolean inOrder = rows.length == n;
+    for (int i = 0; i < rows.length && inOrder; i++) inOrder = rows[i] == i;
+    return new StepShape(n, rows.length, n == groups.size() && n <= MAX_DECODE_TOKENS, inOrder);
   }
 }

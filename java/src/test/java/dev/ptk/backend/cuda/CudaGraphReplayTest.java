@@ -48,12 +48,12 @@ class CudaGraphReplayTest {
         assertEquals(1, cuda.capturedGraphs(), "one shape, one graph");
         assertEquals(step + 1, cuda.graphLaunches());
       }
-      // Nodes of a step on ptk_gemv: the embedding and its sums of squares; per layer qkv (normed
-      // as it reads, RoPE + append as it writes), attention and its merge, o (added into the
-      // residual), gate/up (normed) with the SiLU gate, down (added); then the logit rows' RMSNorm
-      // and lm_head.
+      // Nodes of a step on ptk_gemv: the embedding (writing the first norm's parts); per layer
+      // qkv (normed as it reads, RoPE + append as it writes), attention with its merge fused (a
+      // decode plan), o (added into the residual), gate/up (normed) with the SiLU gate, down
+      // (added); then lm_head, norming the logit rows (every row, in order) as it reads them.
       int layers = checkpoint.config().numLayers();
-      assertEquals(2 + 6 * layers + 2, cuda.lastGraphNodes(), "nodes of a decode step");
+      assertEquals(1 + 5 * layers + 1, cuda.lastGraphNodes(), "nodes of a decode step");
 
       // Sampling at the same shape replays the same graph; greedy draws each row's argmax.
       ForwardBatch next = pathStep(STEPS, random, vocab);

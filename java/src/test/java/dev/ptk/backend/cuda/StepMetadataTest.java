@@ -28,7 +28,7 @@ class StepMetadataTest {
     List<KvSegment> prompt = List.of(PROMPT);
     ForwardBatch b = new ForwardBatch(new int[] {11, 12}, new int[] {7, 10}, new int[] {1, 2}, new int[] {21, 40},
         List.of(new AttentionGroup(0, 1, prompt, PATH1), new AttentionGroup(1, 1, prompt, PATH2)), new int[] {0, 1});
-    assertEquals(new StepShape(2, 2, true), StepShape.of(b));
+    assertEquals(new StepShape(2, 2, true, true), StepShape.of(b));
     StepMetadata m = StepMetadata.pack(b, PAGE);
     assertEquals(4, m.deviceInts());
     assertArrayEquals(new int[] {11, 12}, slice(m, m.tokensAt(), 2));
@@ -52,7 +52,7 @@ class StepMetadataTest {
     KvSegment summary = new KvSegment(new int[] {12, 13}, 3);  // page 13 holds no token yet
     ForwardBatch b = new ForwardBatch(new int[] {99}, new int[] {20}, new int[] {0}, new int[] {50},
         List.of(new AttentionGroup(0, 1, List.of(PROMPT, PATH1, PATH2), summary)), new int[] {0});
-    assertEquals(new StepShape(1, 1, true), StepShape.of(b));
+    assertEquals(new StepShape(1, 1, true, true), StepShape.of(b));
     StepMetadata m = StepMetadata.pack(b, PAGE);
     assertEquals(4, m.numSegments());
     assertArrayEquals(new int[] {0, 4}, slice(m, m.groupIndptrAt(), 2));
@@ -66,7 +66,7 @@ class StepMetadataTest {
   void promptPrefillIsOneGroupOverItsOwnSegmentAndNotADecodeStep() {
     ForwardBatch b = new ForwardBatch(new int[] {1, 2, 3, 4, 5, 6}, new int[] {0, 1, 2, 3, 4, 5}, new int[6],
         new int[] {28, 29, 30, 31, 12, 13}, List.of(new AttentionGroup(0, 6, List.of(), PROMPT)), new int[0]);
-    assertEquals(new StepShape(6, 0, false), StepShape.of(b));
+    assertEquals(new StepShape(6, 0, false, false), StepShape.of(b));
     StepMetadata m = StepMetadata.pack(b, PAGE);
     assertEquals(6, m.deviceInts());
     assertArrayEquals(new int[] {0, 6}, slice(m, m.qoIndptrAt(), 2));
@@ -83,7 +83,7 @@ class StepMetadataTest {
     AttentionGroup[] groups = new AttentionGroup[17];
     for (int i = 0; i < 17; i++) groups[i] = new AttentionGroup(i, 1, prompt, new KvSegment(new int[] {20 + i}, 1));
     ForwardBatch b = new ForwardBatch(new int[17], new int[17], new int[17], new int[17], List.of(groups), new int[0]);
-    assertEquals(new StepShape(17, 0, false), StepShape.of(b));
+    assertEquals(new StepShape(17, 0, false, false), StepShape.of(b));
   }
 
   @Test
@@ -92,7 +92,7 @@ class StepMetadataTest {
     ForwardBatch b = new ForwardBatch(new int[] {11, 12}, new int[] {6, 5}, new int[2], new int[] {29, 40},
         List.of(new AttentionGroup(0, 1, List.of(), new KvSegment(new int[] {7, 3}, 7)), new AttentionGroup(1, 1, List.of(), PATH2)),
         new int[] {1, 0});
-    assertEquals(new StepShape(2, 2, true), StepShape.of(b));
+    assertEquals(new StepShape(2, 2, true, false), StepShape.of(b));  // rows asked in another order
     StepMetadata m = StepMetadata.pack(b, PAGE);
     assertArrayEquals(new int[] {1, 0}, slice(m, m.logitRowsAt(), 2));
     assertArrayEquals(new int[] {0, 1, 2}, slice(m, m.groupIndptrAt(), 3));
@@ -114,7 +114,7 @@ class StepMetadataTest {
         List.of(new AttentionGroup(0, 3, List.of(), promptC), new AttentionGroup(3, 1, List.of(PROMPT), PATH1),
             new AttentionGroup(4, 1, List.of(PROMPT, PATH1), summaryA), new AttentionGroup(5, 1, List.of(promptB), pathB)),
         new int[] {2, 3, 4, 5});
-    assertEquals(new StepShape(6, 4, false), StepShape.of(b));
+    assertEquals(new StepShape(6, 4, false, false), StepShape.of(b));
     StepMetadata m = StepMetadata.pack(b, PAGE);
     assertEquals(4, m.numGroups());
     assertArrayEquals(new int[] {0, 3, 4, 5, 6}, slice(m, m.qoIndptrAt(), 5));
