@@ -183,7 +183,7 @@ __device__ void decode_item(const AttentionParams& p, const WorkItem it, int kv_
 // Persistent grid as in attention.cuh: block b takes work b, b + gridDim.x, ... (work w = item
 // w / kv_heads, kv head w % kv_heads). The merge is fused: after writing its partial states, the
 // block that finishes the last of a (query, kv head)'s items merges that query's heads of the kv
-// head into o and lse (arrival.cuh), so a step has no merge pass. `arrivals` [num_queries *
+// head into o and lse (arrival.cuh), so a step has no merge pass. `arrivals` [max queries *
 // kv_heads] is zero before the launch and left zero after it. Shared memory is static (under
 // 48 KB): nothing to raise.
 template <class C, class OutT>

@@ -1,6 +1,7 @@
 // Host planning of attention work: turns spans (a block of queries against a list of pages, with
 // an optional causal limit) into work items of bounded rows and keys, and the lists that tell the
-// merge kernel which partial states make up each output row. Pure host code, unit-tested.
+// merge (the wide variant's merge kernel, or the decode kernel's last block of a row) which
+// partial states make up each output row. Pure host code, unit-tested.
 #pragma once
 #include <stdint.h>
 

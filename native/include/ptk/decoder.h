@@ -8,8 +8,9 @@
  * residual += down(mlp(h)); h = norm(residual). The norm of a row needs the whole row's sum of
  * squares, which no single gemv block sees, so the sum is handed over in parts: ptk_gemv_add (or
  * ptk_add_sumsq after any other projection) adds into the residual and writes each row's sum of
- * squares in ptk_norm_parts(hidden) parts; ptk_gemv_rmsnorm and ptk_gemv_rmsnorm_silu_mul sum the
- * parts and norm the rows as they read them. A layer then launches no norm at all.
+ * squares in ptk_norm_parts(hidden) parts, as ptk_embedding does for the rows it writes;
+ * ptk_gemv_rmsnorm and ptk_gemv_rmsnorm_silu_mul sum the parts and norm the rows as they read
+ * them. A layer then launches no norm at all.
  *
  * Types: weights and matmul inputs bf16; the residual stream and matmul outputs that feed a norm
  * or the gate are f32. Device pointers must be 16-byte aligned; row widths multiples of 8. Every

@@ -411,7 +411,6 @@ extern "C" __attribute__((used)) void ptk_sim_fiber_main() {
   (*b.body)();
   for (const PendingCopy& c : f->copies) std::memcpy(c.dst, c.data, 16);  // in flight at exit: they complete
   f->copies.clear();
-  f->fenced = false;
   f->wait = Wait::kDone;
   --b.live;
   if (b.at_barrier > 0 && b.at_barrier == b.live) {
@@ -440,6 +439,7 @@ void prepare(Fiber* f) {
   f->wait = Wait::kNone;
   f->fake_stack = nullptr;
   f->copies.clear();
+  f->fenced = false;
   f->committed = 0;
 }
 
