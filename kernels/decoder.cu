@@ -19,32 +19,25 @@ int elementwise_grid(size_t quads) {
   return int(blocks < 65535 ? blocks : 65535);
 }
 
-template <int M_MAX, int Rows, GemvIn IN, GemvOut OUT, GemvMath MATH>
+// A block per group of weight rows and split of k (gemv_layout.h).
+template <int M_MAX, GemvIn IN, GemvOut OUT, GemvMath MATH>
 cudaError_t launch_gemv(const GemvParams& p, cudaStream_t s) {
-  constexpr size_t smem = gemv_smem_bytes<M_MAX, Rows, MATH>();
-  constexpr auto kernel = gemv_kernel<M_MAX, Rows, IN, OUT, MATH>;
+  constexpr size_t smem = gemv_smem_bytes<M_MAX, MATH>();
+  constexpr auto kernel = gemv_kernel<M_MAX, IN, OUT, MATH>;
   const cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
   if (err != cudaSuccess) return err;
-  const int outs = gemv_paired<OUT>() ? p.n / 2 : p.n;
-  const int per_block = gemv_paired<OUT>() ? Rows / 2 : Rows;
-  return launch_kernel<kernel>((outs + per_block - 1) / per_block, kGemvThreads, smem, s, p);
-}
-
-template <int M_MAX, GemvIn IN, GemvOut OUT, GemvMath MATH>
-cudaError_t launch_gemv_rows(const GemvParams& p, cudaStream_t s) {
-  if (gemv_rows(p.n) == kGemvWideRows) return launch_gemv<M_MAX, kGemvWideRows, IN, OUT, MATH>(p, s);
-  return launch_gemv<M_MAX, kGemvNarrowRows, IN, OUT, MATH>(p, s);
+  return launch_kernel<kernel>(gemv_groups(p.n) * p.splits, kGemvThreads, smem, s, p);
 }
 
 // Rows staged (and, on the CUDA cores, accumulators) sized to the next power of two of m: few
 // variants, little waste.
 template <GemvIn IN, GemvOut OUT, GemvMath MATH>
 cudaError_t launch_gemv_m(const GemvParams& p, cudaStream_t s) {
-  if (p.m <= 1) return launch_gemv_rows<1, IN, OUT, MATH>(p, s);
-  if (p.m <= 2) return launch_gemv_rows<2, IN, OUT, MATH>(p, s);
-  if (p.m <= 4) return launch_gemv_rows<4, IN, OUT, MATH>(p, s);
-  if (p.m <= 8) return launch_gemv_rows<8, IN, OUT, MATH>(p, s);
-  return launch_gemv_rows<16, IN, OUT, MATH>(p, s);
+  if (p.m <= 1) return launch_gemv<1, IN, OUT, MATH>(p, s);
+  if (p.m <= 2) return launch_gemv<2, IN, OUT, MATH>(p, s);
+  if (p.m <= 4) return launch_gemv<4, IN, OUT, MATH>(p, s);
+  if (p.m <= 8) return launch_gemv<8, IN, OUT, MATH>(p, s);
+  return launch_gemv<16, IN, OUT, MATH>(p, s);
 }
 
 template <GemvIn IN, GemvOut OUT>
@@ -53,9 +46,10 @@ int launch_gemv_math(const GemvParams& p, GemvMath math, cudaStream_t s) {
   return int(launch_gemv_m<IN, OUT, GemvMath::kMma>(p, s));
 }
 
-// The parameters of a gemv reading x as bf16, or (residual given) the RMSNorm of the residual.
+// The parameters of a gemv reading x as bf16, or (residual given) the RMSNorm of the residual;
+// `workspace` gemv_workspace_bytes(n, k) bytes, or null when that is 0.
 GemvParams gemv_params(const void* x, const NormInput* norm, const void* w, const void* bias, void* y, int m, int n,
-                       int k) {
+                       int k, void* workspace) {
   GemvParams p{};
   p.x = static_cast<const uint16_t*>(x);
   if (norm != nullptr) {
@@ -70,6 +64,11 @@ GemvParams gemv_params(const void* x, const NormInput* norm, const void* w, cons
   p.m = m;
   p.n = n;
   p.k = k;
+  p.splits = gemv_splits(n, k);
+  if (p.splits > 1) {
+    p.split_arrivals = static_cast<int*>(workspace);
+    p.split_sums = reinterpret_cast<float*>(static_cast<char*>(workspace) + kGemvCounterBytes);
+  }
   return p;
 }
 
@@ -111,8 +110,8 @@ int bias_to_bf16_launch(const float* y, const void* bias, void* out, int rows, i
 }
 
 int gemv_launch(const void* x, const NormInput* norm, const void* w, const void* bias, void* y, bool y_f32, int m,
-                int n, int k, GemvMath math, void* stream) {
-  const GemvParams p = gemv_params(x, norm, w, bias, y, m, n, k);
+                int n, int k, void* workspace, GemvMath math, void* stream) {
+  const GemvParams p = gemv_params(x, norm, w, bias, y, m, n, k, workspace);
   if (norm != nullptr) {
     if (y_f32) return launch_gemv_math<GemvIn::kRmsNorm, GemvOut::kF32>(p, math, as_stream(stream));
     return launch_gemv_math<GemvIn::kRmsNorm, GemvOut::kBf16>(p, math, as_stream(stream));
@@ -122,22 +121,23 @@ int gemv_launch(const void* x, const NormInput* norm, const void* w, const void*
 }
 
 int gemv_silu_mul_launch(const void* x, const NormInput* norm, const void* w, void* out, int m, int inter, int k,
-                         GemvMath math, void* stream) {
-  const GemvParams p = gemv_params(x, norm, w, nullptr, out, m, 2 * inter, k);
+                         void* workspace, GemvMath math, void* stream) {
+  const GemvParams p = gemv_params(x, norm, w, nullptr, out, m, 2 * inter, k, workspace);
   if (norm != nullptr) return launch_gemv_math<GemvIn::kRmsNorm, GemvOut::kSiluMul>(p, math, as_stream(stream));
   return launch_gemv_math<GemvIn::kBf16, GemvOut::kSiluMul>(p, math, as_stream(stream));
 }
 
-int gemv_add_launch(const void* x, const void* w, float* residual, float* sumsq, int m, int n, int k, GemvMath math,
-                    void* stream) {
-  GemvParams p = gemv_params(x, nullptr, w, nullptr, residual, m, n, k);
+int gemv_add_launch(const void* x, const void* w, float* residual, float* sumsq, int m, int n, int k, void* workspace,
+                    GemvMath math, void* stream) {
+  GemvParams p = gemv_params(x, nullptr, w, nullptr, residual, m, n, k, workspace);
   p.sumsq_out = sumsq;
   return launch_gemv_math<GemvIn::kBf16, GemvOut::kAddResidual>(p, math, as_stream(stream));
 }
 
 int gemv_rope_append_launch(const NormInput& norm, const void* w, const void* bias, const RopeAppendLaunch& a, int m,
-                            int k, GemvMath math, void* stream) {
-  GemvParams p = gemv_params(nullptr, &norm, w, bias, nullptr, m, (a.num_q_heads + 2 * a.num_kv_heads) * a.head_dim, k);
+                            int k, void* workspace, GemvMath math, void* stream) {
+  GemvParams p = gemv_params(nullptr, &norm, w, bias, nullptr, m, (a.num_q_heads + 2 * a.num_kv_heads) * a.head_dim, k,
+                             workspace);
   p.append = rope_append_params(a);
   p.head_dim = a.head_dim;
   return launch_gemv_math<GemvIn::kRmsNorm, GemvOut::kRopeAppend>(p, math, as_stream(stream));

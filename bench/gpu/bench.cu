@@ -89,6 +89,13 @@ struct Buffers {
     return static_cast<uint16_t*>(p);
   }
   float* f32(size_t n) { return reinterpret_cast<float*>(bf16(2 * n)); }
+  // Device bytes set to zero (a gemv's split workspace); null for none.
+  void* zeros(size_t bytes) {
+    if (bytes == 0) return nullptr;
+    void* p = bf16(bytes / 2 + 8);
+    if (!g_dry) check(cudaMemset(p, 0, bytes), "cudaMemset");
+    return p;
+  }
 };
 
 // Copies of a pool needed so that rotating through them exceeds 3x L2.
@@ -359,12 +366,16 @@ Result bench_gemv(const char* name, int n, int k, int m) {
   const uint16_t* w = buf.bf16(size_t(n) * k * sets);
   const uint16_t* x = buf.bf16(size_t(m) * k);
   float* y = buf.f32(size_t(m) * n);
+  const size_t ws_bytes = ptk_gemv_workspace_bytes(n, k);
+  void* ws = buf.zeros(ws_bytes);
   const char* math = std::getenv("PTK_GEMV_MATH");
   Result r{std::string("gemv ") + (math != nullptr && *math ? math : "mma"),
            std::string(name) + " " + std::to_string(n) + "x" + std::to_string(k) + " m=" + std::to_string(m)};
   r.bytes = weight_bytes + double(m) * (k * 2 + n * 4);
   r.us = time_us(
-      [&](int i) { ABI(ptk_gemv(x, w + size_t(i % sets) * n * k, nullptr, y, PTK_DTYPE_F32, m, n, k, nullptr)); },
+      [&](int i) {
+        ABI(ptk_gemv(x, w + size_t(i % sets) * n * k, nullptr, y, PTK_DTYPE_F32, m, n, k, ws, ws_bytes, nullptr));
+      },
       std::max(sets, 20));
   return r;
 }

@@ -28,12 +28,13 @@ GEMV_EFFICIENCY = 0.85       # several 16-byte loads in flight per lane, activat
 # lane instructions per clock per SM. On the CUDA cores (fma) they grow with the rows. On the
 # tensor cores (mma, what the library runs unless PTK_GEMV_MATH=fma) the products and the sum over
 # k are two mma.sync per 16 weight bytes at any m, and what grows is the staging: every block
-# stages all m rows, so it weighs m / rows-per-block against the weights, and norming a row as it
-# is staged costs ~9 instructions a value (narrow blocks of 8 rows: qkv, o, down; wide of 32).
+# stages all m rows, so it weighs m / 32 (the rows of a group) against the weights, and norming a
+# row as it is staged costs ~9 instructions a value. Every block owns 32 weight rows; the small
+# projections (qkv, o, down) split k among several blocks per group instead of owning fewer rows
+# (kernels/ptk/gemv_layout.h), so their counts are the 32-row ones of gate_up and lm_head.
 GEMV_INSTRUCTIONS_PER_BYTE = {
-    "fma": {kind: {1: 2.5, 8: 7.5, 16: 14.1} for kind in ("bf16 narrow", "normed narrow", "normed wide", "bf16 wide")},
-    "mma": {"bf16 narrow": {1: 2.5, 8: 3.4, 16: 4.2}, "normed narrow": {1: 2.6, 8: 6.3, 16: 10.3},
-            "normed wide": {1: 2.3, 8: 3.0, 16: 3.8}, "bf16 wide": {1: 2.1, 8: 2.3, 16: 2.2}},
+    "fma": {kind: {1: 2.5, 8: 7.5, 16: 14.1} for kind in ("normed", "bf16")},
+    "mma": {"normed": {1: 2.3, 8: 3.0, 16: 3.8}, "bf16": {1: 2.1, 8: 2.3, 16: 2.2}},
 }
 GEMV_MATH = "mma"
 ISSUE_EFFICIENCY = 0.85
@@ -49,17 +50,18 @@ DRAW_CLOCKS_PER_LOGIT = 2.3
 THRESHOLD_US = 20.0
 HOST_US = 30.0               # plan updates (pinned, one copy each), graph launch, sampling keys, sync
 # L2-to-SM bandwidth, the same GH100 L2 on both cards: about 2.4x the H100's copy bandwidth, at 85%.
-# Every block of a gemv stages all its input rows from L2 (f32 where it norms them, bf16 else), so
-# at many rows the small projections read several times their weights from L2.
+# Every block of a gemv stages all its input rows, for its share of k, from L2 (f32 where it norms
+# them, bf16 else): the input is read once per group of 32 weight rows. A split gemv also writes
+# and reads its blocks' sums through L2 (32 x m floats a block).
 L2_GBPS = 7200
 # lm_head norms its rows as it stages them up to this many (CudaBackend.HEAD_NORMS_MAX_ROWS),
 # else the rows are normed by a node of their own and staged as bf16.
 HEAD_NORMS_MAX_ROWS = 8
-GEMV_WIDE_FROM, GEMV_WIDE_ROWS, GEMV_NARROW_ROWS = 32 * 132 * 2, 32, 8  # kernels/ptk/gemv_layout.h
+GEMV_ROWS, GEMV_SLICE, GEMV_MIN_BLOCKS = 32, 256, 2 * 132  # kernels/ptk/gemv_layout.h
 
 QKV, O, GATE_UP, DOWN = ("qkv gemv (normed in, appended out)", "o gemv (added out)", "gate_up+silu gemv (normed in)",
                          "down gemv (added out)")
-GEMV_KIND = {QKV: "normed narrow", O: "bf16 narrow", GATE_UP: "normed wide", DOWN: "bf16 narrow", "lm_head": "normed wide"}  # bf16 wide past HEAD_NORMS_MAX_ROWS
+GEMV_KIND = {QKV: "normed", O: "bf16", GATE_UP: "normed", DOWN: "bf16", "lm_head": "normed"}  # bf16 past HEAD_NORMS_MAX_ROWS
 
 
 def nodes_per_layer(c, paths, prompt, own):
@@ -85,18 +87,26 @@ def nodes_per_layer(c, paths, prompt, own):
     ]
 
 
+def gemv_splits(n, k):
+    """Blocks per group of 32 weight rows (gemv_layout.h's gemv_splits)."""
+    groups, slices = -(-n // GEMV_ROWS), -(-k // GEMV_SLICE)
+    return min(-(-GEMV_MIN_BLOCKS // groups), slices)
+
+
 def gemv_staging_bytes(c, rows):
-    """Bytes each gemv node reads from L2 to stage its input: blocks x rows x k x bytes per value."""
-    def staged(n, k, value_bytes, paired=False):
-        per_block = GEMV_WIDE_ROWS if n >= GEMV_WIDE_FROM else GEMV_NARROW_ROWS
-        return -(-n // per_block) * rows * k * value_bytes  # paired forms: half the outputs, half the rows each
+    """Bytes each gemv node moves through L2 besides its weights: the staged input (groups x rows x
+    k x bytes per value, whatever the splits) and a split gemv's sums (written and read)."""
+    def staged(n, k, value_bytes):
+        groups, splits = -(-n // GEMV_ROWS), gemv_splits(n, k)
+        sums = 2 * groups * splits * GEMV_ROWS * rows * 4 if splits > 1 else 0
+        return groups * rows * k * value_bytes + sums
     h, inter, qd = c["hidden"], c["intermediate"], c["heads"] * c["head_dim"]
     qkv = (c["heads"] + 2 * c["kv_heads"]) * c["head_dim"]
     return {QKV: staged(qkv, h, 4), O: staged(h, qd, 2), GATE_UP: staged(2 * inter, h, 4), DOWN: staged(h, inter, 2),
             "lm_head": staged(c["vocab"], h, 4 if rows <= HEAD_NORMS_MAX_ROWS else 2)}
 
 
-def gemv_instructions_per_byte(m, kind="bf16 narrow", math=None):
+def gemv_instructions_per_byte(m, kind="bf16", math=None):
     """Linear between the counted row counts."""
     pts = sorted(GEMV_INSTRUCTIONS_PER_BYTE[math or GEMV_MATH][kind].items())
     for (m0, i0), (m1, i1) in zip(pts, pts[1:]):
@@ -126,7 +136,7 @@ def step(card, paths, prompt, own, sampling="temperature", c=CONFIG):
 
     def node(name, nbytes):
         if "gemv" in name or name == "lm_head":
-            kind = "bf16 wide" if name == "lm_head" and paths > HEAD_NORMS_MAX_ROWS else GEMV_KIND[name]
+            kind = "bf16" if name == "lm_head" and paths > HEAD_NORMS_MAX_ROWS else GEMV_KIND[name]
             us = max(nbytes / (bw * GEMV_EFFICIENCY), nbytes * gemv_instructions_per_byte(paths, kind) / issue,
                      (nbytes + staging[name]) / (l2 * GEMV_EFFICIENCY), NODE_LATENCY_US)
         else:

@@ -12,7 +12,7 @@
 namespace ptk {
 
 // The multiprocessors (an H100 or H200's 132) that the layouts fixed ahead of any device are sized
-// for: the gemv's rows per block (a function of n alone, for batch invariance) and sampling's
+// for: the gemv's splits of k (a function of n and k alone, for batch invariance) and sampling's
 // blocks per row.
 constexpr int kPlannedMultiprocessors = 132;
 

@@ -28,20 +28,21 @@ struct NormInput {
   const void* weight;
   float eps;
 };
-// x [m, k] bf16, or the norm's input when `norm` is not null (x unused). `math`: tensor or CUDA
+// x [m, k] bf16, or the norm's input when `norm` is not null (x unused). `workspace`:
+// gemv_workspace_bytes(n, k) bytes (counters zero), or null when that is 0. `math`: tensor or CUDA
 // cores (gemv_layout.h).
 int gemv_launch(const void* x, const NormInput* norm, const void* w, const void* bias, void* y, bool y_f32, int m,
-                int n, int k, GemvMath math, void* stream);
+                int n, int k, void* workspace, GemvMath math, void* stream);
 // w [2 inter, k]: gate rows then up rows; out [m, inter] bf16.
 int gemv_silu_mul_launch(const void* x, const NormInput* norm, const void* w, void* out, int m, int inter, int k,
-                         GemvMath math, void* stream);
+                         void* workspace, GemvMath math, void* stream);
 // residual [m, n] += x w^T; then sumsq [m, norm_parts(n)] unless null.
-int gemv_add_launch(const void* x, const void* w, float* residual, float* sumsq, int m, int n, int k, GemvMath math,
-                    void* stream);
+int gemv_add_launch(const void* x, const void* w, float* residual, float* sumsq, int m, int n, int k, void* workspace,
+                    GemvMath math, void* stream);
 // qkv w [(Hq + 2 Hkv) head_dim, k] on normed rows, its bf16 outputs (bias added) appended as `a`
 // says (a.qkv unused) for the first m tokens.
 int gemv_rope_append_launch(const NormInput& norm, const void* w, const void* bias, const RopeAppendLaunch& a, int m,
-                            int k, GemvMath math, void* stream);
+                            int k, void* workspace, GemvMath math, void* stream);
 
 struct SampleLaunch {
   const float* logits;

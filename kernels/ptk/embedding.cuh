@@ -12,7 +12,7 @@ namespace ptk {
 
 constexpr int kEmbeddingThreads = 256;
 
-// One block per token, a thread per part of the row (8 or 32 columns, so whole 8-value loads:
+// One block per token, a thread per part of the row (kGemvRows columns, so whole 8-value loads:
 // hidden % 8 == 0, checked on the host), which it copies and, when sumsq is not null, sums the
 // squares of in column order as ptk_add_sumsq does. Ids come from device memory, so an id outside
 // the vocabulary yields a zero row, never a stray read.
@@ -20,7 +20,7 @@ __global__ void __launch_bounds__(kEmbeddingThreads)
     embedding_kernel(const uint16_t* table, int vocab, int hidden, const int32_t* ids, float* out, float* sumsq) {
   const int id = ids[blockIdx.x];
   float* dst = out + size_t(blockIdx.x) * hidden;
-  const int width = gemv_rows(hidden), parts = norm_parts(hidden);
+  const int width = kGemvRows, parts = norm_parts(hidden);
   for (int g = threadIdx.x; g < parts; g += blockDim.x) {
     float ss = 0.f;
     for (int i = g * width; i < (g + 1) * width && i < hidden; i += 8) {

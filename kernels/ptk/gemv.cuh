@@ -10,12 +10,15 @@
 // each block holding both dims of the pairs it rotates. So a decode layer's residual add, both
 // norms and the append ride on the projections around them: no launch of their own.
 //
-// Layout. A block of 8 warps owns `Rows` weight rows (8 or 32). A warp is 8 row slots x 4 lanes
-// along k; the block's warps split k among themselves (8 / (Rows / 8) warps per row), so every
-// row is read by kLanesPerRow(Rows) lanes, each taking kGemvChunks 16-byte chunks per k slice.
-// The activations of one slice (M x slice) are staged once per block in shared memory. The first
-// slice's weights are loaded before the activations are staged, and each next slice's while the
-// current one is summed.
+// Layout (gemv_layout.h). A block of 8 warps owns a group of kGemvRows = 32 weight rows. A warp
+// is 8 row slots x 4 lanes along k; two warps share a row's k, so every row is read by 8 lanes,
+// each taking kGemvChunks 16-byte chunks per k slice of kGemvSlice values. The activations of one
+// slice (M x slice) are staged once per block in shared memory. The first slice's weights are
+// loaded before the activations are staged, and each next slice's while the current one is
+// summed. Where the groups alone would not fill the chip, each group's slices are split among
+// several blocks (gemv_splits); each writes its sums to the workspace, and the group's last block
+// to arrive (arrival.cuh) adds them in split order and runs the epilogue, as a block that owns
+// all of k runs it.
 //
 // Math (GemvMath), the same layout either way:
 // - kMma: tensor cores. A warp's 8 rows x 32 of k (its lanes' chunks) are the B operand of two
@@ -29,14 +32,16 @@
 // Determinism and batch invariance: a row's partial sums are taken over the same chunks in the
 // same order whatever m is (rows past m are staged as zeros and never stored), the 4 lanes of a
 // row are summed by a fixed butterfly (kFma) or by the tensor core, whose result for an element
-// depends on that element's row and column alone (kMma), and the warps of a row in warp order.
-// The layout depends on n only (see gemv_rows), so output row i is bit-identical for every m.
+// depends on that element's row and column alone (kMma), the warps of a row in warp order and
+// the splits of a group in split order. The layout depends on n and k only (gemv_splits), so
+// output row i is bit-identical for every m.
 // The norm's scale of a row sums that row's parts in a fixed order too, and a block's part of the
 // sums of squares runs over its columns in order.
 #pragma once
 #include <cuda_runtime.h>
 #include <stdint.h>
 
+#include "ptk/arrival.cuh"
 #include "ptk/gemv_layout.h"
 #include "ptk/mma.cuh"
 #include "ptk/rmsnorm.cuh"
@@ -53,13 +58,9 @@ constexpr int kGemvLanesPerSlot = 4;                     // lanes of a warp alon
 constexpr int kGemvSlotsPerWarp = 32 / kGemvLanesPerSlot;  // rows a warp reads at once
 constexpr int kGemvChunks = 4;                           // 16-byte weight loads in flight per lane and slice
 
-template <int Rows>
-constexpr int gemv_warps_per_row() { return kGemvWarps / (Rows / kGemvSlotsPerWarp); }
-template <int Rows>
-constexpr int gemv_lanes_per_row() { return gemv_warps_per_row<Rows>() * kGemvLanesPerSlot; }
-// k values per slice: each of a row's lanes takes kGemvChunks chunks of 8.
-template <int Rows>
-constexpr int gemv_slice() { return gemv_lanes_per_row<Rows>() * kGemvChunks * 8; }
+constexpr int kGemvWarpsPerRow = kGemvWarps / (kGemvRows / kGemvSlotsPerWarp);
+constexpr int kGemvLanesPerRow = kGemvWarpsPerRow * kGemvLanesPerSlot;
+static_assert(kGemvLanesPerRow * kGemvChunks * 8 == kGemvSlice, "a slice is each of a row's lanes' chunks of 8");
 enum class GemvIn { kBf16, kRmsNorm };
 enum class GemvOut { kF32, kBf16, kSiluMul, kAddResidual, kRopeAppend };
 // The staged slice: f32 for the CUDA cores, bf16 for the tensor cores, whose rows are padded by
@@ -77,16 +78,17 @@ struct GemvStaged<GemvMath::kMma> {
   using type = uint16_t;
   static constexpr int kPad = 32;
 };
-template <int Rows, GemvMath MATH>
-constexpr int gemv_stride() { return gemv_slice<Rows>() + GemvStaged<MATH>::kPad; }
-// Dynamic shared memory: the staged slice, M_MAX rows (the partial sums reuse it).
-template <int M_MAX, int Rows, GemvMath MATH>
+template <GemvMath MATH>
+constexpr int gemv_stride() { return kGemvSlice + GemvStaged<MATH>::kPad; }
+// Dynamic shared memory: the staged slice, M_MAX rows (the partial sums and totals reuse it).
+template <int M_MAX, GemvMath MATH>
 constexpr size_t gemv_smem_bytes() {
-  return size_t(M_MAX) * gemv_stride<Rows, MATH>() * sizeof(typename GemvStaged<MATH>::type);
+  return size_t(M_MAX) * gemv_stride<MATH>() * sizeof(typename GemvStaged<MATH>::type);
 }
 
 // Forms whose outputs take two weight rows each: a block's first Rows / 2 slots hold the first
 // rows of its outputs, the other slots the second rows (SiLU: gate and up; RoPE: dims i, i + D/2).
+// A group is kGemvRows weight rows either way.
 template <GemvOut OUT>
 constexpr bool gemv_paired() { return OUT == GemvOut::kSiluMul || OUT == GemvOut::kRopeAppend; }
 
@@ -96,7 +98,8 @@ constexpr bool gemv_paired() { return OUT == GemvOut::kSiluMul || OUT == GemvOut
 // up rows, n = 2 inter), y [m, inter] bf16 = bf16(silu(gate) * up), no bias; kAddResidual: y is
 // the f32 residual [m, n], y += x w^T, then (sumsq_out not null) its parts [m, norm_parts(n)];
 // kRopeAppend: w is qkv's [(Hq + 2 Hkv) head_dim, k], its bf16 outputs (bias added) appended as
-// `append` says for the first m tokens (append.qkv unused), y unused.
+// `append` says for the first m tokens (append.qkv unused), y unused. splits = gemv_splits(n,
+// k); when above 1, split_sums and split_arrivals are the workspace's parts (gemv_layout.h).
 struct GemvParams {
   const uint16_t* x;
   const float* residual;
@@ -110,6 +113,9 @@ struct GemvParams {
   int m, n, k;
   RopeAppendParams append;
   int head_dim;
+  int splits;
+  float* split_sums;
+  int* split_arrivals;
 };
 
 // The weight row of output j's first (second = false) or second row in a paired form.
@@ -183,15 +189,15 @@ template <GemvIn IN, GemvMath MATH>
 constexpr int gemv_min_blocks() { return IN == GemvIn::kRmsNorm || MATH == GemvMath::kMma ? 1 : 0; }
 
 // One slice on the CUDA cores: acc[i] += this lane's chunks of weight row `slot` . staged row i.
-template <int M_MAX, int Rows>
+template <int M_MAX>
 __device__ __forceinline__ void gemv_fma_slice(const uint4 (&wv)[kGemvChunks], const float* xs, int q,
                                                float (&acc)[M_MAX]) {
-  constexpr int kSlice = gemv_slice<Rows>();
+  constexpr int kSlice = kGemvSlice;
 #pragma unroll
   for (int u = 0; u < kGemvChunks; ++u) {
     float wf[8];
     unpack_bf16x8(wv[u], wf);
-    const float* xc = xs + (u * gemv_lanes_per_row<Rows>() + q) * 8;
+    const float* xc = xs + (u * kGemvLanesPerRow + q) * 8;
 #pragma unroll
     for (int i = 0; i < M_MAX; ++i) {
       const float4 a = *reinterpret_cast<const float4*>(xc + i * kSlice);
@@ -216,13 +222,13 @@ __device__ __forceinline__ void gemv_fma_slice(const uint4 (&wv)[kGemvChunks], c
 // and z, w of a second: the tile's k is a permutation of the row's, which a dot product does not
 // see as long as A (the staged rows g and g + 8) holds the same chunk in the same words. d: this
 // lane's part of the warp's D, staged rows x the warp's 8 weight rows.
-template <int M_MAX, int Rows>
+template <int M_MAX>
 __device__ __forceinline__ void gemv_mma_slice(const uint4 (&wv)[kGemvChunks], const uint16_t* xs, int q, int g,
                                                float (&d)[4]) {
-  constexpr int kStride = gemv_stride<Rows, GemvMath::kMma>();
+  constexpr int kStride = gemv_stride<GemvMath::kMma>();
 #pragma unroll
   for (int u = 0; u < kGemvChunks; ++u) {
-    const uint16_t* xc = xs + (u * gemv_lanes_per_row<Rows>() + q) * 8;
+    const uint16_t* xc = xs + (u * kGemvLanesPerRow + q) * 8;
     const uint4 zero{0, 0, 0, 0};
     const uint4 lo = g < M_MAX ? *reinterpret_cast<const uint4*>(xc + g * kStride) : zero;
     const uint4 hi = g + 8 < M_MAX ? *reinterpret_cast<const uint4*>(xc + (g + 8) * kStride) : zero;
@@ -233,28 +239,30 @@ __device__ __forceinline__ void gemv_mma_slice(const uint4 (&wv)[kGemvChunks], c
   }
 }
 
-template <int M_MAX, int Rows, GemvIn IN, GemvOut OUT, GemvMath MATH>
+template <int M_MAX, GemvIn IN, GemvOut OUT, GemvMath MATH>
 __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN, MATH>()) gemv_kernel(GemvParams p) {
-  constexpr int kWarpsPerRow = gemv_warps_per_row<Rows>();
-  constexpr int kLanesPerRow = gemv_lanes_per_row<Rows>();
-  constexpr int kSlice = gemv_slice<Rows>();
-  constexpr int kStride = gemv_stride<Rows, MATH>();
+  constexpr int Rows = kGemvRows;
+  constexpr int kSlice = kGemvSlice;
+  constexpr int kStride = gemv_stride<MATH>();
   constexpr bool kPaired = gemv_paired<OUT>();
   constexpr bool kMma = MATH == GemvMath::kMma;
-  constexpr int kOuts = kPaired ? Rows / 2 : Rows;  // outputs per block
+  constexpr int kOuts = kPaired ? Rows / 2 : Rows;  // outputs per group
   using Staged = typename GemvStaged<MATH>::type;
-  static_assert(kWarpsPerRow * Rows * sizeof(float) <= kStride * sizeof(Staged),
-                "the partial sums must fit in the staged slice");
-  // The staged x [M_MAX][kStride], then the partial sums [kWarpsPerRow][Rows][M_MAX].
+  static_assert((kGemvWarpsPerRow + 1) * Rows * sizeof(float) <= kStride * sizeof(Staged),
+                "the partial sums and the totals must fit in the staged slice");
+  static_assert(M_MAX <= kGemvMaxRows, "the split sums hold kGemvMaxRows rows");
+  // The staged x [M_MAX][kStride], then the partial sums [kGemvWarpsPerRow][Rows][M_MAX] and the
+  // totals [Rows][M_MAX].
   PTK_DYNAMIC_SHARED(float, smem);
   Staged* const xs = reinterpret_cast<Staged*>(smem);
 
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
-  const int part = warp % kWarpsPerRow;                                  // this warp's share of k
-  const int slot = (warp / kWarpsPerRow) * kGemvSlotsPerWarp + lane / kGemvLanesPerSlot;  // row in block
+  const int group = blockIdx.x / p.splits, split = blockIdx.x % p.splits;
+  const int part = warp % kGemvWarpsPerRow;                              // this warp's share of k
+  const int slot = (warp / kGemvWarpsPerRow) * kGemvSlotsPerWarp + lane / kGemvLanesPerSlot;  // row in group
   const int q = part * kGemvLanesPerSlot + lane % kGemvLanesPerSlot;    // lane index along the row
   const int outs = kPaired ? p.n / 2 : p.n;
-  const int out0 = blockIdx.x * kOuts;
+  const int out0 = group * kOuts;
   int row;
   if constexpr (kPaired) {
     row = gemv_paired_row<OUT>(p, out0 + slot % kOuts, slot >= kOuts);
@@ -264,13 +272,17 @@ __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN, MATH>()) gem
   const bool row_valid = out0 + (kPaired ? slot % kOuts : slot) < outs;
   const uint16_t* wr = p.w + size_t(row_valid ? row : 0) * p.k;
   const int chunks = p.k / 8;
+  // This block's slices of k.
+  const int slices = gemv_slices(p.k);
+  const int s_begin = gemv_split_begin(split, p.splits, slices), s_end = gemv_split_begin(split + 1, p.splits, slices);
 
-  // This lane's chunks of slice s, zero past k or past the last row.
+  // This lane's chunks of slice s, zero past k, past the last row or past this block's slices.
   auto load_weights = [&](int s, uint4 (&wv)[kGemvChunks]) {
 #pragma unroll
     for (int u = 0; u < kGemvChunks; ++u) {
-      const int c = s * (kSlice / 8) + u * kLanesPerRow + q;
-      wv[u] = row_valid && c < chunks ? *reinterpret_cast<const uint4*>(wr + size_t(c) * 8) : uint4{0, 0, 0, 0};
+      const int c = s * (kSlice / 8) + u * kGemvLanesPerRow + q;
+      wv[u] = row_valid && s < s_end && c < chunks ? *reinterpret_cast<const uint4*>(wr + size_t(c) * 8)
+                                                   : uint4{0, 0, 0, 0};
     }
   };
 
@@ -278,8 +290,9 @@ __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN, MATH>()) gem
 #pragma unroll
   for (int i = 0; i < (kMma ? 4 : M_MAX); ++i) acc[i] = 0.0f;
   uint4 wcur[kGemvChunks];
-  load_weights(0, wcur);
+  load_weights(s_begin, wcur);
   PTK_SHARED_ARRAY(float, scale, M_MAX);
+  PTK_SHARED_ARRAY(int, last_s, 1);
   if constexpr (IN == GemvIn::kRmsNorm) {
     gemv_norm_scales(p, scale);
     __syncthreads();
@@ -289,11 +302,10 @@ __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN, MATH>()) gem
   constexpr int kSliceChunks = kSlice / 8, kRowStep = kGemvThreads / kSliceChunks;
   static_assert(kGemvThreads % kSliceChunks == 0, "a slice's chunks must divide the block's threads");
   const int stage_chunk = tid % kSliceChunks, stage_row = tid / kSliceChunks;
-  const int slices = (p.k + kSlice - 1) / kSlice;
-  for (int s = 0; s < slices; ++s) {
+  for (int s = s_begin; s < s_end; ++s) {
     // Stage x[:, slice]; rows past m and columns past k as zeros (zero weights there must not
     // meet the poison of unwritten memory). Not unrolled: unrolled, ptxas spilled a register in
-    // one variant (sm_80, M_MAX 1, wide, bf16 out).
+    // one variant (sm_80, M_MAX 1, 32 rows, bf16 out).
     const int c = s * kSliceChunks + stage_chunk;
 #pragma unroll 1
     for (int i = stage_row; i < M_MAX; i += kRowStep) {
@@ -306,11 +318,11 @@ __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN, MATH>()) gem
     }
     __syncthreads();
     uint4 wnext[kGemvChunks];
-    load_weights(s + 1, wnext);  // zeros after the last slice
+    load_weights(s + 1, wnext);  // zeros after this block's last slice
     if constexpr (kMma) {
-      gemv_mma_slice<M_MAX, Rows>(wcur, xs, q, lane / kGemvLanesPerSlot, acc);
+      gemv_mma_slice<M_MAX>(wcur, xs, q, lane / kGemvLanesPerSlot, acc);
     } else {
-      gemv_fma_slice<M_MAX, Rows>(wcur, xs, q, acc);
+      gemv_fma_slice<M_MAX>(wcur, xs, q, acc);
     }
 #pragma unroll
     for (int u = 0; u < kGemvChunks; ++u) wcur[u] = wnext[u];
@@ -323,7 +335,7 @@ __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN, MATH>()) gem
   float* partial = smem;
   if constexpr (kMma) {
     const int g = lane / kGemvLanesPerSlot, t = lane % kGemvLanesPerSlot;
-    const int slot0 = (warp / kWarpsPerRow) * kGemvSlotsPerWarp + 2 * t;
+    const int slot0 = (warp / kGemvWarpsPerRow) * kGemvSlotsPerWarp + 2 * t;
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
       const int i = g + (e / 2) * 8;
@@ -339,16 +351,40 @@ __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN, MATH>()) gem
     }
   }
   __syncthreads();
-  auto row_sum = [&](int sl, int i) {
+  // This block's sum of slot sl, row i: its warps in order.
+  auto block_sum = [&](int sl, int i) {
     float v = partial[sl * M_MAX + i];
 #pragma unroll
-    for (int w = 1; w < kWarpsPerRow; ++w) v += partial[(w * Rows + sl) * M_MAX + i];
+    for (int w = 1; w < kGemvWarpsPerRow; ++w) v += partial[(w * Rows + sl) * M_MAX + i];
     return v;
   };
-  int rows_out = p.m;
+  // The group's totals: this block's sums, or (split) every split's in split order, added by the
+  // group's last block to arrive; the others are done once their sums are out.
+  float* total = smem + kGemvWarpsPerRow * Rows * M_MAX;
+  const int m = p.m;
+  if (p.splits > 1) {
+    float* const sums = p.split_sums + size_t(group) * p.splits * Rows * kGemvMaxRows;
+    for (int e = tid; e < Rows * M_MAX; e += kGemvThreads) {
+      const int sl = e / M_MAX, i = e % M_MAX;
+      if (i < m) sums[(split * Rows + sl) * kGemvMaxRows + i] = block_sum(sl, i);
+    }
+    if (!arrive_last(p.split_arrivals + group, p.splits, last_s)) return;
+    for (int e = tid; e < Rows * M_MAX; e += kGemvThreads) {
+      const int sl = e / M_MAX, i = e % M_MAX;
+      if (i >= m) continue;
+      float v = __ldcg(sums + sl * kGemvMaxRows + i);
+      for (int sp = 1; sp < p.splits; ++sp) v += __ldcg(sums + (sp * Rows + sl) * kGemvMaxRows + i);
+      total[sl * M_MAX + i] = v;
+    }
+  } else {
+    for (int e = tid; e < Rows * M_MAX; e += kGemvThreads) total[e] = block_sum(e / M_MAX, e % M_MAX);
+  }
+  __syncthreads();
+  auto row_sum = [&](int sl, int i) { return total[sl * M_MAX + i]; };
+  int rows_out = m;
   double mscale = 1.0;
   if constexpr (OUT == GemvOut::kRopeAppend) {
-    rows_out = min(p.m, *p.append.num_tokens);  // a captured launch follows the plan's count
+    rows_out = min(m, *p.append.num_tokens);  // a captured launch follows the plan's count
     mscale = rope_mscale(p.append.rope);
   }
   for (int e = tid; e < kOuts * M_MAX; e += kGemvThreads) {
@@ -383,14 +419,14 @@ __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN, MATH>()) gem
     }
   }
   if constexpr (OUT == GemvOut::kAddResidual) {
-    // This block's part of each updated row's sum of squares: its columns, in order (the same sum
+    // This group's part of each updated row's sum of squares: its columns, in order (the same sum
     // as ptk_add_sumsq's). The barrier makes the block's stores above visible to the reads.
     __syncthreads();
-    if (p.sumsq_out != nullptr && tid < p.m) {
+    if (p.sumsq_out != nullptr && tid < m) {
       const float* row = static_cast<const float*>(p.y) + size_t(tid) * outs;
       float ss = 0.0f;
       for (int j = out0; j < out0 + kOuts && j < outs; ++j) ss = fmaf(row[j], row[j], ss);
-      p.sumsq_out[size_t(tid) * gridDim.x + blockIdx.x] = ss;
+      p.sumsq_out[size_t(tid) * gemv_groups(p.n) + group] = ss;
     }
   }
 }

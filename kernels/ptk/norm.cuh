@@ -57,7 +57,7 @@ __global__ void __launch_bounds__(kNormThreads)
 }
 
 // residual += delta (delta may be null), then sumsq[row, g] = the sum of squares of the row's g-th
-// part of gemv_rows(hidden) columns, in column order: what a gemv adding into the residual writes.
+// part of kGemvRows columns, in column order: what a gemv adding into the residual writes.
 __global__ void __launch_bounds__(kNormThreads)
     add_sumsq_kernel(float* residual, const float* delta, float* sumsq, int hidden) {
   float* x = residual + size_t(blockIdx.x) * hidden;
@@ -69,7 +69,7 @@ __global__ void __launch_bounds__(kNormThreads)
     }
     __syncthreads();  // a part's columns were written by other threads
   }
-  const int width = gemv_rows(hidden), parts = norm_parts(hidden);
+  const int width = kGemvRows, parts = norm_parts(hidden);
   for (int g = threadIdx.x; g < parts; g += blockDim.x) {
     float ss = 0.0f;
     for (int j = g * width; j < (g + 1) * width && j < hidden; ++j) ss = fmaf(x[j], x[j], ss);

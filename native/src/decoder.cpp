@@ -47,9 +47,25 @@ ptk_status check_eps(float eps) {
     if (s_ != PTK_OK) return s_;      \
   } while (0)
 
+static_assert(PTK_GEMV_MAX_ROWS == ptk::kGemvMaxRows, "the ABI's row limit is the kernels'");
+
 ptk_status check_gemv_rows(int m) {
   PTK_REQUIRE(m >= 1 && m <= PTK_GEMV_MAX_ROWS, "m (%d) must be in [1, %d]; use a GEMM for more rows", m,
               PTK_GEMV_MAX_ROWS);
+  return PTK_OK;
+}
+
+// The split workspace of a gemv of n weight rows and k columns (ptk_gemv_workspace_bytes).
+ptk_status check_gemv_workspace(const void* workspace, size_t workspace_bytes, int n, int k) {
+  const size_t need = ptk::gemv_workspace_bytes(n, k);
+  if (need == 0) return PTK_OK;
+  PTK_REQUIRE(workspace != nullptr,
+              "workspace is null, but a gemv with n = %d, k = %d splits k: it needs ptk_gemv_workspace_bytes(%d, %d) "
+              "= %zu bytes",
+              n, k, n, k, need);
+  PTK_REQUIRE(ptk::aligned16(workspace), "workspace must be 16-byte aligned");
+  PTK_REQUIRE(workspace_bytes >= need, "workspace_bytes (%zu) must be at least ptk_gemv_workspace_bytes(%d, %d) = %zu",
+              workspace_bytes, n, k, need);
   return PTK_OK;
 }
 
@@ -137,8 +153,10 @@ ptk_status ptk_bias_to_bf16(const float* y, const void* bias, void* out, int row
   PTK_LAUNCH(ptk::bias_to_bf16_launch(y, bias, out, rows, n, stream), "ptk_bias_to_bf16");
 }
 
+size_t ptk_gemv_workspace_bytes(int n, int k) { return n > 0 && k > 0 ? ptk::gemv_workspace_bytes(n, k) : 0; }
+
 ptk_status ptk_gemv(const void* x, const void* weight, const void* bias, void* y, ptk_dtype y_dtype, int m, int n,
-                    int k, void* stream) {
+                    int k, void* workspace, size_t workspace_bytes, void* stream) {
   PTK_REQUIRE_DEVICE_PTR(x);
   PTK_REQUIRE_DEVICE_PTR(weight);
   PTK_REQUIRE_OPTIONAL_DEVICE_PTR(bias);
@@ -147,23 +165,26 @@ ptk_status ptk_gemv(const void* x, const void* weight, const void* bias, void* y
   PTK_TRY(check_gemv_rows(m));
   PTK_REQUIRE(n > 0, "n (%d) must be positive", n);
   PTK_TRY(check_width("k", k));
+  PTK_TRY(check_gemv_workspace(workspace, workspace_bytes, n, k));
   ptk::GemvMath math;
   PTK_TRY(gemv_math(&math));
-  PTK_LAUNCH(ptk::gemv_launch(x, nullptr, weight, bias, y, y_dtype == PTK_DTYPE_F32, m, n, k, math, stream),
+  PTK_LAUNCH(ptk::gemv_launch(x, nullptr, weight, bias, y, y_dtype == PTK_DTYPE_F32, m, n, k, workspace, math,
+                              stream),
              "ptk_gemv");
 }
 
 ptk_status ptk_gemv_silu_mul(const void* x, const void* weight, void* out, int m, int intermediate, int hidden,
-                             void* stream) {
+                             void* workspace, size_t workspace_bytes, void* stream) {
   PTK_REQUIRE_DEVICE_PTR(x);
   PTK_REQUIRE_DEVICE_PTR(weight);
   PTK_REQUIRE_DEVICE_PTR(out);
   PTK_TRY(check_gemv_rows(m));
   PTK_TRY(check_intermediate(intermediate));
   PTK_TRY(check_width("hidden", hidden));
+  PTK_TRY(check_gemv_workspace(workspace, workspace_bytes, 2 * intermediate, hidden));
   ptk::GemvMath math;
   PTK_TRY(gemv_math(&math));
-  PTK_LAUNCH(ptk::gemv_silu_mul_launch(x, nullptr, weight, out, m, intermediate, hidden, math, stream),
+  PTK_LAUNCH(ptk::gemv_silu_mul_launch(x, nullptr, weight, out, m, intermediate, hidden, workspace, math, stream),
              "ptk_gemv_silu_mul");
 }
 
@@ -179,7 +200,7 @@ ptk_status ptk_add_sumsq(float* residual, const float* delta, float* sumsq, int 
 }
 
 ptk_status ptk_gemv_add(const void* x, const void* weight, float* residual, float* sumsq, int m, int n, int k,
-                        void* stream) {
+                        void* workspace, size_t workspace_bytes, void* stream) {
   PTK_REQUIRE_DEVICE_PTR(x);
   PTK_REQUIRE_DEVICE_PTR(weight);
   PTK_REQUIRE_DEVICE_PTR(residual);
@@ -187,14 +208,15 @@ ptk_status ptk_gemv_add(const void* x, const void* weight, float* residual, floa
   PTK_TRY(check_gemv_rows(m));
   PTK_TRY(check_width("n", n));
   PTK_TRY(check_width("k", k));
+  PTK_TRY(check_gemv_workspace(workspace, workspace_bytes, n, k));
   ptk::GemvMath math;
   PTK_TRY(gemv_math(&math));
-  PTK_LAUNCH(ptk::gemv_add_launch(x, weight, residual, sumsq, m, n, k, math, stream), "ptk_gemv_add");
+  PTK_LAUNCH(ptk::gemv_add_launch(x, weight, residual, sumsq, m, n, k, workspace, math, stream), "ptk_gemv_add");
 }
 
 ptk_status ptk_gemv_rmsnorm(const float* residual, const float* sumsq, const void* norm_weight, float eps,
                             const void* weight, const void* bias, void* y, ptk_dtype y_dtype, int m, int n, int k,
-                            void* stream) {
+                            void* workspace, size_t workspace_bytes, void* stream) {
   PTK_REQUIRE_DEVICE_PTR(residual);
   PTK_REQUIRE_DEVICE_PTR(sumsq);
   PTK_REQUIRE_DEVICE_PTR(norm_weight);
@@ -206,18 +228,20 @@ ptk_status ptk_gemv_rmsnorm(const float* residual, const float* sumsq, const voi
   PTK_TRY(check_gemv_rows(m));
   PTK_REQUIRE(n > 0, "n (%d) must be positive", n);
   PTK_TRY(check_width("k", k));
+  PTK_TRY(check_gemv_workspace(workspace, workspace_bytes, n, k));
 #ifdef PTK_WITH_CUDA
   const ptk::NormInput norm{residual, sumsq, norm_weight, eps};
 #endif
   ptk::GemvMath math;
   PTK_TRY(gemv_math(&math));
-  PTK_LAUNCH(ptk::gemv_launch(nullptr, &norm, weight, bias, y, y_dtype == PTK_DTYPE_F32, m, n, k, math, stream),
+  PTK_LAUNCH(ptk::gemv_launch(nullptr, &norm, weight, bias, y, y_dtype == PTK_DTYPE_F32, m, n, k, workspace, math,
+                              stream),
              "ptk_gemv_rmsnorm");
 }
 
 ptk_status ptk_gemv_rmsnorm_silu_mul(const float* residual, const float* sumsq, const void* norm_weight, float eps,
                                      const void* weight, void* out, int m, int intermediate, int hidden,
-                                     void* stream) {
+                                     void* workspace, size_t workspace_bytes, void* stream) {
   PTK_REQUIRE_DEVICE_PTR(residual);
   PTK_REQUIRE_DEVICE_PTR(sumsq);
   PTK_REQUIRE_DEVICE_PTR(norm_weight);
@@ -227,19 +251,20 @@ ptk_status ptk_gemv_rmsnorm_silu_mul(const float* residual, const float* sumsq, 
   PTK_TRY(check_gemv_rows(m));
   PTK_TRY(check_intermediate(intermediate));
   PTK_TRY(check_width("hidden", hidden));
+  PTK_TRY(check_gemv_workspace(workspace, workspace_bytes, 2 * intermediate, hidden));
 #ifdef PTK_WITH_CUDA
   const ptk::NormInput norm{residual, sumsq, norm_weight, eps};
 #endif
   ptk::GemvMath math;
   PTK_TRY(gemv_math(&math));
-  PTK_LAUNCH(ptk::gemv_silu_mul_launch(nullptr, &norm, weight, out, m, intermediate, hidden, math, stream),
+  PTK_LAUNCH(ptk::gemv_silu_mul_launch(nullptr, &norm, weight, out, m, intermediate, hidden, workspace, math, stream),
              "ptk_gemv_rmsnorm_silu_mul");
 }
 
 ptk_status ptk_gemv_rmsnorm_rope_append(const ptk_rope_plan* plan, const float* residual, const float* sumsq,
                                        const void* norm_weight, float eps, const void* weight, const void* bias,
                                        const void* thought_table, void* q_out, void* k_cache, void* v_cache, int m,
-                                       int hidden, void* stream) {
+                                       int hidden, void* workspace, size_t workspace_bytes, void* stream) {
   PTK_REQUIRE_NOT_NULL(plan);
   PTK_REQUIRE_DEVICE_PTR(residual);
   PTK_REQUIRE_DEVICE_PTR(sumsq);
@@ -253,6 +278,7 @@ ptk_status ptk_gemv_rmsnorm_rope_append(const ptk_rope_plan* plan, const float* 
   PTK_REQUIRE(ptk::rope_plan_tokens(plan) > 0, "plan has no tokens (call ptk_rope_plan_update first)");
   PTK_REQUIRE(m <= ptk::rope_plan_tokens(plan), "m (%d) must be at most the rope plan's num_tokens (%d)", m,
               ptk::rope_plan_tokens(plan));
+  PTK_TRY(check_gemv_workspace(workspace, workspace_bytes, ptk::rope_plan_qkv_width(plan), hidden));
 #ifdef PTK_WITH_CUDA
   ptk::RopeAppendLaunch a;
   PTK_TRY(ptk::rope_append_args(plan, thought_table, q_out, k_cache, v_cache, &a));
@@ -260,7 +286,7 @@ ptk_status ptk_gemv_rmsnorm_rope_append(const ptk_rope_plan* plan, const float* 
 #endif
   ptk::GemvMath math;
   PTK_TRY(gemv_math(&math));
-  PTK_LAUNCH(ptk::gemv_rope_append_launch(norm, weight, bias, a, m, hidden, math, stream),
+  PTK_LAUNCH(ptk::gemv_rope_append_launch(norm, weight, bias, a, m, hidden, workspace, math, stream),
              "ptk_gemv_rmsnorm_rope_append");
 }
 

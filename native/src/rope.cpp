@@ -114,6 +114,10 @@ namespace ptk {
 
 int rope_plan_tokens(const ptk_rope_plan* plan) { return plan->updated ? plan->num_tokens : 0; }
 
+int rope_plan_qkv_width(const ptk_rope_plan* plan) {
+  return (plan->layout.num_qo_heads + 2 * plan->layout.num_kv_heads) * plan->layout.head_dim;
+}
+
 ptk_status check_append_pointers(const void* thought_table, const void* q_out, const void* k_cache,
                                  const void* v_cache) {
   PTK_REQUIRE_NOT_NULL(q_out);

@@ -59,35 +59,56 @@ void elementwise() {
 }
 
 void gemv() {
-  EXPECT_INVALID(ptk_gemv(nullptr, D, nullptr, D, PTK_DTYPE_F32, 1, 8, 8, nullptr), "x");
-  EXPECT_INVALID(ptk_gemv(D, nullptr, nullptr, D, PTK_DTYPE_F32, 1, 8, 8, nullptr), "weight");
-  EXPECT_INVALID(ptk_gemv(D, Odd, nullptr, D, PTK_DTYPE_F32, 1, 8, 8, nullptr), "weight must be 16-byte aligned");
-  EXPECT_INVALID(ptk_gemv(D, D, Odd, D, PTK_DTYPE_F32, 1, 8, 8, nullptr), "bias must be 16-byte aligned");
-  EXPECT_INVALID(ptk_gemv(D, D, nullptr, nullptr, PTK_DTYPE_F32, 1, 8, 8, nullptr), "y");
-  EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, static_cast<ptk_dtype>(7), 1, 8, 8, nullptr), "y_dtype (7)");
-  EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, PTK_DTYPE_F32, 0, 8, 8, nullptr), "m (0) must be in [1, 16]");
-  EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, PTK_DTYPE_F32, 17, 8, 8, nullptr), "m (17) must be in [1, 16]");
-  EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, PTK_DTYPE_F32, 4, 0, 8, nullptr), "n (0)");
-  EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, PTK_DTYPE_BF16, 4, 8, 12, nullptr), "k (12) must be a positive multiple of 8");
-  EXPECT_INVALID(ptk_gemv_silu_mul(nullptr, D, D, 1, 8, 8, nullptr), "x");
-  EXPECT_INVALID(ptk_gemv_silu_mul(D, Odd, D, 1, 8, 8, nullptr), "weight must be 16-byte aligned");
-  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, nullptr, 1, 8, 8, nullptr), "out");
-  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, D, 17, 8, 8, nullptr), "m (17) must be in [1, 16]");
-  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, D, 1, 12, 8, nullptr), "intermediate (12)");
-  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, D, 1, 1 << 25, 8, nullptr), "intermediate (33554432)");
-  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, D, 1, 8, 0, nullptr), "hidden (0) must be a positive multiple of 8");
+  EXPECT_INVALID(ptk_gemv(nullptr, D, nullptr, D, PTK_DTYPE_F32, 1, 8, 8, nullptr, 0, nullptr), "x");
+  EXPECT_INVALID(ptk_gemv(D, nullptr, nullptr, D, PTK_DTYPE_F32, 1, 8, 8, nullptr, 0, nullptr), "weight");
+  EXPECT_INVALID(ptk_gemv(D, Odd, nullptr, D, PTK_DTYPE_F32, 1, 8, 8, nullptr, 0, nullptr), "weight must be 16-byte aligned");
+  EXPECT_INVALID(ptk_gemv(D, D, Odd, D, PTK_DTYPE_F32, 1, 8, 8, nullptr, 0, nullptr), "bias must be 16-byte aligned");
+  EXPECT_INVALID(ptk_gemv(D, D, nullptr, nullptr, PTK_DTYPE_F32, 1, 8, 8, nullptr, 0, nullptr), "y");
+  EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, static_cast<ptk_dtype>(7), 1, 8, 8, nullptr, 0, nullptr), "y_dtype (7)");
+  EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, PTK_DTYPE_F32, 0, 8, 8, nullptr, 0, nullptr), "m (0) must be in [1, 16]");
+  EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, PTK_DTYPE_F32, 17, 8, 8, nullptr, 0, nullptr), "m (17) must be in [1, 16]");
+  EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, PTK_DTYPE_F32, 4, 0, 8, nullptr, 0, nullptr), "n (0)");
+  EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, PTK_DTYPE_BF16, 4, 8, 12, nullptr, 0, nullptr), "k (12) must be a positive multiple of 8");
+  EXPECT_INVALID(ptk_gemv_silu_mul(nullptr, D, D, 1, 8, 8, nullptr, 0, nullptr), "x");
+  EXPECT_INVALID(ptk_gemv_silu_mul(D, Odd, D, 1, 8, 8, nullptr, 0, nullptr), "weight must be 16-byte aligned");
+  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, nullptr, 1, 8, 8, nullptr, 0, nullptr), "out");
+  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, D, 17, 8, 8, nullptr, 0, nullptr), "m (17) must be in [1, 16]");
+  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, D, 1, 12, 8, nullptr, 0, nullptr), "intermediate (12)");
+  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, D, 1, 1 << 25, 8, nullptr, 0, nullptr), "intermediate (33554432)");
+  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, D, 1, 8, 0, nullptr, 0, nullptr), "hidden (0) must be a positive multiple of 8");
+}
+
+// The split workspace. n = 64, k = 512 is 2 groups of rows and 2 slices of k: split, so every form
+// needs a workspace (n = 2 intermediate for the SiLU forms). One group of one slice (n = k = 8) and
+// enough groups to fill the chip (n = 8448, 264 groups) do not split.
+void gemv_workspace() {
+  const size_t ws = ptk_gemv_workspace_bytes(64, 512);
+  CHECK(ws > 0);
+  CHECK(ptk_gemv_workspace_bytes(8, 8) == 0 && ptk_gemv_workspace_bytes(8448, 8960) == 0);
+  CHECK(ptk_gemv_workspace_bytes(0, 512) == 0 && ptk_gemv_workspace_bytes(64, -8) == 0);
+  EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, PTK_DTYPE_F32, 1, 64, 512, nullptr, ws, nullptr),
+                 "workspace is null, but a gemv with n = 64, k = 512 splits k");
+  EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, PTK_DTYPE_F32, 1, 64, 512, Odd, ws, nullptr),
+                 "workspace must be 16-byte aligned");
+  EXPECT_INVALID(ptk_gemv(D, D, nullptr, D, PTK_DTYPE_F32, 1, 64, 512, D, ws - 1, nullptr), "workspace_bytes (");
+  EXPECT_INVALID(ptk_gemv_silu_mul(D, D, D, 1, 32, 512, nullptr, 0, nullptr), "ptk_gemv_workspace_bytes(64, 512)");
+  EXPECT_INVALID(ptk_gemv_add(D, D, F, F, 1, 64, 512, D, ws - 1, nullptr), "workspace_bytes (");
+  EXPECT_INVALID(ptk_gemv_rmsnorm(F, F, D, 1e-6f, D, nullptr, D, PTK_DTYPE_BF16, 1, 64, 512, nullptr, 0, nullptr),
+                 "workspace is null");
+  EXPECT_INVALID(ptk_gemv_rmsnorm_silu_mul(F, F, D, 1e-6f, D, D, 1, 32, 512, Odd, ws, nullptr),
+                 "workspace must be 16-byte aligned");
 }
 
 // The fused forms: the norm handoff, and the qkv gemv that appends (a plan of 3 tokens; without a
 // device the update validates and stages, then its upload fails, which the checks here precede).
 void gemv_fused() {
-  EXPECT_INVALID(ptk_gemv_add(nullptr, D, F, F, 1, 8, 8, nullptr), "x");
-  EXPECT_INVALID(ptk_gemv_add(D, D, nullptr, F, 1, 8, 8, nullptr), "residual");
-  EXPECT_INVALID(ptk_gemv_add(D, D, F, F, 17, 8, 8, nullptr), "m (17) must be in [1, 16]");
-  EXPECT_INVALID(ptk_gemv_rmsnorm(nullptr, F, D, 1e-6f, D, nullptr, D, PTK_DTYPE_BF16, 1, 8, 8, nullptr), "residual");
-  EXPECT_INVALID(ptk_gemv_rmsnorm(F, nullptr, D, 1e-6f, D, nullptr, D, PTK_DTYPE_BF16, 1, 8, 8, nullptr), "sumsq");
-  EXPECT_INVALID(ptk_gemv_rmsnorm(F, F, D, 0.0f, D, nullptr, D, PTK_DTYPE_BF16, 1, 8, 8, nullptr), "eps (0)");
-  EXPECT_INVALID(ptk_gemv_rmsnorm_silu_mul(F, F, D, 1e-6f, D, nullptr, 1, 8, 8, nullptr), "out");
+  EXPECT_INVALID(ptk_gemv_add(nullptr, D, F, F, 1, 8, 8, nullptr, 0, nullptr), "x");
+  EXPECT_INVALID(ptk_gemv_add(D, D, nullptr, F, 1, 8, 8, nullptr, 0, nullptr), "residual");
+  EXPECT_INVALID(ptk_gemv_add(D, D, F, F, 17, 8, 8, nullptr, 0, nullptr), "m (17) must be in [1, 16]");
+  EXPECT_INVALID(ptk_gemv_rmsnorm(nullptr, F, D, 1e-6f, D, nullptr, D, PTK_DTYPE_BF16, 1, 8, 8, nullptr, 0, nullptr), "residual");
+  EXPECT_INVALID(ptk_gemv_rmsnorm(F, nullptr, D, 1e-6f, D, nullptr, D, PTK_DTYPE_BF16, 1, 8, 8, nullptr, 0, nullptr), "sumsq");
+  EXPECT_INVALID(ptk_gemv_rmsnorm(F, F, D, 0.0f, D, nullptr, D, PTK_DTYPE_BF16, 1, 8, 8, nullptr, 0, nullptr), "eps (0)");
+  EXPECT_INVALID(ptk_gemv_rmsnorm_silu_mul(F, F, D, 1e-6f, D, nullptr, 1, 8, 8, nullptr, 0, nullptr), "out");
 
   const ptk_kv_layout layout = {4, 2, 64, 16, 8};
   const ptk_rope_config rope = {10000.0, 1.0, 0, 0.0, 0.0};
@@ -96,7 +117,8 @@ void gemv_fused() {
   const int32_t pos[] = {0, 1, 2}, seg[] = {0, 1, 2}, slots[] = {0, 1, -1};
   ptk_rope_plan_update(plan, 3, pos, seg, slots, nullptr);
   auto fused = [&](const ptk_rope_plan* pl, const float* res, const void* thought, void* q, void* k, int m, int hidden) {
-    return ptk_gemv_rmsnorm_rope_append(pl, res, F, D, 1e-6f, D, nullptr, thought, q, k, D, m, hidden, nullptr);
+    return ptk_gemv_rmsnorm_rope_append(pl, res, F, D, 1e-6f, D, nullptr, thought, q, k, D, m, hidden, nullptr, 0,
+                                        nullptr);
   };
   EXPECT_INVALID(fused(nullptr, F, nullptr, D, D, 1, 64), "plan");
   EXPECT_INVALID(fused(plan, nullptr, nullptr, D, D, 1, 64), "residual");
@@ -106,6 +128,8 @@ void gemv_fused() {
   EXPECT_INVALID(fused(plan, F, nullptr, D, D, 0, 64), "m (0) must be in [1, 16]");
   EXPECT_INVALID(fused(plan, F, nullptr, D, D, 1, 12), "hidden (12)");
   EXPECT_INVALID(fused(plan, F, nullptr, D, D, 4, 64), "m (4) must be at most the rope plan's num_tokens (3)");
+  // The plan's qkv is 512 rows: at hidden 512 (two slices) the gemv splits k and needs a workspace.
+  EXPECT_INVALID(fused(plan, F, nullptr, D, D, 1, 512), "ptk_gemv_workspace_bytes(512, 512)");
   ptk_rope_plan_destroy(plan);
 }
 
@@ -251,6 +275,7 @@ int main() {
   norms();
   elementwise();
   gemv();
+  gemv_workspace();
   gemv_fused();
   sample();
   runtime_arguments();

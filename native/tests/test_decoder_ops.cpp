@@ -67,6 +67,21 @@ struct Device {
 
 int mismatches = 0;
 
+// One split workspace for every gemv of the test, zeroed once: a gemv that splits k leaves its
+// counters zero, which every later gemv relies on (a counter left off would stall the next
+// group). Bytes enough for any shape: a split gemv has fewer than 2 x 264 blocks of 2 KiB.
+constexpr size_t kWorkspaceBytes = size_t(1) << 21;
+void* gemv_workspace(int n, int k) {
+  static void* ws = [] {
+    void* p = nullptr;
+    CHECK_STATUS(ptk_malloc(&p, kWorkspaceBytes), PTK_OK);
+    CHECK_STATUS(ptk_memset_zero(p, kWorkspaceBytes, nullptr), PTK_OK);
+    return p;
+  }();
+  CHECK(ptk_gemv_workspace_bytes(n, k) <= kWorkspaceBytes);
+  return ws;
+}
+
 // |got - want| <= tol; reports the first few mismatches of a test by name and index.
 void expect_near(const char* what, size_t i, double got, double want, double tol) {
   if (std::fabs(got - want) <= tol) return;
@@ -74,11 +89,11 @@ void expect_near(const char* what, size_t i, double got, double want, double tol
   ++ptk_test_failures();
 }
 
-// The rows, and their sums of squares in parts: parts of 8 columns at hidden 64, of 32 at 8456
-// (the last 8 wide); each part the fmaf chain over its columns in order, as ptk_norm_parts says.
+// The rows, and their sums of squares in parts of 32 columns (at 8456 the last one 8 wide); each
+// part the fmaf chain over its columns in order, as ptk_norm_parts says.
 void embedding() {
   for (int hidden : {64, 8456}) {
-    const int vocab = 37, parts = ptk_norm_parts(hidden), width = hidden >= 8448 ? 32 : 8;
+    const int vocab = 37, parts = ptk_norm_parts(hidden), width = 32;
     CHECK(parts == (hidden + width - 1) / width);
     auto table = random_bf16(size_t(vocab) * hidden, 1.f);
     std::vector<int32_t> ids = {5, 0, 36, -1, 37, 5};  // the out-of-range ids give zero rows
@@ -222,11 +237,12 @@ void gemv_shape(const char* what, int n, int k, const std::vector<int>& ms, bool
   const double tol = dot_tol(k, w_scale);
   std::vector<std::vector<float>> by_m;
   for (int m : ms) {
-    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y32.ptr, PTK_DTYPE_F32, m, n, k, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y32.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k), kWorkspaceBytes, nullptr), PTK_OK);
     auto y32 = d_y32.get();
     for (size_t i = 0; i < size_t(m) * n; ++i) expect_near(what, i, y32[i], want_all[i], tol + 1e-5 * std::fabs(want_all[i]));
     if (bf16_too) {
-      CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, d_b.ptr, d_y16.ptr, PTK_DTYPE_BF16, m, n, k, nullptr), PTK_OK);
+      CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, d_b.ptr, d_y16.ptr, PTK_DTYPE_BF16, m, n, k, gemv_workspace(n, k), kWorkspaceBytes,
+                            nullptr), PTK_OK);
       auto y16 = d_y16.get();
       for (size_t i = 0; i < size_t(m) * n; ++i) {
         const double biased = want_all[i] + bf(b[i % size_t(n)]);
@@ -249,12 +265,17 @@ void gemv_shape(const char* what, int n, int k, const std::vector<int>& ms, bool
 }
 
 // The decode projections scaled down for the sim: k not a multiple of the k slice, n not a
-// multiple of the block's rows; narrow blocks (n = 333: every row count) and wide ones (n past
-// the wide threshold, as gate_up and lm_head; f32 only, the sim's time being in these blocks).
+// multiple of a group's 32 rows. Split k (few groups, as qkv, o and down): n = 333 (11 groups,
+// 7 slices: one slice per split) at every row count, n = 100 (4 groups, 10 splits of one slice),
+// n = 4250 (133 groups, 3 slices in 2 splits of unequal size, the last slice short). Whole k (as
+// gate_up and lm_head: at least 264 groups; f32 only, the sim's time being in these blocks).
 void gemv() {
-  gemv_shape("gemv narrow", 333, 1544, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, true);
-  gemv_shape("gemv narrow long k", 100, 2312, {1, 3, 8, 16}, true);
-  gemv_shape("gemv wide", 8456, 264, {1, 3, 8, 16}, false);
+  CHECK(ptk_gemv_workspace_bytes(333, 1544) > 0 && ptk_gemv_workspace_bytes(4250, 520) > 0);
+  CHECK(ptk_gemv_workspace_bytes(8456, 264) == 0);
+  gemv_shape("gemv split", 333, 1544, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, true);
+  gemv_shape("gemv split long k", 100, 2312, {1, 3, 8, 16}, true);
+  gemv_shape("gemv split unequal", 4250, 520, {1, 5, 16}, true);
+  gemv_shape("gemv whole k", 8456, 264, {1, 3, 8, 16}, false);
 }
 
 // ptk_gemv_silu_mul against ptk_gemv (f32) + ptk_silu_mul bit for bit, and against the double
@@ -269,8 +290,10 @@ void gemv_silu_mul_shape(const char* what, int inter, int k, const std::vector<i
   auto gate_up = matmul(x, w, nullptr, PTK_GEMV_MAX_ROWS, n, k);
   const double tol = dot_tol(k, w_scale);
   for (int m : ms) {
-    CHECK_STATUS(ptk_gemv_silu_mul(d_x.ptr, d_w.ptr, d_fused.ptr, m, inter, k, nullptr), PTK_OK);
-    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_gate_up.ptr, PTK_DTYPE_F32, m, n, k, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv_silu_mul(d_x.ptr, d_w.ptr, d_fused.ptr, m, inter, k, gemv_workspace(n, k), kWorkspaceBytes,
+                                   nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_gate_up.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k),
+                          kWorkspaceBytes, nullptr), PTK_OK);
     CHECK_STATUS(ptk_silu_mul(d_gate_up.p(), d_split.ptr, m, inter, nullptr), PTK_OK);
     auto fused = d_fused.get();
     auto split = d_split.get();
@@ -287,22 +310,22 @@ void gemv_silu_mul_shape(const char* what, int inter, int k, const std::vector<i
 }
 
 void gemv_silu_mul() {
-  gemv_silu_mul_shape("gemv_silu_mul narrow", 104, 1544, {1, 3, 8, 16});
-  gemv_silu_mul_shape("gemv_silu_mul wide", 4232, 264, {1, 16});
+  gemv_silu_mul_shape("gemv_silu_mul split", 104, 1544, {1, 3, 8, 16});
+  gemv_silu_mul_shape("gemv_silu_mul whole k", 4232, 264, {1, 16});
 }
 
 // ptk_add_sumsq: the residual add as ptk_add_rmsnorm's, and each part within f32 rounding of its
-// double sum (narrow parts of 8 columns, and wide ones of 32 with a short last part).
+// double sum (parts of 32 columns, the last one short).
 void add_sumsq_shape(int hidden) {
   const int rows = 3, parts = ptk_norm_parts(hidden);
-  CHECK(parts == (hidden >= 8448 ? (hidden + 31) / 32 : (hidden + 7) / 8));
+  CHECK(parts == (hidden + 31) / 32);
   auto residual = random_f32(size_t(rows) * hidden, 2.f);
   auto delta = random_f32(size_t(rows) * hidden, 0.5f);
   Device<float> d_res(residual), d_delta(delta), d_sumsq(size_t(rows) * parts);
   CHECK_STATUS(ptk_add_sumsq(d_res.p(), d_delta.p(), d_sumsq.p(), rows, hidden, nullptr), PTK_OK);
   auto res = d_res.get();
   auto sumsq = d_sumsq.get();
-  const int width = hidden >= 8448 ? 32 : 8;
+  const int width = 32;
   for (int r = 0; r < rows; ++r) {
     for (int g = 0; g < parts; ++g) {
       double want = 0;
@@ -330,9 +353,11 @@ void gemv_add_shape(const char* what, int n, int k, const std::vector<int>& ms) 
     d_fused.put(residual);
     d_split.put(residual);
     d_bare.put(residual);
-    CHECK_STATUS(ptk_gemv_add(d_x.ptr, d_w.ptr, d_fused.p(), d_fused_sumsq.p(), m, n, k, nullptr), PTK_OK);
-    CHECK_STATUS(ptk_gemv_add(d_x.ptr, d_w.ptr, d_bare.p(), nullptr, m, n, k, nullptr), PTK_OK);
-    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_delta.ptr, PTK_DTYPE_F32, m, n, k, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv_add(d_x.ptr, d_w.ptr, d_fused.p(), d_fused_sumsq.p(), m, n, k, gemv_workspace(n, k),
+                              kWorkspaceBytes, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv_add(d_x.ptr, d_w.ptr, d_bare.p(), nullptr, m, n, k, gemv_workspace(n, k), kWorkspaceBytes, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_delta.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k), kWorkspaceBytes,
+                          nullptr), PTK_OK);
     CHECK_STATUS(ptk_add_sumsq(d_split.p(), d_delta.p(), d_split_sumsq.p(), m, n, nullptr), PTK_OK);
     auto fused = d_fused.get(), split = d_split.get(), bare = d_bare.get();
     auto fused_sumsq = d_fused_sumsq.get(), split_sumsq = d_split_sumsq.get();
@@ -370,11 +395,13 @@ void gemv_rmsnorm_shape(const char* what, int n, int k, const std::vector<int>& 
   std::vector<std::vector<float>> by_m;
   for (int m : ms) {
     CHECK_STATUS(ptk_gemv_rmsnorm(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, nullptr, d_fused32.ptr,
-                                  PTK_DTYPE_F32, m, n, k, nullptr), PTK_OK);
-    CHECK_STATUS(ptk_gemv(d_h.ptr, d_w.ptr, nullptr, d_split32.ptr, PTK_DTYPE_F32, m, n, k, nullptr), PTK_OK);
+                                  PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k), kWorkspaceBytes, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv(d_h.ptr, d_w.ptr, nullptr, d_split32.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k),
+                          kWorkspaceBytes, nullptr), PTK_OK);
     CHECK_STATUS(ptk_gemv_rmsnorm(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, d_b.ptr, d_fused.ptr,
-                                  PTK_DTYPE_BF16, m, n, k, nullptr), PTK_OK);
-    CHECK_STATUS(ptk_gemv(d_h.ptr, d_w.ptr, d_b.ptr, d_split.ptr, PTK_DTYPE_BF16, m, n, k, nullptr), PTK_OK);
+                                  PTK_DTYPE_BF16, m, n, k, gemv_workspace(n, k), kWorkspaceBytes, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv(d_h.ptr, d_w.ptr, d_b.ptr, d_split.ptr, PTK_DTYPE_BF16, m, n, k, gemv_workspace(n, k),
+                          kWorkspaceBytes, nullptr), PTK_OK);
     auto fused32 = d_fused32.get(), split32 = d_split32.get();
     auto fused = d_fused.get(), split = d_split.get();
     for (int i = 0; i < m; ++i) {
@@ -406,24 +433,25 @@ void gemv_rmsnorm_shape(const char* what, int n, int k, const std::vector<int>& 
   Device<uint16_t> d_gated(size_t(PTK_GEMV_MAX_ROWS) * inter), d_gated_split(size_t(PTK_GEMV_MAX_ROWS) * inter);
   for (int m : {1, m_max}) {
     CHECK_STATUS(ptk_gemv_rmsnorm_silu_mul(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, d_gated.ptr, m, inter, k,
-                                           nullptr), PTK_OK);
+                                           gemv_workspace(n, k), kWorkspaceBytes, nullptr), PTK_OK);
     CHECK_STATUS(ptk_gemv_rmsnorm(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, nullptr, d_fused32.ptr,
-                                  PTK_DTYPE_F32, m, 2 * inter, k, nullptr), PTK_OK);
+                                  PTK_DTYPE_F32, m, 2 * inter, k, gemv_workspace(n, k), kWorkspaceBytes, nullptr), PTK_OK);
     CHECK_STATUS(ptk_silu_mul(d_fused32.p(), d_gated_split.ptr, m, inter, nullptr), PTK_OK);
     auto gated = d_gated.get(), gated_split = d_gated_split.get();
     for (size_t i = 0; i < size_t(m) * inter; ++i) expect_near(what, i, gated[i], gated_split[i], 0);
   }
 }
 
-// Narrow parts (hidden 1544: 193 parts of 8, k not a multiple of the slice) and wide ones (k past
-// the wide threshold: parts of 32), narrow and wide gemv blocks.
+// Parts of 32 (hidden 1544: 49 parts, the last 8 wide, k not a multiple of the slice; 8456: 265),
+// gemvs that split k (n = 1544: 49 groups, 5 splits; n = 208 and 48: every slice its own split)
+// and one that does not (n = 8456).
 void norm_handoff() {
   add_sumsq_shape(1544);
   add_sumsq_shape(8456);
-  gemv_add_shape("gemv_add narrow", 1544, 1048, {1, 3, 16});
-  gemv_add_shape("gemv_add wide", 8456, 264, {1, 16});
-  gemv_rmsnorm_shape("gemv_rmsnorm narrow", 208, 1544, {1, 2, 5, 16});
-  gemv_rmsnorm_shape("gemv_rmsnorm wide k", 48, 8456, {1, 16});
+  gemv_add_shape("gemv_add split", 1544, 1048, {1, 3, 16});
+  gemv_add_shape("gemv_add whole k", 8456, 264, {1, 16});
+  gemv_rmsnorm_shape("gemv_rmsnorm split", 208, 1544, {1, 2, 5, 16});
+  gemv_rmsnorm_shape("gemv_rmsnorm long k", 48, 8456, {1, 16});
 }
 
 // ptk_gemv_rmsnorm_rope_append bit for bit against ptk_gemv_rmsnorm (bf16, bias) + ptk_rope_append
@@ -463,13 +491,14 @@ void qkv_append_shape(const char* what, int q_heads, int kv_heads, int head_dim,
   const void* e = thought ? d_thought.ptr : nullptr;
   for (int m : ms) {
     CHECK_STATUS(ptk_gemv_rmsnorm(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, b, d_qkv.ptr, PTK_DTYPE_BF16, m, n,
-                                  hidden, nullptr), PTK_OK);
+                                  hidden, gemv_workspace(n, hidden), kWorkspaceBytes, nullptr), PTK_OK);
     // ptk_rope_append runs every token of the plan: the first m of its result are the reference.
     CHECK_STATUS(ptk_rope_plan_update(plan, m, pos.data(), seg.data(), slots.data(), nullptr), PTK_OK);
     CHECK_STATUS(ptk_rope_append(plan, d_qkv.ptr, e, d_q_split.ptr, d_k_split.ptr, d_v_split.ptr, nullptr), PTK_OK);
     CHECK_STATUS(ptk_rope_plan_update(plan, PTK_GEMV_MAX_ROWS, pos.data(), seg.data(), slots.data(), nullptr), PTK_OK);
     CHECK_STATUS(ptk_gemv_rmsnorm_rope_append(plan, d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, b, e,
-                                              d_q_fused.ptr, d_k_fused.ptr, d_v_fused.ptr, m, hidden, nullptr), PTK_OK);
+                                              d_q_fused.ptr, d_k_fused.ptr, d_v_fused.ptr, m, hidden,
+                                              gemv_workspace(n, hidden), kWorkspaceBytes, nullptr), PTK_OK);
     auto q_split = d_q_split.get(), q_fused = d_q_fused.get();
     for (size_t i = 0; i < size_t(m) * q_heads * head_dim; ++i) expect_near(what, i, bf(q_fused[i]), bf(q_split[i]), 0);
     auto k_split = d_k_split.get(), k_fused = d_k_fused.get(), v_split = d_v_split.get(), v_fused = d_v_fused.get();
@@ -486,8 +515,8 @@ void qkv_append_shape(const char* what, int q_heads, int kv_heads, int head_dim,
 
 void qkv_append() {
   // ParaThinker-1.5B's heads (12 q, 2 kv, 128 dims) on a short hidden; the tiny model's (6 q, 1 kv,
-  // with a 768 hidden); 64 dims with k not a multiple of the slice; a qkv wide enough for 32-row
-  // blocks (72 heads of 128 = 9216 rows).
+  // with a 768 hidden); 64 dims with k not a multiple of the slice: all three split k. A qkv wide
+  // enough not to (72 heads of 128 = 9216 rows, 288 groups).
   qkv_append_shape("qkv_append 12/2x128", 12, 2, 128, 264, true, true, {1, 3, 16});
   qkv_append_shape("qkv_append 6/1x128", 6, 1, 128, 768, true, false, {2, 8});
   qkv_append_shape("qkv_append 4/2x64", 4, 2, 64, 1048, false, true, {1, 5, 16});
@@ -504,7 +533,8 @@ void gemv_in_a_graph() {
   void* stream = nullptr;
   CHECK_STATUS(ptk_stream_create(&stream), PTK_OK);
   CHECK_STATUS(ptk_graph_begin_capture(stream), PTK_OK);
-  CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y.ptr, PTK_DTYPE_F32, m, n, k, stream), PTK_OK);
+  CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k), kWorkspaceBytes,
+                        stream), PTK_OK);
   void* graph = nullptr;
   CHECK_STATUS(ptk_graph_end_capture(stream, &graph), PTK_OK);
   void *start = nullptr, *end = nullptr;
@@ -555,10 +585,13 @@ void bad_gemv_math(const char* value) {
   auto w = random_bf16(size_t(n) * k, 0.05f);
   Device<uint16_t> d_x(x), d_w(w);
   Device<float> d_y(size_t(m) * n);
-  CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y.ptr, PTK_DTYPE_F32, m, n, k, nullptr), PTK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k), kWorkspaceBytes,
+                        nullptr),
+               PTK_ERR_INVALID_ARGUMENT);
   const std::string error = ptk_last_error();
   CHECK(error.find(std::string("PTK_GEMV_MATH=") + value) != std::string::npos);
-  CHECK_STATUS(ptk_gemv_add(d_x.ptr, d_w.ptr, d_y.p(), nullptr, m, n, k, nullptr), PTK_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(ptk_gemv_add(d_x.ptr, d_w.ptr, d_y.p(), nullptr, m, n, k, gemv_workspace(n, k), kWorkspaceBytes, nullptr),
+               PTK_ERR_INVALID_ARGUMENT);
 }
 
 }  // namespace

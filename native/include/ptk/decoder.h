@@ -22,6 +22,7 @@
 #ifndef PTK_DECODER_H
 #define PTK_DECODER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ptk/export.h"
@@ -56,8 +57,8 @@ PTK_API ptk_status ptk_rmsnorm_rows(const float* x, const int32_t* row_ids, cons
                                     int rows, int hidden, void* stream);
 
 /* The residual's sums of squares per row come in ptk_norm_parts(hidden) parts: part g sums the
- * squares of columns [g w, (g + 1) w) (w = 8, or 32 when hidden >= 8448: the columns one block of
- * ptk_gemv_add owns, the last part possibly shorter), in column order, as fmaf(x, x, sum) from 0.
+ * squares of columns [32 g, 32 (g + 1)) (the columns whose outputs one block of ptk_gemv_add
+ * writes, the last part possibly shorter), in column order, as fmaf(x, x, sum) from 0.
  * Returns 0 when hidden is not positive. */
 PTK_API int ptk_norm_parts(int hidden);
 
@@ -75,15 +76,28 @@ PTK_API ptk_status ptk_silu_mul(const float* gate_up, void* out, int rows, int i
  * bf16 or null, out [rows, n] bf16: what follows a cuBLAS projection with bias. */
 PTK_API ptk_status ptk_bias_to_bf16(const float* y, const void* bias, void* out, int rows, int n, void* stream);
 
+/* Device bytes of the split workspace a gemv of an [n, k] weight needs (every ptk_gemv* below
+ * takes one): 0 when n and k give the chip enough blocks without splitting k, and then the
+ * workspace may be null. A small projection (few weight rows, for example n = 1536) has its k
+ * split among several blocks per group of rows; each writes its sums into the workspace, and the
+ * last of a group to finish adds them in a fixed order and writes the output, so results stay
+ * bit-identical for every m. The workspace must be zero before its first use (ptk_memset_zero);
+ * every launch leaves its counters zero again, so one workspace of the largest size serves every
+ * gemv issued on one stream, but two gemvs that may run at the same time need two. n is the
+ * weight's rows: 2 intermediate for the SiLU forms, (num_qo_heads + 2 num_kv_heads) head_dim for
+ * the append. Returns 0 when n or k is not positive. */
+PTK_API size_t ptk_gemv_workspace_bytes(int n, int k);
+
 /* y[i, j] = sum_k x[i, k] weight[j, k] (+ bias[j]), accumulated in f32, for 1 <= m <= 16 rows.
  * x [m, k] bf16, weight [n, k] bf16 (row-major as in the checkpoint: each row read once for all m
  * rows), bias [n] bf16 or null, y [m, n] in y_dtype (f32 or bf16). k a multiple of 8.
  * Row i's result is bit-identical for every m. The products run on the tensor cores (mma.sync,
  * bf16 in, f32 sums); the environment variable PTK_GEMV_MATH=fma puts every ptk_gemv* of the
  * process on the CUDA cores instead (the same sums in another order; for measuring one against
- * the other), and any value but mma or fma makes every ptk_gemv* fail naming it. */
+ * the other), and any value but mma or fma makes every ptk_gemv* fail naming it. workspace: at
+ * least ptk_gemv_workspace_bytes(n, k) bytes, 16-byte aligned (or null when that is 0). */
 PTK_API ptk_status ptk_gemv(const void* x, const void* weight, const void* bias, void* y, ptk_dtype y_dtype, int m,
-                            int n, int k, void* stream);
+                            int n, int k, void* workspace, size_t workspace_bytes, void* stream);
 
 /* The MLP's gate and up projections fused with the SiLU gate: out[i, j] = bf16(silu(g) * u) with
  * g = sum_k x[i, k] weight[j, k] and u = sum_k x[i, k] weight[intermediate + j, k]. x [m, hidden]
@@ -91,14 +105,14 @@ PTK_API ptk_status ptk_gemv(const void* x, const void* weight, const void* bias,
  * 1 <= m <= 16. Bit for bit ptk_gemv (f32 out, no bias, n = 2 intermediate) followed by
  * ptk_silu_mul, without the f32 round trip. hidden and intermediate multiples of 8. */
 PTK_API ptk_status ptk_gemv_silu_mul(const void* x, const void* weight, void* out, int m, int intermediate,
-                                     int hidden, void* stream);
+                                     int hidden, void* workspace, size_t workspace_bytes, void* stream);
 
 /* ptk_gemv added into the residual: residual[i, j] += sum_k x[i, k] weight[j, k], then (sumsq
  * not null) the updated rows' parts as ptk_add_sumsq writes them. Bit for bit ptk_gemv (f32 out,
  * no bias) followed by ptk_add_sumsq. x [m, k] bf16, weight [n, k] bf16, residual [m, n] f32,
  * sumsq [m, ptk_norm_parts(n)] f32 or null; 1 <= m <= 16, n and k multiples of 8. */
 PTK_API ptk_status ptk_gemv_add(const void* x, const void* weight, float* residual, float* sumsq, int m, int n, int k,
-                                void* stream);
+                                void* workspace, size_t workspace_bytes, void* stream);
 
 /* ptk_gemv on normed rows, the norm fused: input row i is bf16(residual[i, c] * s_i *
  * norm_weight[c]) with s_i = 1 / sqrt(sum_g sumsq[i, g] / k + eps), ptk_add_rmsnorm's output for
@@ -107,14 +121,14 @@ PTK_API ptk_status ptk_gemv_add(const void* x, const void* weight, float* residu
  * ptk_add_sumsq's), norm_weight [k] bf16; the rest as ptk_gemv. */
 PTK_API ptk_status ptk_gemv_rmsnorm(const float* residual, const float* sumsq, const void* norm_weight, float eps,
                                     const void* weight, const void* bias, void* y, ptk_dtype y_dtype, int m, int n,
-                                    int k, void* stream);
+                                    int k, void* workspace, size_t workspace_bytes, void* stream);
 
 /* ptk_gemv_silu_mul on normed rows, the norm fused as in ptk_gemv_rmsnorm: bit for bit
  * ptk_gemv_rmsnorm (f32 out, no bias, n = 2 intermediate) followed by ptk_silu_mul. residual
  * [m, hidden] f32, sumsq [m, ptk_norm_parts(hidden)] f32, norm_weight [hidden] bf16. */
 PTK_API ptk_status ptk_gemv_rmsnorm_silu_mul(const float* residual, const float* sumsq, const void* norm_weight,
                                              float eps, const void* weight, void* out, int m, int intermediate,
-                                             int hidden, void* stream);
+                                             int hidden, void* workspace, size_t workspace_bytes, void* stream);
 
 /* The qkv projection with the append fused: ptk_gemv_rmsnorm (bf16 out, bias may be null) of
  * weight [(num_qo_heads + 2 num_kv_heads) head_dim, hidden] (the plan's layout), its output
@@ -125,7 +139,8 @@ PTK_API ptk_status ptk_gemv_rmsnorm_silu_mul(const float* residual, const float*
 PTK_API ptk_status ptk_gemv_rmsnorm_rope_append(const ptk_rope_plan* plan, const float* residual, const float* sumsq,
                                                 const void* norm_weight, float eps, const void* weight,
                                                 const void* bias, const void* thought_table, void* q_out,
-                                                void* k_cache, void* v_cache, int m, int hidden, void* stream);
+                                                void* k_cache, void* v_cache, int m, int hidden, void* workspace,
+                                                size_t workspace_bytes, void* stream);
 
 typedef struct ptk_sampling_params {
   float temperature; /* 0 = greedy (argmax, the lowest id on ties); else > 0 */

@@ -23,7 +23,10 @@ import org.junit.jupiter.api.Test;
  * Continuous batching on the device (the sim device unless -Dptk.test.device=cuda): requests of
  * different prompts and P, admitted at different steps and sharing every step's batch (ragged
  * attention over each request's own prompt and paths, decode graphs once all are decoding), give
- * under greedy decoding the tokens each gives alone on the CPU backend.
+ * under greedy decoding the tokens each gives alone on the same device. Alone, not on the CPU: the
+ * tiny random model's best two logits lie 0.002-0.1 apart at some steps, below the up to 0.14 by
+ * which CPU and device logits may differ (CudaScoreVectorsTest holds those to their tolerance),
+ * so a change of summation order on either side flips a greedy token and the sequences part.
  */
 @Tag("device")
 class CudaSchedulerTest {
@@ -32,11 +35,10 @@ class CudaSchedulerTest {
   private static final String[] QUESTIONS = {"What is 7 times 6?", "Name a prime above 50.", "Sort 3, 1, 2."};
 
   @Test
-  void requestsBatchedOnTheDeviceGiveTheTokensEachGivesAloneOnTheCpu() {
+  void requestsBatchedOnTheDeviceGiveTheTokensEachGivesAlone() {
     Checkpoint checkpoint = Checkpoint.open(TestVectors.tinyModel());
     ModelConfig config = checkpoint.config().withRopeScaling(RopeScaling.NONE);
     try (Tokenizer tokenizer = Tokenizer.load(TestVectors.tinyModel());
-        CpuBackend cpu = new CpuBackend(config, checkpoint.weights(), PAGE, PAGES);
         CudaBackend cuda = new CudaBackend(config, checkpoint.weights(), PAGE, PAGES, 256, MatmulChoice.gemvUpTo(16))) {
       List<int[]> prompts = new ArrayList<>();
       List<GenerationOptions> options = new ArrayList<>();
@@ -45,7 +47,7 @@ class CudaSchedulerTest {
         prompts.add(ParaThinkerPrompt.engineIds(tokenizer, QUESTIONS[i], PAGE));
         options.add(new GenerationOptions(1 + i, 2 * PAGE, SamplingParams.greedy(), Termination.FIRST_FINISH,
             SummaryPosition.ENGINE, 12));
-        alone.add(ParaThinkerEngine.of(cpu, tokenizer).generate(prompts.get(i), options.get(i), ProgressListener.NONE));
+        alone.add(ParaThinkerEngine.of(cuda, tokenizer).generate(prompts.get(i), options.get(i), ProgressListener.NONE));
       }
       ParaThinkerEngine engine = ParaThinkerEngine.of(cuda, tokenizer);
       List<RequestHandle> handles = new ArrayList<>();

@@ -1,5 +1,7 @@
 package dev.ptk.backend.cuda;
 
+import static dev.ptk.nativelib.Native.check;
+
 import dev.ptk.model.ModelConfig;
 import dev.ptk.nativelib.global.ptk;
 import org.bytedeco.javacpp.Pointer;
@@ -37,6 +39,8 @@ final class Activations {
   /** ptk_sample's workspace for every logit row ({@link #sampleWorkBytes}). */
   final Pointer sampleWork;
   final long sampleWorkBytes;
+  /** ptk_gemv's split workspace, zeroed by {@link #allocate}. */
+  final GemvWorkspace gemvWork;
 
   private final DeviceMemory memory;
   private long bytes;
@@ -61,6 +65,8 @@ final class Activations {
     tokens = take(4 * r);
     sampleWorkBytes = ptk.ptk_sample_workspace_bytes(maxLogitRows);
     sampleWork = take(sampleWorkBytes);
+    long gemvWorkBytes = GemvWorkspace.bytes(Projections.of(c));
+    gemvWork = new GemvWorkspace(gemvWorkBytes > 0 ? take(gemvWorkBytes) : null, gemvWorkBytes);
   }
 
   /** The device bytes {@link #allocate} takes. */
@@ -69,7 +75,12 @@ final class Activations {
   }
 
   static Activations allocate(ModelConfig c, int maxTokens, int maxLogitRows, DeviceMemory memory) {
-    return new Activations(c, maxTokens, maxLogitRows, memory);
+    Activations a = new Activations(c, maxTokens, maxLogitRows, memory);
+    if (a.gemvWork.at() != null) {
+      check(ptk.ptk_memset_zero(a.gemvWork.at(), a.gemvWork.bytes(), null));
+      check(ptk.ptk_stream_synchronize(null));
+    }
+    return a;
   }
 
   /** Columns of {@link #wide}: gate|up, or the widest projection that goes through cuBLAS with a bias (qkv). */

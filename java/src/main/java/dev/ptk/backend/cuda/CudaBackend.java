@@ -143,11 +143,12 @@ public final class CudaBackend implements Backend {
         vCache.add(memory.allocate(kvBytes));
       }
       a = Activations.allocate(config, maxTokens, maxLogitRows, memory);
-      residual = new ResidualStream(stream, a.x, a.delta, a.sumsq, config.hiddenSize(), (float) config.rmsNormEps());
+      residual = new ResidualStream(stream, a.x, a.delta, a.sumsq, a.gemvWork, config.hiddenSize(),
+          (float) config.rmsNormEps());
       allocatePinned();
       createPlans();
       gemm = new DeviceGemm(stream, memory.allocate(DeviceGemm.WORKSPACE_BYTES));
-      matmul = new DeviceMatmul(stream, gemm, a.wide);
+      matmul = new DeviceMatmul(stream, gemm, a.wide, a.gemvWork);
       this.matmuls = matmuls != null ? matmuls : new MatmulTuner(stream).tune(sites(), StepShape.MAX_DECODE_TOKENS);
     } catch (RuntimeException | Error e) {
       close();
@@ -338,7 +339,8 @@ public final class CudaBackend implements Backend {
     int hidden = config.hiddenSize();
     if (norms) {
       check(ptk.ptk_gemv_rmsnorm(residual.x(), residual.parts(count), weights.finalNorm, (float) config.rmsNormEps(),
-          weights.lmHead, null, a.logits, ptk.PTK_DTYPE_F32, count, config.vocabSize(), hidden, stream));
+          weights.lmHead, null, a.logits, ptk.PTK_DTYPE_F32, count, config.vocabSize(), hidden, a.gemvWork.at(),
+          a.gemvWork.bytes(), stream));
       return;
     }
     check(ptk.ptk_rmsnorm_rows(residual.x(), new IntPointer(a.meta).position(rowIdsAt), weights.finalNorm,
@@ -359,7 +361,7 @@ public final class CudaBackend implements Backend {
     if (gemv) {
       check(ptk.ptk_gemv_rmsnorm_rope_append(rope, residual.x(), residual.parts(n), w.inputNorm(),
           (float) config.rmsNormEps(), w.qkv(), w.qkvBias(), w.thought(), a.q, kCache.get(l), vCache.get(l), n, hidden,
-          stream));
+          a.gemvWork.at(), a.gemvWork.bytes(), stream));
     } else {
       residual.norm(w.inputNorm(), a.h, n);
       matmul.run(false, a.h, w.qkv(), w.qkvBias(), a.qkv, true, n, config.qkvWidth(), hidden);
@@ -375,7 +377,7 @@ public final class CudaBackend implements Backend {
     int hidden = config.hiddenSize(), inter = config.intermediateSize();
     if (gemv) {
       check(ptk.ptk_gemv_rmsnorm_silu_mul(residual.x(), residual.parts(n), w.postNorm(), (float) config.rmsNormEps(),
-          w.gateUp(), a.gated, n, inter, hidden, stream));
+          w.gateUp(), a.gated, n, inter, hidden, a.gemvWork.at(), a.gemvWork.bytes(), stream));
     } else {
       residual.norm(w.postNorm(), a.h, n);
       matmul.run(false, a.h, w.gateUp(), null, a.wide, false, n, 2 * inter, hidden);

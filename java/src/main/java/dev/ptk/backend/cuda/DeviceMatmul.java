@@ -17,17 +17,20 @@ final class DeviceMatmul {
   private final Pointer stream;
   private final DeviceGemm gemm;
   private final FloatPointer scratch;
+  private final GemvWorkspace work;
 
   /** {@code scratch}: f32, room for the widest projection with bf16 out at the most rows ptk_gemm gets. */
-  DeviceMatmul(Pointer stream, DeviceGemm gemm, Pointer scratch) {
+  DeviceMatmul(Pointer stream, DeviceGemm gemm, Pointer scratch, GemvWorkspace work) {
     this.stream = stream;
     this.gemm = gemm;
     this.scratch = new FloatPointer(scratch);
+    this.work = work;
   }
 
   void run(boolean gemv, Pointer in, Pointer w, Pointer bias, Pointer out, boolean outBf16, int m, int n, int k) {
     if (gemv) {
-      check(ptk.ptk_gemv(in, w, bias, out, outBf16 ? ptk.PTK_DTYPE_BF16 : ptk.PTK_DTYPE_F32, m, n, k, stream));
+      check(ptk.ptk_gemv(in, w, bias, out, outBf16 ? ptk.PTK_DTYPE_BF16 : ptk.PTK_DTYPE_F32, m, n, k, work.at(),
+          work.bytes(), stream));
     } else if (outBf16) {
       gemm.matmul(in, w, scratch, m, n, k);
       check(ptk.ptk_bias_to_bf16(scratch, bias, out, m, n, stream));

@@ -20,6 +20,7 @@ import org.bytedeco.javacpp.Pointer;
 final class ResidualStream {
   private final Pointer stream;
   private final FloatPointer x, delta, sumsq;
+  private final GemvWorkspace work;
   private final int hidden;
   private final float eps;
   /** delta holds rows still to be added to x. */
@@ -27,11 +28,12 @@ final class ResidualStream {
   /** sumsq holds the parts of x as it is now. */
   private boolean partsCurrent;
 
-  ResidualStream(Pointer stream, Pointer x, Pointer delta, Pointer sumsq, int hidden, float eps) {
+  ResidualStream(Pointer stream, Pointer x, Pointer delta, Pointer sumsq, GemvWorkspace work, int hidden, float eps) {
     this.stream = stream;
     this.x = new FloatPointer(x);
     this.delta = new FloatPointer(delta);
     this.sumsq = new FloatPointer(sumsq);
+    this.work = work;
     this.hidden = hidden;
     this.eps = eps;
   }
@@ -63,7 +65,7 @@ final class ResidualStream {
   void add(DeviceMatmul matmul, boolean gemv, Pointer in, Pointer w, int m, int k, boolean partsNext) {
     if (deltaPending) throw new IllegalStateException("a projection into the residual before the last one was added");
     if (gemv) {
-      check(ptk.ptk_gemv_add(in, w, x, partsNext ? sumsq : null, m, hidden, k, stream));
+      check(ptk.ptk_gemv_add(in, w, x, partsNext ? sumsq : null, m, hidden, k, work.at(), work.bytes(), stream));
       partsCurrent = partsNext;
     } else {
       matmul.run(false, in, w, null, delta, false, m, hidden, k);
