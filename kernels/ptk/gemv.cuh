@@ -86,9 +86,9 @@ constexpr size_t gemv_smem_bytes() {
   return size_t(M_MAX) * gemv_stride<MATH>() * sizeof(typename GemvStaged<MATH>::type);
 }
 
-// Forms whose outputs take two weight rows each: a block's first Rows / 2 slots hold the first
-// rows of its outputs, the other slots the second rows (SiLU: gate and up; RoPE: dims i, i + D/2).
-// A group is kGemvRows weight rows either way.
+// Forms whose outputs take two weight rows each: a group's first kGemvRows / 2 slots hold the
+// first rows of its outputs, the other slots the second rows (SiLU: gate and up; RoPE: dims i,
+// i + D/2). A group is kGemvRows weight rows either way.
 template <GemvOut OUT>
 constexpr bool gemv_paired() { return OUT == GemvOut::kSiluMul || OUT == GemvOut::kRopeAppend; }
 
@@ -179,12 +179,12 @@ __device__ __forceinline__ void gemv_stage_zeros(T* d) {
   }
 }
 
-// Blocks per SM the register budget must allow, 0 for none. ptxas's own register target spills a
-// register or two in some norming variants (2 and 4 rows) and in two tensor-core ones (48
-// registers); with a minimum of 1 they take what they need and do not spill (62-128 registers on
-// the CUDA cores, 44-90 on the tensor cores: 2 or more blocks per SM, 64 KiB of weight loads in
-// flight per SM, several times what the memory latency asks for). The CUDA cores' bf16 variants
-// keep ptxas's choice.
+// Blocks per SM the register budget must allow, 0 for none. ptxas's own register target spilled a
+// register or two in some norming variants and in some tensor-core ones; with a minimum of 1 they
+// take what they need and do not spill (sm_80 and sm_90a with split-K: 66-128 registers on the
+// CUDA cores, 66-79 on the tensor cores: 2 or more blocks per SM, 64 KiB of weight loads in flight
+// per SM, several times what the memory latency asks for). The CUDA cores' bf16 variants keep
+// ptxas's choice (48-80 registers).
 template <GemvIn IN, GemvMath MATH>
 constexpr int gemv_min_blocks() { return IN == GemvIn::kRmsNorm || MATH == GemvMath::kMma ? 1 : 0; }
 

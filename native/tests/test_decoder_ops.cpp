@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -67,18 +68,23 @@ struct Device {
 
 int mismatches = 0;
 
-// One split workspace for every gemv of the test, zeroed once: a gemv that splits k leaves its
-// counters zero, which every later gemv relies on (a counter left off would stall the next
-// group). Bytes enough for any shape: a split gemv has fewer than 2 x 264 blocks of 2 KiB.
-constexpr size_t kWorkspaceBytes = size_t(1) << 21;
+// The split workspace of a gemv of n weight rows and k columns: exactly ptk_gemv_workspace_bytes
+// (so that the sanitizer sees a kernel that writes past it), zeroed once and kept for the test's
+// life; null when the gemv does not split. Every call of a shape reuses it, so a counter that a
+// launch did not put back to zero derails the next call.
 void* gemv_workspace(int n, int k) {
-  static void* ws = [] {
-    void* p = nullptr;
-    CHECK_STATUS(ptk_malloc(&p, kWorkspaceBytes), PTK_OK);
-    CHECK_STATUS(ptk_memset_zero(p, kWorkspaceBytes, nullptr), PTK_OK);
-    return p;
-  }();
-  CHECK(ptk_gemv_workspace_bytes(n, k) <= kWorkspaceBytes);
+  static struct Workspaces : std::map<std::pair<int, int>, void*> {
+    ~Workspaces() {
+      for (auto& [shape, ws] : *this) ptk_free(ws);
+    }
+  } workspaces;
+  const size_t bytes = ptk_gemv_workspace_bytes(n, k);
+  if (bytes == 0) return nullptr;
+  void*& ws = workspaces[{n, k}];
+  if (ws == nullptr) {
+    CHECK_STATUS(ptk_malloc(&ws, bytes), PTK_OK);
+    CHECK_STATUS(ptk_memset_zero(ws, bytes, nullptr), PTK_OK);
+  }
   return ws;
 }
 
@@ -237,11 +243,11 @@ void gemv_shape(const char* what, int n, int k, const std::vector<int>& ms, bool
   const double tol = dot_tol(k, w_scale);
   std::vector<std::vector<float>> by_m;
   for (int m : ms) {
-    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y32.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k), kWorkspaceBytes, nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y32.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k), ptk_gemv_workspace_bytes(n, k), nullptr), PTK_OK);
     auto y32 = d_y32.get();
     for (size_t i = 0; i < size_t(m) * n; ++i) expect_near(what, i, y32[i], want_all[i], tol + 1e-5 * std::fabs(want_all[i]));
     if (bf16_too) {
-      CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, d_b.ptr, d_y16.ptr, PTK_DTYPE_BF16, m, n, k, gemv_workspace(n, k), kWorkspaceBytes,
+      CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, d_b.ptr, d_y16.ptr, PTK_DTYPE_BF16, m, n, k, gemv_workspace(n, k), ptk_gemv_workspace_bytes(n, k),
                             nullptr), PTK_OK);
       auto y16 = d_y16.get();
       for (size_t i = 0; i < size_t(m) * n; ++i) {
@@ -290,10 +296,10 @@ void gemv_silu_mul_shape(const char* what, int inter, int k, const std::vector<i
   auto gate_up = matmul(x, w, nullptr, PTK_GEMV_MAX_ROWS, n, k);
   const double tol = dot_tol(k, w_scale);
   for (int m : ms) {
-    CHECK_STATUS(ptk_gemv_silu_mul(d_x.ptr, d_w.ptr, d_fused.ptr, m, inter, k, gemv_workspace(n, k), kWorkspaceBytes,
+    CHECK_STATUS(ptk_gemv_silu_mul(d_x.ptr, d_w.ptr, d_fused.ptr, m, inter, k, gemv_workspace(n, k), ptk_gemv_workspace_bytes(n, k),
                                    nullptr), PTK_OK);
     CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_gate_up.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k),
-                          kWorkspaceBytes, nullptr), PTK_OK);
+                          ptk_gemv_workspace_bytes(n, k), nullptr), PTK_OK);
     CHECK_STATUS(ptk_silu_mul(d_gate_up.p(), d_split.ptr, m, inter, nullptr), PTK_OK);
     auto fused = d_fused.get();
     auto split = d_split.get();
@@ -354,9 +360,9 @@ void gemv_add_shape(const char* what, int n, int k, const std::vector<int>& ms) 
     d_split.put(residual);
     d_bare.put(residual);
     CHECK_STATUS(ptk_gemv_add(d_x.ptr, d_w.ptr, d_fused.p(), d_fused_sumsq.p(), m, n, k, gemv_workspace(n, k),
-                              kWorkspaceBytes, nullptr), PTK_OK);
-    CHECK_STATUS(ptk_gemv_add(d_x.ptr, d_w.ptr, d_bare.p(), nullptr, m, n, k, gemv_workspace(n, k), kWorkspaceBytes, nullptr), PTK_OK);
-    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_delta.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k), kWorkspaceBytes,
+                              ptk_gemv_workspace_bytes(n, k), nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv_add(d_x.ptr, d_w.ptr, d_bare.p(), nullptr, m, n, k, gemv_workspace(n, k), ptk_gemv_workspace_bytes(n, k), nullptr), PTK_OK);
+    CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_delta.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k), ptk_gemv_workspace_bytes(n, k),
                           nullptr), PTK_OK);
     CHECK_STATUS(ptk_add_sumsq(d_split.p(), d_delta.p(), d_split_sumsq.p(), m, n, nullptr), PTK_OK);
     auto fused = d_fused.get(), split = d_split.get(), bare = d_bare.get();
@@ -395,13 +401,13 @@ void gemv_rmsnorm_shape(const char* what, int n, int k, const std::vector<int>& 
   std::vector<std::vector<float>> by_m;
   for (int m : ms) {
     CHECK_STATUS(ptk_gemv_rmsnorm(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, nullptr, d_fused32.ptr,
-                                  PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k), kWorkspaceBytes, nullptr), PTK_OK);
+                                  PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k), ptk_gemv_workspace_bytes(n, k), nullptr), PTK_OK);
     CHECK_STATUS(ptk_gemv(d_h.ptr, d_w.ptr, nullptr, d_split32.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k),
-                          kWorkspaceBytes, nullptr), PTK_OK);
+                          ptk_gemv_workspace_bytes(n, k), nullptr), PTK_OK);
     CHECK_STATUS(ptk_gemv_rmsnorm(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, d_b.ptr, d_fused.ptr,
-                                  PTK_DTYPE_BF16, m, n, k, gemv_workspace(n, k), kWorkspaceBytes, nullptr), PTK_OK);
+                                  PTK_DTYPE_BF16, m, n, k, gemv_workspace(n, k), ptk_gemv_workspace_bytes(n, k), nullptr), PTK_OK);
     CHECK_STATUS(ptk_gemv(d_h.ptr, d_w.ptr, d_b.ptr, d_split.ptr, PTK_DTYPE_BF16, m, n, k, gemv_workspace(n, k),
-                          kWorkspaceBytes, nullptr), PTK_OK);
+                          ptk_gemv_workspace_bytes(n, k), nullptr), PTK_OK);
     auto fused32 = d_fused32.get(), split32 = d_split32.get();
     auto fused = d_fused.get(), split = d_split.get();
     for (int i = 0; i < m; ++i) {
@@ -433,9 +439,9 @@ void gemv_rmsnorm_shape(const char* what, int n, int k, const std::vector<int>& 
   Device<uint16_t> d_gated(size_t(PTK_GEMV_MAX_ROWS) * inter), d_gated_split(size_t(PTK_GEMV_MAX_ROWS) * inter);
   for (int m : {1, m_max}) {
     CHECK_STATUS(ptk_gemv_rmsnorm_silu_mul(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, d_gated.ptr, m, inter, k,
-                                           gemv_workspace(n, k), kWorkspaceBytes, nullptr), PTK_OK);
+                                           gemv_workspace(n, k), ptk_gemv_workspace_bytes(n, k), nullptr), PTK_OK);
     CHECK_STATUS(ptk_gemv_rmsnorm(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, nullptr, d_fused32.ptr,
-                                  PTK_DTYPE_F32, m, 2 * inter, k, gemv_workspace(n, k), kWorkspaceBytes, nullptr), PTK_OK);
+                                  PTK_DTYPE_F32, m, 2 * inter, k, gemv_workspace(n, k), ptk_gemv_workspace_bytes(n, k), nullptr), PTK_OK);
     CHECK_STATUS(ptk_silu_mul(d_fused32.p(), d_gated_split.ptr, m, inter, nullptr), PTK_OK);
     auto gated = d_gated.get(), gated_split = d_gated_split.get();
     for (size_t i = 0; i < size_t(m) * inter; ++i) expect_near(what, i, gated[i], gated_split[i], 0);
@@ -491,14 +497,14 @@ void qkv_append_shape(const char* what, int q_heads, int kv_heads, int head_dim,
   const void* e = thought ? d_thought.ptr : nullptr;
   for (int m : ms) {
     CHECK_STATUS(ptk_gemv_rmsnorm(d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, b, d_qkv.ptr, PTK_DTYPE_BF16, m, n,
-                                  hidden, gemv_workspace(n, hidden), kWorkspaceBytes, nullptr), PTK_OK);
+                                  hidden, gemv_workspace(n, hidden), ptk_gemv_workspace_bytes(n, hidden), nullptr), PTK_OK);
     // ptk_rope_append runs every token of the plan: the first m of its result are the reference.
     CHECK_STATUS(ptk_rope_plan_update(plan, m, pos.data(), seg.data(), slots.data(), nullptr), PTK_OK);
     CHECK_STATUS(ptk_rope_append(plan, d_qkv.ptr, e, d_q_split.ptr, d_k_split.ptr, d_v_split.ptr, nullptr), PTK_OK);
     CHECK_STATUS(ptk_rope_plan_update(plan, PTK_GEMV_MAX_ROWS, pos.data(), seg.data(), slots.data(), nullptr), PTK_OK);
     CHECK_STATUS(ptk_gemv_rmsnorm_rope_append(plan, d_res.p(), d_sumsq.p(), d_norm_w.ptr, eps, d_w.ptr, b, e,
                                               d_q_fused.ptr, d_k_fused.ptr, d_v_fused.ptr, m, hidden,
-                                              gemv_workspace(n, hidden), kWorkspaceBytes, nullptr), PTK_OK);
+                                              gemv_workspace(n, hidden), ptk_gemv_workspace_bytes(n, hidden), nullptr), PTK_OK);
     auto q_split = d_q_split.get(), q_fused = d_q_fused.get();
     for (size_t i = 0; i < size_t(m) * q_heads * head_dim; ++i) expect_near(what, i, bf(q_fused[i]), bf(q_split[i]), 0);
     auto k_split = d_k_split.get(), k_fused = d_k_fused.get(), v_split = d_v_split.get(), v_fused = d_v_fused.get();
@@ -532,8 +538,10 @@ void gemv_in_a_graph() {
   Device<float> d_y(size_t(m) * n);
   void* stream = nullptr;
   CHECK_STATUS(ptk_stream_create(&stream), PTK_OK);
+  void* const ws = gemv_workspace(n, k);  // allocated before the capture, which may not allocate
+  CHECK(ws != nullptr);                    // a split gemv: its counters replayed by the graph
   CHECK_STATUS(ptk_graph_begin_capture(stream), PTK_OK);
-  CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k), kWorkspaceBytes,
+  CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y.ptr, PTK_DTYPE_F32, m, n, k, ws, ptk_gemv_workspace_bytes(n, k),
                         stream), PTK_OK);
   void* graph = nullptr;
   CHECK_STATUS(ptk_graph_end_capture(stream, &graph), PTK_OK);
@@ -585,12 +593,12 @@ void bad_gemv_math(const char* value) {
   auto w = random_bf16(size_t(n) * k, 0.05f);
   Device<uint16_t> d_x(x), d_w(w);
   Device<float> d_y(size_t(m) * n);
-  CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k), kWorkspaceBytes,
+  CHECK_STATUS(ptk_gemv(d_x.ptr, d_w.ptr, nullptr, d_y.ptr, PTK_DTYPE_F32, m, n, k, gemv_workspace(n, k), ptk_gemv_workspace_bytes(n, k),
                         nullptr),
                PTK_ERR_INVALID_ARGUMENT);
   const std::string error = ptk_last_error();
   CHECK(error.find(std::string("PTK_GEMV_MATH=") + value) != std::string::npos);
-  CHECK_STATUS(ptk_gemv_add(d_x.ptr, d_w.ptr, d_y.p(), nullptr, m, n, k, gemv_workspace(n, k), kWorkspaceBytes, nullptr),
+  CHECK_STATUS(ptk_gemv_add(d_x.ptr, d_w.ptr, d_y.p(), nullptr, m, n, k, gemv_workspace(n, k), ptk_gemv_workspace_bytes(n, k), nullptr),
                PTK_ERR_INVALID_ARGUMENT);
 }
 
