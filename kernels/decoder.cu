@@ -135,9 +135,8 @@ int gemv_add_launch(const void* x, const void* w, float* residual, float* sumsq,
 }
 
 int gemv_rope_append_launch(const NormInput& norm, const void* w, const void* bias, const RopeAppendLaunch& a, int m,
-                            int k, void* workspace, GemvMath math, void* stream) {
-  GemvParams p = gemv_params(nullptr, &norm, w, bias, nullptr, m, (a.num_q_heads + 2 * a.num_kv_heads) * a.head_dim, k,
-                             workspace);
+                            int n, int k, void* workspace, GemvMath math, void* stream) {
+  GemvParams p = gemv_params(nullptr, &norm, w, bias, nullptr, m, n, k, workspace);
   p.append = rope_append_params(a);
   p.head_dim = a.head_dim;
   return launch_gemv_math<GemvIn::kRmsNorm, GemvOut::kRopeAppend>(p, math, as_stream(stream));

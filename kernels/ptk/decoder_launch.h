@@ -39,10 +39,10 @@ int gemv_silu_mul_launch(const void* x, const NormInput* norm, const void* w, vo
 // residual [m, n] += x w^T; then sumsq [m, norm_parts(n)] unless null.
 int gemv_add_launch(const void* x, const void* w, float* residual, float* sumsq, int m, int n, int k, void* workspace,
                     GemvMath math, void* stream);
-// qkv w [(Hq + 2 Hkv) head_dim, k] on normed rows, its bf16 outputs (bias added) appended as `a`
-// says (a.qkv unused) for the first m tokens.
+// qkv w [n = (Hq + 2 Hkv) head_dim, k] on normed rows, its bf16 outputs (bias added) appended as
+// `a` says (a.qkv unused) for the first m tokens.
 int gemv_rope_append_launch(const NormInput& norm, const void* w, const void* bias, const RopeAppendLaunch& a, int m,
-                            int k, void* workspace, GemvMath math, void* stream);
+                            int n, int k, void* workspace, GemvMath math, void* stream);
 
 struct SampleLaunch {
   const float* logits;

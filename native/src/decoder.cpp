@@ -278,7 +278,8 @@ ptk_status ptk_gemv_rmsnorm_rope_append(const ptk_rope_plan* plan, const float* 
   PTK_REQUIRE(ptk::rope_plan_tokens(plan) > 0, "plan has no tokens (call ptk_rope_plan_update first)");
   PTK_REQUIRE(m <= ptk::rope_plan_tokens(plan), "m (%d) must be at most the rope plan's num_tokens (%d)", m,
               ptk::rope_plan_tokens(plan));
-  PTK_TRY(check_gemv_workspace(workspace, workspace_bytes, ptk::rope_plan_qkv_width(plan), hidden));
+  const int n = ptk::rope_plan_qkv_width(plan);
+  PTK_TRY(check_gemv_workspace(workspace, workspace_bytes, n, hidden));
 #ifdef PTK_WITH_CUDA
   ptk::RopeAppendLaunch a;
   PTK_TRY(ptk::rope_append_args(plan, thought_table, q_out, k_cache, v_cache, &a));
@@ -286,7 +287,7 @@ ptk_status ptk_gemv_rmsnorm_rope_append(const ptk_rope_plan* plan, const float* 
 #endif
   ptk::GemvMath math;
   PTK_TRY(gemv_math(&math));
-  PTK_LAUNCH(ptk::gemv_rope_append_launch(norm, weight, bias, a, m, hidden, workspace, math, stream),
+  PTK_LAUNCH(ptk::gemv_rope_append_launch(norm, weight, bias, a, m, n, hidden, workspace, math, stream),
              "ptk_gemv_rmsnorm_rope_append");
 }
 
