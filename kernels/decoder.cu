@@ -150,9 +150,11 @@ int sample_launch(const SampleLaunch& a, void* stream) {
   const unsigned split_grid = unsigned(a.rows) * unsigned(splits);
   cudaError_t err = launch_kernel<sample_max_kernel>(split_grid, kSampleThreads, 0, s, p);
   if (err == cudaSuccess && p.inv_temperature != 0.0f) {
-    const bool thresholds = top_k_on(a.top_k, a.vocab) || top_p_on(a.top_p);
-    if (thresholds) err = launch_kernel<sample_threshold_kernel>(a.rows, kSampleThreads, 0, s, p);
-    if (err == cudaSuccess) err = launch_kernel<sample_draw_kernel>(split_grid, kSampleThreads, 0, s, p, thresholds);
+    for (int level = 0; top_k_on(a.top_k, a.vocab) && level < kSampleRadixLevels && err == cudaSuccess; ++level)
+      err = launch_kernel<sample_select_kernel<false>>(split_grid, kSampleThreads, 0, s, p, level);
+    for (int level = 0; top_p_on(a.top_p) && level < kSampleRadixLevels && err == cudaSuccess; ++level)
+      err = launch_kernel<sample_select_kernel<true>>(split_grid, kSampleThreads, 0, s, p, level);
+    if (err == cudaSuccess) err = launch_kernel<sample_draw_kernel>(split_grid, kSampleThreads, 0, s, p);
   }
   if (err == cudaSuccess) err = launch_kernel<sample_pick_kernel>(a.rows, 32, 0, s, p);
   return int(err);

@@ -42,12 +42,17 @@ ATTENTION_EFFICIENCY = 0.85  # single-query GQA kernel, 2 blocks per SM after sp
 CASCADE = False              # the decode kernel does not share the prompt yet: each path reads it
 NODE_LATENCY_US = 2.0        # a dependent kernel in a graph: launch, ramp and drain of a small grid
 # Sampling (ptk_sample, many blocks per row): a node latency per launch (greedy 2, a temperature 3,
-# top-k/top-p 4), plus the draw's arithmetic per logit (three splitmix64 rounds in 64-bit
-# multiplies, two double-precision logs: about 2.3 SM clocks, estimated, not counted) over as many
-# SMs as the rows' blocks fill, plus the thresholds' ~33 passes over a row by one block per row.
-SAMPLE_LAUNCHES = {"greedy": 2, "temperature": 3, "top_k_top_p": 4}
+# top-k and top-p 4 more each), plus the draw's arithmetic per logit (three splitmix64 rounds in
+# 64-bit multiplies, two double-precision logs: about 2.3 SM clocks, estimated, not counted) over as
+# many SMs as the rows' blocks fill, plus the thresholds' radix select: 8 passes over the rows (4
+# digits each for top-k and top-p) by the same blocks, each bound by its L2 reads or by its
+# arithmetic per logit (key, prefix test, for top-p an exp, and a shared-memory add that lanes of a
+# warp landing in one bin serialize: about 0.25 SM clocks with the conflicts of the first digit,
+# where logits crowd a few exponents; estimated, not counted).
+SAMPLE_LAUNCHES = {"greedy": 2, "temperature": 3, "top_k_top_p": 11}
 DRAW_CLOCKS_PER_LOGIT = 2.3
-THRESHOLD_US = 20.0
+SELECT_PASSES = 8
+SELECT_CLOCKS_PER_LOGIT = 0.25
 HOST_US = 30.0               # plan updates (pinned, one copy each), graph launch, sampling keys, sync
 # L2-to-SM bandwidth, the same GH100 L2 on both cards: about 2.4x the H100's copy bandwidth, at 85%.
 # Every block of a gemv stages all its input rows, for its share of k, from L2 (f32 where it norms
@@ -117,12 +122,14 @@ def gemv_instructions_per_byte(m, kind="bf16", math=None):
 
 def sample_us(card, rows, sampling, c=CONFIG):
     us = SAMPLE_LAUNCHES[sampling] * NODE_LATENCY_US
-    if sampling != "greedy":
-        splits = max(1, min(64, -(-2 * CARDS[card]["sms"] // rows)))
-        sms = min(CARDS[card]["sms"], rows * splits)
-        us += rows * c["vocab"] * DRAW_CLOCKS_PER_LOGIT / (sms * CARDS[card]["ghz"] * 1e3)
+    if sampling == "greedy":
+        return us
+    splits = max(1, min(64, -(-2 * CARDS[card]["sms"] // rows)))
+    sm_clocks_us = min(CARDS[card]["sms"], rows * splits) * CARDS[card]["ghz"] * 1e3  # SM clocks a us
+    logits = rows * c["vocab"]
+    us += logits * DRAW_CLOCKS_PER_LOGIT / sm_clocks_us
     if sampling == "top_k_top_p":
-        us += THRESHOLD_US
+        us += SELECT_PASSES * max(logits * 4 / (L2_GBPS * 1e3), logits * SELECT_CLOCKS_PER_LOGIT / sm_clocks_us)
     return us
 
 
@@ -181,14 +188,24 @@ def table():
                       f"{s['nodes']} | {w:.3f} | {a:.3f} | {small:.3f} |")
 
 
+def sampling_table():
+    print("\n| card | rows | greedy us | temperature us | top-k + top-p us |")
+    print("|---|---|---|---|---|")
+    for card in CARDS:
+        for rows in (1, 8, 16):
+            us = [sample_us(card, rows, kind) for kind in ("greedy", "temperature", "top_k_top_p")]
+            print(f"| {card} | {rows} | " + " | ".join(f"{u:.1f}" for u in us) + " |")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--json":
         # bench-decode's shape: a shared prompt of `context` tokens and one token per path.
         out = [step(card, p, ctx, 1) for card in CARDS for p in (1, 2, 4, 8, 16) for ctx in (1024, 4096, 16384)]
         json.dump({"assumptions": {"gemv_math": GEMV_MATH, "gemv_efficiency": GEMV_EFFICIENCY, "gemv_instructions_per_byte": GEMV_INSTRUCTIONS_PER_BYTE, "attention_efficiency": ATTENTION_EFFICIENCY,
-                                   "node_latency_us": NODE_LATENCY_US, "l2_gbps": L2_GBPS, "sample_launches": SAMPLE_LAUNCHES, "draw_clocks_per_logit": DRAW_CLOCKS_PER_LOGIT, "host_us": HOST_US},
+                                   "node_latency_us": NODE_LATENCY_US, "l2_gbps": L2_GBPS, "sample_launches": SAMPLE_LAUNCHES, "select_passes": SELECT_PASSES, "select_clocks_per_logit": SELECT_CLOCKS_PER_LOGIT, "draw_clocks_per_logit": DRAW_CLOCKS_PER_LOGIT, "host_us": HOST_US},
                    "bench_decode": out}, open(sys.argv[2], "w"), indent=1)
     else:
         if len(sys.argv) == 3 and sys.argv[1] == "--math":
             GEMV_MATH = sys.argv[2]
         table()
+        sampling_table()

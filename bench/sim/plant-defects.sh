@@ -3,7 +3,8 @@
 # sanitized sim (build/sim-asan), runs the device tests under every seed and the 4-SM card (and
 # the planner's host test, for defects in the planner), and expects at least one to fail; then restores the source. Prints one line per defect with the
 # tests that caught it. Exit 1 if any defect passes every test.
-#   bench/sim/plant-defects.sh [FILTER]   only the defects whose name contains FILTER
+#   bench/sim/plant-defects.sh [FILTER [TESTS]]   only the defects whose name contains FILTER, and
+#   only the ctest tests matching the regex TESTS (default: every sim test and the planner's)
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
@@ -46,10 +47,20 @@ defects=(
   "gemv split: the sums laid over the counters|kernels/decoder.cu|static_cast<char\*>\(workspace\) \+ kGemvCounterBytes|static_cast<char*>(workspace) + 0"
   "sampling: each block's slice one logit short|kernels/ptk/sampling.cuh|\*end = min\(p.vocab, \*begin \+ per\);|*end = min(p.vocab, *begin + per - 1);"
   "sampling: the pick leaves out the first block's results|kernels/ptk/sampling.cuh|for \(int b = lane; b < p.splits; b \+= 32\)|for (int b = lane + 1; b < p.splits; b += 32)"
+  "sampling select: the digit where the weight reaches the rank, not passes it|kernels/ptk/sampling.cuh|if \(before <= rank && rank < through\)|if (before < rank && rank <= through)"
+  "sampling select: a digit pass counts keys outside the digits chosen so far|kernels/ptk/sampling.cuh|if \(\(TopP && key < lo\) \S\S !radix_in_prefix\(key, prefix, level\)\) continue;|if (TopP && key < lo) continue;"
+  "sampling select: the last block leaves the row's histogram to the next pass|kernels/ptk/sampling.cuh|  if \(d < kSampleRadixBins\) w.bins\[d\] = 0;|  (void)0;"
+  "sampling select: the maximum pass leaves the histogram unzeroed for the first select|kernels/ptk/sampling.cuh|b < kSampleRadixBins; b \+= blockDim.x\) w.bins\[b\] = 0;|b < kSampleRadixBins; b += blockDim.x) (void)0;"
+  "sampling select: a block's shared histogram not zeroed|kernels/ptk/sampling.cuh|  for \(int b = threadIdx.x; b < kSampleRadixBins; b \+= blockDim.x\) bins\[b\] = 0;\n  __syncthreads\(\);|  __syncthreads();"
+  "sampling select: the rank carried to the next digit not reduced by the bins below|kernels/ptk/sampling.cuh|w.rank = rank - before;|w.rank = rank;"
+  "sampling select: top-p weighs what top-k removed|kernels/ptk/sampling.cuh|const uint32_t lo = top_k_on\(p.top_k, p.vocab\) \? w.lo : 0u;|const uint32_t lo = 0u;"
+  "sampling select: top-p also removes the group whose mass passes the limit|kernels/ptk/sampling.cuh|top_p_cut\(chosen == 0 \? 0u : chosen - 1, top\)|top_p_cut(chosen, top)"
+  "sampling select: the block scan's warps add warp 0's sums before it wrote them|kernels/ptk/block_reduce.cuh|    if \(lane < warps\) scratch\[lane\] = v;\n  \}\n  __syncthreads\(\);|    if (lane < warps) scratch[lane] = v; }"
   "ragged planner: a group's own queries see one key more (causal base off by one)|native/src/planner.cpp|r.lens\[own\] - qo_len\}|r.lens[own] - qo_len + 1}"
   "ragged planner: segments shared by groups matched when their pages differ|native/src/planner.cpp|           std::equal\(r.pages.begin\(\)|           !std::equal(r.pages.begin()"
 )
 filter="${1:-}"
+tests="${2:-_sim_|test_planner}"
 
 missed=0
 for d in "${defects[@]}"; do
@@ -69,7 +80,7 @@ PY
   if ! cmake --build "$build" -j "$(nproc)" >/tmp/ptk-plant-build.log 2>&1; then
     mv "$file.orig" "$file"; touch "$file"; echo "BUILD FAILED: $name (see /tmp/ptk-plant-build.log)"; missed=1; continue
   fi
-  caught=$(cd "$build" && ctest -j "$(nproc)" -R '_sim_|test_planner' 2>&1 | grep -E '\*\*\*Failed|\*\*\*Exception|Failed  ' | sed -E 's/.*Test +#[0-9]+: ([^ ]+).*\*\*\*(.*)/\1 (\2)/' | tr '\n' ';')
+  caught=$(cd "$build" && ctest -j "$(nproc)" -R "$tests" 2>&1 | grep -E '\*\*\*Failed|\*\*\*Exception|Failed  ' | sed -E 's/.*Test +#[0-9]+: ([^ ]+).*\*\*\*(.*)/\1 (\2)/' | tr '\n' ';')
   mv "$file.orig" "$file" && touch "$file"  # newer than the objects built with the defect
   if [ -n "$caught" ]; then
     echo "caught: $name: $caught"

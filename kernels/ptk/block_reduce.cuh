@@ -1,4 +1,5 @@
 // Block-wide reductions for the row kernels (norms, sampling): warp shuffles, then one warp.
+// Blocks are whole warps.
 #pragma once
 #include <cuda_runtime.h>
 #include <math.h>
@@ -49,6 +50,33 @@ __device__ __forceinline__ ArgMax block_argmax(ArgMax a, ArgMax* scratch) {
   __syncthreads();
   a = lane < warps ? scratch[lane] : no_argmax();
   return warp_argmax(a);
+}
+
+// Inclusive prefix sum in thread order: each thread gets the sum of x over threads 0..itself, and
+// `*total` the block's sum. `scratch` holds 32 values.
+__device__ __forceinline__ unsigned long long block_inclusive_scan(unsigned long long x, unsigned long long* scratch,
+                                                                   unsigned long long* total) {
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+#pragma unroll
+  for (int o = 1; o < 32; o <<= 1) {
+    const unsigned long long y = __shfl_up_sync(0xFFFFFFFFu, x, o);
+    if (lane >= o) x += y;
+  }
+  __syncthreads();  // scratch may still be read by a previous scan
+  if (lane == 31) scratch[warp] = x;
+  __syncthreads();
+  if (warp == 0) {  // the warps' sums, scanned the same way
+    unsigned long long v = lane < warps ? scratch[lane] : 0ull;
+#pragma unroll
+    for (int o = 1; o < 32; o <<= 1) {
+      const unsigned long long y = __shfl_up_sync(0xFFFFFFFFu, v, o);
+      if (lane >= o) v += y;
+    }
+    if (lane < warps) scratch[lane] = v;
+  }
+  __syncthreads();
+  *total = scratch[warps - 1];
+  return warp > 0 ? x + scratch[warp - 1] : x;
 }
 
 }  // namespace ptk

@@ -8,18 +8,21 @@
 // smaller index; NaN never wins), so the pick is the same whatever the split: bit for bit what one
 // pass over the whole row draws.
 //
-// Thresholds instead of a sort (only when top-k or top-p is on; one block per row): the k-th
-// largest logit and the top-p cut are found by bisection over the 32 bits of an order-preserving
-// key (float_key), one block-wide pass over the row per bit; the row (vocab floats) stays in L2.
-// Ties at a threshold are all kept (top-k) or all removed (top-p), where a sort would split them
-// by position.
+// Thresholds instead of a sort (only when top-k or top-p is on): the k-th largest logit and the
+// top-p cut are found by a radix select over an order-preserving key (float_key), 8 bits a pass,
+// over the same slices. Each pass's blocks add their slices' weights (counts for top-k, fixed-point
+// masses for top-p: integers, exact in any order) into the row's histogram, and the last to arrive
+// picks the digit and leaves the histogram zero. Ties at a threshold are all kept (top-k) or all
+// removed (top-p), where a sort would split them by position.
 #pragma once
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdint.h>
 
+#include "ptk/arrival.cuh"
 #include "ptk/block_reduce.cuh"
 #include "ptk/decoder_launch.h"
+#include "ptk/reduce_add.cuh"
 #include "ptk/sampling_math.h"
 #include "ptk/shared.cuh"
 
@@ -41,12 +44,18 @@ struct SampleParams {
   void* work;             // [rows] SampleRowWork
 };
 
-// One row's workspace: each split's maximum and draw, and the thresholds when they are on.
+// One row's workspace: each split's maximum and draw, the select's histogram and state, and the
+// thresholds. The maximum pass zeroes the histogram and the arrivals; each select pass leaves them
+// zero again.
 struct SampleRowWork {
   ArgMax max[kSampleMaxSplits];
   ArgMax draw[kSampleMaxSplits];
-  uint32_t lo, cut;  // keys < lo (top-k) and, with has_cut, keys <= cut (top-p) are removed
-  int has_cut, pad;
+  unsigned long long bins[kSampleRadixBins];  // this pass's weights by digit
+  unsigned long long rank;                    // the weight of the prefix's keys still to pass over
+  uint32_t prefix;                            // the digits chosen so far, in place
+  int selecting;                              // 0 when top-p's select found no mass: nothing to choose
+  uint32_t lo, cut;  // keys < lo (top-k) and, with top-p, keys <= cut are removed
+  int arrivals, pad;
 };
 static_assert(sizeof(SampleRowWork) == kSampleRowWorkBytes, "the host sizes the workspace by kSampleRowWorkBytes");
 
@@ -68,24 +77,6 @@ __device__ __forceinline__ void split_range(const SampleParams& p, int split, in
   *end = min(p.vocab, *begin + per);
 }
 
-// Number of logits of the row with key >= t.
-__device__ float count_at_least(const float* z, int vocab, uint32_t t, float* scratch) {
-  float c = 0.0f;
-  for (int i = threadIdx.x; i < vocab; i += blockDim.x) c += float_key(z[i]) >= t ? 1.0f : 0.0f;
-  return block_sum(c, scratch);
-}
-
-// Unnormalized probability mass exp(s (z - zmax)) of kept tokens (key >= lo) with key <= t.
-__device__ float mass_at_most(const float* z, int vocab, float s, float zmax, uint32_t lo, uint32_t t,
-                              float* scratch) {
-  float m = 0.0f;
-  for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
-    const uint32_t key = float_key(z[i]);
-    if (key >= lo && key <= t) m += __expf(s * (z[i] - zmax));
-  }
-  return block_sum(m, scratch);
-}
-
 // Pass 1, grid rows x splits: each split's maximum logit (the lowest index on ties).
 __global__ void __launch_bounds__(kSampleThreads) sample_max_kernel(const SampleParams p) {
   PTK_SHARED_ARRAY(ArgMax, best, 32);
@@ -96,59 +87,90 @@ __global__ void __launch_bounds__(kSampleThreads) sample_max_kernel(const Sample
   ArgMax a = no_argmax();
   for (int i = begin + threadIdx.x; i < end; i += blockDim.x) a = better(a, ArgMax{z[i], i});
   a = block_argmax(a, best);
-  if (threadIdx.x == 0) row_work(p, row).max[split] = a;
+  SampleRowWork& w = row_work(p, row);
+  if (threadIdx.x == 0) w.max[split] = a;
+  if (split == 0) {  // ready for the selects that follow in the stream
+    for (int b = threadIdx.x; b < kSampleRadixBins; b += blockDim.x) w.bins[b] = 0;
+    if (threadIdx.x == 0) w.arrivals = 0;
+  }
 }
 
-// Pass 2 (top-k or top-p on), one block per row: the thresholds, by bisection over the keys.
-__global__ void __launch_bounds__(kSampleThreads) sample_threshold_kernel(const SampleParams p) {
-  PTK_SHARED_ARRAY(float, scratch, 32);
-  const int row = blockIdx.x;
+// Passes 2-5 (top-k on) and 6-9 (top-p on), grid rows x splits, one digit of one threshold each:
+// the smallest key t whose weight over the keys <= t exceeds a rank. Top-k weighs every logit 1
+// with rank vocab - k: t is the k-th largest key. Top-p weighs what top-k kept by its fixed-point
+// mass with rank top_p_removable: the keys below t are the ones it removes.
+template <bool TopP>
+__global__ void __launch_bounds__(kSampleThreads) sample_select_kernel(const SampleParams p, const int level) {
+  PTK_SHARED_ARRAY(unsigned long long, bins, kSampleRadixBins);
+  PTK_SHARED_ARRAY(unsigned long long, scratch, 32);
+  PTK_SHARED_ARRAY(int, last, 1);
+  const int row = blockIdx.x / p.splits, split = blockIdx.x % p.splits;
   SampleRowWork& w = row_work(p, row);
+  if (level > 0 && w.selecting == 0) return;  // the whole block, as every block of the row
+  const uint32_t prefix = level > 0 ? w.prefix : 0u;
+  const unsigned long long carried = level > 0 ? w.rank : 0ull;  // read before the last block rewrites it
+  const uint32_t lo = top_k_on(p.top_k, p.vocab) ? w.lo : 0u;  // top-p weighs only what top-k kept
   const float* z = p.logits + size_t(row) * p.vocab;
   const float zmax = best_of(w.max, p.splits).value;
   const float s = p.inv_temperature;  // scaling by 1/T > 0 keeps the order: keys work on raw logits
+  for (int b = threadIdx.x; b < kSampleRadixBins; b += blockDim.x) bins[b] = 0;
+  __syncthreads();
+  int begin, end;
+  split_range(p, split, &begin, &end);
+  for (int i = begin + threadIdx.x; i < end; i += blockDim.x) {
+    const uint32_t key = float_key(z[i]);
+    if ((TopP && key < lo) || !radix_in_prefix(key, prefix, level)) continue;
+    const unsigned long long weight = TopP ? mass_fixed(__expf(s * (z[i] - zmax))) : 1ull;
+    if (weight != 0) red_add(&bins[radix_digit(key, level)], weight);
+  }
+  __syncthreads();
+  for (int b = threadIdx.x; b < kSampleRadixBins; b += blockDim.x)
+    if (bins[b] != 0) red_add(&w.bins[b], bins[b]);
+  if (!arrive_last(&w.arrivals, p.splits, last)) return;
 
-  // Top-k: the largest key t with at least k logits at or above it (the k-th largest logit).
-  uint32_t lo = 0;
-  if (top_k_on(p.top_k, p.vocab)) {
-    for (int bit = 31; bit >= 0; --bit) {
-      const uint32_t cand = lo | (1u << bit);
-      if (count_at_least(z, p.vocab, cand, scratch) >= float(p.top_k)) lo = cand;
+  // The last block: the row's histogram, one bin a thread, scanned in digit order.
+  const int d = threadIdx.x;
+  const unsigned long long bin = d < kSampleRadixBins ? __ldcg(&w.bins[d]) : 0ull;
+  if (d < kSampleRadixBins) w.bins[d] = 0;
+  unsigned long long total;
+  const unsigned long long through = block_inclusive_scan(bin, scratch, &total);
+  const unsigned long long rank =
+      level > 0 ? carried : TopP ? top_p_removable(p.top_p, total) : (unsigned long long)(p.vocab - p.top_k);
+  const uint32_t top = float_key(zmax);
+  if (total <= rank) {  // no key's weight exceeds the rank: top-p over no mass (level 0 only)
+    if (d == 0) {
+      w.selecting = 0;
+      if (TopP) w.cut = top_p_cut(0xFFFFFFFFu, top);  // remove all but the largest
     }
+    return;
   }
-  // Top-p: remove the smallest probabilities while their mass stays <= 1 - top_p (never the top).
-  uint32_t cut = 0;  // keys <= cut removed; 0 removes nothing real (only a NaN key is 0)
-  bool has_cut = false;
-  if (top_p_on(p.top_p)) {
-    const float total = mass_at_most(z, p.vocab, s, zmax, lo, 0xFFFFFFFFu, scratch);
-    const float limit = (1.0f - p.top_p) * total;
-    uint32_t t = 0;
-    for (int bit = 31; bit >= 0; --bit) {
-      const uint32_t cand = t | (1u << bit);
-      if (mass_at_most(z, p.vocab, s, zmax, lo, cand, scratch) <= limit) t = cand;
+  const unsigned long long before = through - bin;
+  if (before <= rank && rank < through) {  // one thread: the digit where the weight passes the rank
+    const uint32_t chosen = prefix | (uint32_t(d) << radix_shift(level));
+    if (level + 1 < kSampleRadixLevels) {
+      w.prefix = chosen;
+      w.rank = rank - before;
+      w.selecting = 1;
+    } else if (TopP) {
+      w.cut = top_p_cut(chosen == 0 ? 0u : chosen - 1, top);  // every key below the chosen one
+    } else {
+      w.lo = chosen;
     }
-    const uint32_t top = float_key(zmax);
-    cut = t < top ? t : top - 1;
-    has_cut = true;
-  }
-  if (threadIdx.x == 0) {
-    w.lo = lo;
-    w.cut = cut;
-    w.has_cut = has_cut ? 1 : 0;
   }
 }
 
-// Pass 3 (temperature > 0), grid rows x splits: each split's best draw, argmax over its kept tokens
-// of s (z - zmax) - ln q, i.e. of p / q. `thresholds`: read pass 2's, else nothing is removed.
-__global__ void __launch_bounds__(kSampleThreads) sample_draw_kernel(const SampleParams p, bool thresholds) {
+// The draw (temperature > 0), grid rows x splits: each split's best draw, argmax over its kept tokens
+// of s (z - zmax) - ln q, i.e. of p / q, with the thresholds of the selects that ran.
+__global__ void __launch_bounds__(kSampleThreads) sample_draw_kernel(const SampleParams p) {
   PTK_SHARED_ARRAY(ArgMax, best, 32);
   const int row = blockIdx.x / p.splits, split = blockIdx.x % p.splits;
   SampleRowWork& w = row_work(p, row);
   const float* z = p.logits + size_t(row) * p.vocab;
   const float zmax = best_of(w.max, p.splits).value;
   const float s = p.inv_temperature;
-  const uint32_t lo = thresholds ? w.lo : 0u, cut = thresholds ? w.cut : 0u;
-  const bool has_cut = thresholds && w.has_cut != 0;
+  const uint32_t lo = top_k_on(p.top_k, p.vocab) ? w.lo : 0u;
+  const bool has_cut = top_p_on(p.top_p);
+  const uint32_t cut = has_cut ? w.cut : 0u;
   const uint32_t path = uint32_t(p.path_ids[row]), step = uint32_t(p.steps[row]);
   int begin, end;
   split_range(p, split, &begin, &end);

@@ -41,8 +41,6 @@ PTK_HD uint32_t float_key(float x) {
 // at most kSampleMaxSplits, and at most one per 1024 logits (rounded up). The draw does not depend on
 // it (sampling.cuh), so it is a matter of speed alone.
 constexpr int kSampleMaxSplits = 64;
-// A row's workspace: the splits' maxima and draws (8 bytes each), then the thresholds.
-constexpr unsigned kSampleRowWorkBytes = 2 * kSampleMaxSplits * 8 + 16;
 PTK_HD int sample_splits(int rows, int vocab) {
   int s = (2 * kPlannedMultiprocessors + rows - 1) / rows;
   const int by_vocab = (vocab + 1023) / 1024;
@@ -50,6 +48,40 @@ PTK_HD int sample_splits(int rows, int vocab) {
   if (s > kSampleMaxSplits) s = kSampleMaxSplits;
   return s < 1 ? 1 : s;
 }
+
+// The thresholds are found by a radix select over the keys, most significant digit first: one pass
+// over the row for each of 4 digits of 8 bits, each pass building a histogram of 256 bins over the
+// keys that match the digits chosen so far.
+constexpr int kSampleRadixBits = 8;
+constexpr int kSampleRadixBins = 1 << kSampleRadixBits;
+constexpr int kSampleRadixLevels = 32 / kSampleRadixBits;
+// Where level `level`'s digit sits in a key (level 0: the top 8 bits).
+PTK_HD int radix_shift(int level) { return 32 - kSampleRadixBits * (level + 1); }
+PTK_HD int radix_digit(uint32_t key, int level) { return int((key >> radix_shift(level)) & (kSampleRadixBins - 1)); }
+// Whether the key has the digits above level `level` that `prefix` holds (every key at level 0).
+PTK_HD bool radix_in_prefix(uint32_t key, uint32_t prefix, int level) {
+  return level == 0 || (key >> (32 - kSampleRadixBits * level)) == (prefix >> (32 - kSampleRadixBits * level));
+}
+
+// Top-p weighs each logit by its unnormalized probability w = exp(s (z - zmax)) in [0, 1], in fixed
+// point of 2^-39 (rounded down), so the sums are integers: exact in any order, and the cut the same
+// whatever the split, the batch or the order of adds. A NaN weighs nothing. The sum of
+// kSampleMaxVocab weights of at most 2^39 each fits 64 bits.
+constexpr int kSampleMaxVocab = 1 << 24;
+PTK_HD unsigned long long mass_fixed(float w) { return w > 0.0f ? (unsigned long long)(w * 0x1p39f) : 0ull; }
+// The mass top-p may remove, (1 - top_p) of the total, rounded down: the cut is at the smallest
+// key whose weight up to and including it exceeds this.
+PTK_HD unsigned long long top_p_removable(float top_p, unsigned long long total) {
+  return (unsigned long long)(double(1.0f - top_p) * double(total));
+}
+// The largest logit is never cut: keys <= the returned key are removed.
+PTK_HD uint32_t top_p_cut(uint32_t removable_through, uint32_t top) {
+  return removable_through < top ? removable_through : top - 1;
+}
+
+// A row's workspace (sampling.cuh's SampleRowWork): the splits' maxima and draws (8 bytes each),
+// a histogram, and the select's state.
+constexpr unsigned kSampleRowWorkBytes = 2 * kSampleMaxSplits * 8 + kSampleRadixBins * 8 + 32;
 
 // Whether top-k and top-p remove anything (0 and k >= vocab: top-k off; 1: top-p off).
 PTK_HD bool top_k_on(int k, int vocab) { return k > 0 && k < vocab; }

@@ -302,7 +302,8 @@ ptk_status ptk_sample(const float* logits, int rows, int vocab, const ptk_sampli
   PTK_REQUIRE_NOT_NULL(steps);
   PTK_REQUIRE_NOT_NULL(tokens);
   PTK_TRY(check_rows(rows));
-  PTK_REQUIRE(vocab > 0, "vocab (%d) must be positive", vocab);
+  PTK_REQUIRE(vocab > 0 && vocab <= ptk::kSampleMaxVocab, "vocab (%d) must be in [1, %d]", vocab,
+              ptk::kSampleMaxVocab);
   PTK_REQUIRE(std::isfinite(params->temperature) && params->temperature >= 0.0f,
               "params->temperature (%g) must be finite and >= 0 (0 = greedy)", double(params->temperature));
   PTK_REQUIRE(params->top_k >= 0, "params->top_k (%d) must be >= 0 (0 = off)", params->top_k);

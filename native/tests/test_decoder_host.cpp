@@ -147,6 +147,7 @@ void sample() {
   EXPECT_INVALID(ptk_sample(F, 1, 10, &ok, I, I, nullptr, W, kW, nullptr), "tokens");
   EXPECT_INVALID(ptk_sample(F, 0, 10, &ok, I, I, I, W, kW, nullptr), "rows (0)");
   EXPECT_INVALID(ptk_sample(F, 1, 0, &ok, I, I, I, W, kW, nullptr), "vocab (0)");
+  EXPECT_INVALID(ptk_sample(F, 1, (1 << 24) + 1, &ok, I, I, I, W, kW, nullptr), "vocab (16777217)");
   ptk_sampling_params p = ok;
   p.temperature = -0.5f;
   EXPECT_INVALID(ptk_sample(F, 1, 10, &p, I, I, I, W, kW, nullptr), "params->temperature (-0.5)");

@@ -1,13 +1,17 @@
 // The shared device math (kernels/ptk/*.h), run on the host against double-precision formulas.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <random>
+#include <vector>
 
 #include "check.h"
 #include "ptk/common.h"
 #include "ptk/page_table.h"
 #include "ptk/rope_freq.h"
+#include "ptk/sampling_math.h"
 #include "ptk/softmax.h"
 
 namespace {
@@ -107,6 +111,41 @@ void rope_frequencies() {
   CHECK(close(ptk::rope_inv_freq(60, 128, yarn), std::pow(10000.0, -120.0 / 128) / 2, 1e-15));  // above: / f
 }
 
+// The radix select's pieces: float_key orders as the floats do (-0 below +0), the 4 digits of
+// 8 bits rebuild a key, and a select that walks them over histograms finds the k-th largest key
+// that a sort finds, ties included; the fixed-point masses round down and give NaN nothing.
+void radix_select_pieces() {
+  const float ordered[] = {-INFINITY, -3e38f, -1.0f, -1e-45f, -0.0f, 0.0f, 1e-45f, 1.0f, 3e38f, INFINITY};
+  for (size_t i = 1; i < sizeof ordered / sizeof ordered[0]; ++i)
+    CHECK(ptk::float_key(ordered[i - 1]) < ptk::float_key(ordered[i]));
+  std::mt19937 rng(8);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<uint32_t> keys(1 + trial * 7);
+    for (uint32_t& k : keys) k = ptk::float_key(std::round(normal(rng) * 8) / 8);  // ties
+    const int k = 1 + int(rng() % keys.size());
+    uint32_t prefix = 0;
+    uint64_t rank = keys.size() - size_t(k);  // the smallest key with more than vocab - k at or below it
+    for (int level = 0; level < ptk::kSampleRadixLevels; ++level) {
+      uint64_t bins[ptk::kSampleRadixBins] = {};
+      for (uint32_t key : keys)
+        if (ptk::radix_in_prefix(key, prefix, level)) ++bins[ptk::radix_digit(key, level)];
+      int d = 0;
+      for (; rank >= bins[d]; ++d) rank -= bins[d];
+      prefix |= uint32_t(d) << ptk::radix_shift(level);
+    }
+    std::vector<uint32_t> sorted = keys;
+    std::nth_element(sorted.begin(), sorted.begin() + (k - 1), sorted.end(), std::greater<uint32_t>());
+    CHECK(prefix == sorted[size_t(k - 1)]);
+  }
+  CHECK(ptk::mass_fixed(1.0f) == 1ull << 39 && ptk::mass_fixed(0x1p-39f) == 1 && ptk::mass_fixed(0x1p-40f) == 0);
+  CHECK(ptk::mass_fixed(0.75f + 0x1p-24f) == (3ull << 37) + (1ull << 15));
+  CHECK(ptk::mass_fixed(NAN) == 0 && ptk::mass_fixed(-0.0f) == 0 && ptk::mass_fixed(0.0f) == 0);
+  CHECK(uint64_t(ptk::kSampleMaxVocab) * ptk::mass_fixed(1.0f) == 1ull << 63);  // the largest sum, no wrap
+  CHECK(ptk::top_p_removable(0.75f, 1000) == 250 && ptk::top_p_removable(0.9f, 7) == 0);
+  CHECK(ptk::top_p_cut(5, 9) == 5 && ptk::top_p_cut(9, 9) == 8 && ptk::top_p_cut(0xFFFFFFFFu, 9) == 8);
+}
+
 }  // namespace
 
 int main() {
@@ -114,5 +153,6 @@ int main() {
   softmax_states();
   page_tables();
   rope_frequencies();
+  radix_select_pieces();
   return ptk_test_result("test_math");
 }

@@ -3,8 +3,9 @@
 // (data/make_sampling_cases.py). The Java Sampler is held to the same cases, so a seed draws the
 // same tokens on both backends given the same logits. Those rows are 64 logits, one block each;
 // rows of the real vocabulary, which ptk_sample spreads over up to 64 blocks, are held to the rule
-// computed here on the host (greedy, temperature, top-k; ties at the top placed in different
-// blocks), and drawn in a batch and alone (other splits) to the same tokens. Without a device it
+// computed here on the host (greedy, temperature, top-k, top-p; ties at the top placed in different
+// blocks, ties at the thresholds, NaN and -inf), and drawn in a batch and alone (other splits) to
+// the same tokens. Without a device it
 // skips (77).
 #include <algorithm>
 #include <cmath>
@@ -67,29 +68,75 @@ std::vector<int32_t> sample_on_device(const Json& c, int vocab) {
   return draw_on_device(logits, keys, n, vocab, params);
 }
 
-// The rule on the host for rows of any width, without top-p: the largest logit (the lowest id on
-// ties), or argmax over the kept ids of s (z - zmax) - ln q with the products and roundings the
-// device makes (s = 1/T in f32, s (z - zmax) rounded on its own, ln q in double then f32). -1 when
-// the best two draws lie within 1e-6 (a GPU's double log may differ from libm's in the last bit).
+// What top-k and top-p keep of a row by the rule, on the host: logits ordered by float_key (NaN
+// too), top-k keeps the keys >= the k-th largest, top-p removes whole groups of equal keys from the
+// smallest while their mass exp(s (z - zmax)) (a NaN weighs nothing) stays <= (1 - top_p) of the
+// total, never the largest. The masses are summed in double here and in fixed point on the device:
+// false when a group's sum lies within 1e-5 of the total from the limit, where the two may part.
+bool kept_on_host(const float* z, int vocab, const ptk_sampling_params& params, float zmax,
+                  std::vector<char>* kept) {
+  std::vector<uint32_t> keys(static_cast<size_t>(vocab));
+  for (int i = 0; i < vocab; ++i) keys[size_t(i)] = ptk::float_key(z[i]);
+  uint32_t lo = 0;
+  if (ptk::top_k_on(params.top_k, vocab)) {
+    std::vector<uint32_t> sorted = keys;
+    std::nth_element(sorted.begin(), sorted.begin() + (params.top_k - 1), sorted.end(), std::greater<uint32_t>());
+    lo = sorted[size_t(params.top_k - 1)];
+  }
+  kept->assign(size_t(vocab), 0);
+  for (int i = 0; i < vocab; ++i) (*kept)[size_t(i)] = keys[size_t(i)] >= lo;
+  if (!ptk::top_p_on(params.top_p)) return true;
+  const float s = 1.0f / params.temperature;
+  std::vector<std::pair<uint32_t, double>> by_key;  // (key, weight) of the kept ids, ascending
+  double total = 0.0;
+  for (int i = 0; i < vocab; ++i) {
+    if (!(*kept)[size_t(i)]) continue;
+    const double w = std::isnan(z[i]) ? 0.0 : std::exp(double(s * (z[i] - zmax)));
+    by_key.emplace_back(keys[size_t(i)], w);
+    total += w;
+  }
+  std::sort(by_key.begin(), by_key.end());
+  const double limit = double(1.0f - params.top_p) * total;
+  const uint32_t top = ptk::float_key(zmax);
+  double removed = 0.0;
+  bool cut = false;
+  uint32_t through = 0;  // with `cut`: the keys <= through are removed
+  for (size_t j = 0; j < by_key.size() && by_key[j].first < top;) {
+    const uint32_t key = by_key[j].first;
+    double group = 0.0;
+    for (; j < by_key.size() && by_key[j].first == key; ++j) group += by_key[j].second;
+    if (std::fabs(removed + group - limit) < 1e-5 * total) return false;
+    if (removed + group > limit) break;
+    removed += group;
+    cut = true;
+    through = key;
+  }
+  for (int i = 0; i < vocab; ++i)
+    if (cut && keys[size_t(i)] <= through) (*kept)[size_t(i)] = 0;
+  return true;
+}
+
+// The rule on the host for rows of any width: the largest logit (the lowest id on ties), or argmax
+// over what kept_on_host keeps of s (z - zmax) - ln q (a NaN score never wins), with the products
+// and roundings the device makes (s = 1/T in f32, s (z - zmax) rounded on its own, ln q in double
+// then f32). -1 when top-p's cut is too close to call, or the best two draws lie within 1e-6 (a
+// GPU's double log may differ from libm's in the last bit).
 int32_t draw_on_host(const float* z, int vocab, const ptk_sampling_params& params, int path, int step) {
   int best = 0;
   for (int i = 1; i < vocab; ++i)
     if (z[i] > z[best]) best = i;
   if (params.temperature == 0.0f) return best;
   const float zmax = z[best], s = 1.0f / params.temperature;
-  float threshold = -INFINITY;
-  if (params.top_k > 0 && params.top_k < vocab) {
-    std::vector<float> sorted(z, z + vocab);
-    std::nth_element(sorted.begin(), sorted.begin() + (params.top_k - 1), sorted.end(), std::greater<float>());
-    threshold = sorted[size_t(params.top_k - 1)];
-  }
+  std::vector<char> kept;
+  if (!kept_on_host(z, vocab, params, zmax, &kept)) return -1;
   int drawn = -1;
   float top = -INFINITY, second = -INFINITY;
   for (int i = 0; i < vocab; ++i) {
-    if (z[i] < threshold) continue;
+    if (!kept[size_t(i)]) continue;
     const volatile float scaled = s * (z[i] - zmax);  // rounded on its own, never fused with the next line
     const double q = ptk::exponential(params.seed, uint32_t(path), uint32_t(step), uint32_t(i));
     const float score = scaled - float(std::log(q));
+    if (std::isnan(score)) continue;
     if (drawn < 0 || score > top) {
       second = top;
       top = score;
@@ -98,6 +145,7 @@ int32_t draw_on_host(const float* z, int vocab, const ptk_sampling_params& param
       second = score;
     }
   }
+  if (drawn < 0) return best;  // nothing drawable: the device falls back to the argmax
   return top - second < 1e-6f ? -1 : drawn;
 }
 
@@ -105,8 +153,11 @@ int32_t draw_on_host(const float* z, int vocab, const ptk_sampling_params& param
 void wide_rows() {
   std::mt19937 rng(20261204);
   std::normal_distribution<float> normal(0.0f, 2.0f);
-  const ptk_sampling_params settings[] = {
-      {0.0f, 0, 1.0f, 0}, {0.5f, 0, 1.0f, 99}, {1.0f, 50, 1.0f, 0xFFFFFFFFFFFFFFF9ull}};
+  // Top-k of few and of most; top-p alone, after top-k, and cutting most of the mass.
+  const ptk_sampling_params settings[] = {{0.0f, 0, 1.0f, 0},      {0.5f, 0, 1.0f, 99},
+                                          {1.0f, 50, 1.0f, 0xFFFFFFFFFFFFFFF9ull}, {0.8f, 20000, 1.0f, 9},
+                                          {1.0f, 0, 0.9f, 5},     {0.7f, 2000, 0.8f, 6},
+                                          {1.5f, 0, 0.3f, 7}};
   const int shapes[][2] = {{151936, 2}, {20011, 40}};  // vocab, rows: 64 and 7 blocks a row
   int compared = 0, close = 0;
   for (const auto& shape : shapes) {
@@ -117,6 +168,10 @@ void wide_rows() {
       float* z = logits.data() + size_t(r) * vocab;
       for (int i = 0; i < vocab; ++i) z[i] = std::round(normal(rng) * 64) / 64;  // ties below the top too
       const float top = *std::max_element(z, z + vocab) + 1.0f;
+      if (r % 5 == 4) {  // NaN and -inf among the logits (never the first, the host's argmax start)
+        for (int i = 1 + r; i < vocab; i += 991) z[i] = NAN;
+        for (int i = 2 + r; i < vocab; i += 773) z[i] = -INFINITY;
+      }
       if (r % 2 == 0) {
         for (int i : {vocab - 5, vocab / 2 + 3, vocab / 3}) z[i] = top;  // the lowest of them wins, in another block
       } else {  // the top alone, at the last logit of a block: block (r / 2) % splits
@@ -137,15 +192,15 @@ void wide_rows() {
         }
         ++compared;
         if (got[size_t(r)] == want) continue;
-        std::fprintf(stderr, "vocab %d, %d rows, T %g top_k %d: row %d drew %d, the rule draws %d\n", vocab, n,
-                     double(params.temperature), params.top_k, r, got[size_t(r)], want);
+        std::fprintf(stderr, "vocab %d, %d rows, T %g top_k %d top_p %g: row %d drew %d, the rule draws %d\n", vocab,
+                     n, double(params.temperature), params.top_k, double(params.top_p), r, got[size_t(r)], want);
         ++ptk_test_failures();
       }
     }
   }
   std::printf("ptk_sample: %d rows of 20011 and 151936 logits compared with the rule on the host (%d too close)\n",
               compared, close);
-  CHECK(compared >= 100);
+  CHECK(compared >= 250);
 }
 
 // The same rows drawn in a batch of 8 (33 blocks a row) and alone (40 blocks): the same tokens,

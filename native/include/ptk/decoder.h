@@ -158,8 +158,9 @@ PTK_API size_t ptk_sample_workspace_bytes(int rows);
  * [rows] int32 are on the device, so a captured graph follows the step counter. Each row is
  * spread over many blocks, which leave their partial results in `workspace` (device, at least
  * ptk_sample_workspace_bytes(rows) bytes, not shared with a call running at the same time); the
- * token drawn does not depend on the split. 2 launches when greedy, 3 with a temperature, 4 with
- * top-k or top-p. */
+ * token drawn does not depend on the split, nor on the batch. vocab is at most 2^24 (top-p sums
+ * fixed-point masses in 64 bits). 2 launches when greedy, 3 with a temperature, and 4 more each for
+ * top-k and top-p (a radix select of 8 bits a launch, in place of a sort). */
 PTK_API ptk_status ptk_sample(const float* logits, int rows, int vocab, const ptk_sampling_params* params,
                               const int32_t* path_ids, const int32_t* steps, int32_t* tokens, void* workspace,
                               size_t workspace_bytes, void* stream);

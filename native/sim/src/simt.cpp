@@ -179,12 +179,19 @@ class StackPool {
       }
       mprotect(m, page, PROT_NONE);  // overflow faults instead of corrupting a neighbour
       stacks_.push_back(static_cast<char*>(m) + page);
+      dirty_.push_back(false);
     }
     return stacks_[i];
   }
+  // Whether stack i may hold the poisoned frames of a thread that did not return (a fault): only
+  // then must the next thread's start unpoison it, which costs a pass over 128 KiB of shadow.
+  // A thread that returns has unpoisoned its own frames on the way out.
+  bool dirty(size_t i) const { return dirty_[i]; }
+  void set_dirty(size_t i, bool dirty) { dirty_[i] = dirty; }
 
  private:
   std::vector<char*> stacks_;
+  std::vector<bool> dirty_;
 };
 
 StackPool& stacks() {
@@ -417,6 +424,7 @@ extern "C" __attribute__((used)) void ptk_sim_fiber_main() {
     fault_now("exited while " + std::to_string(b.at_barrier) +
               " threads of its block wait at __syncthreads (a barrier every thread must reach)");
   }
+  stacks().set_dirty(size_t(f->tid), false);  // every frame of the body has returned
   to_scheduler(f, true);
   __builtin_unreachable();
 }
@@ -425,7 +433,8 @@ namespace {
 
 // Sets up fiber `f` to start in ptk_sim_fiber_main on its own stack.
 void prepare(Fiber* f) {
-  asan_unpoison(f->stack, kStackBytes);  // frames left poisoned by the stack's previous thread
+  if (stacks().dirty(size_t(f->tid))) asan_unpoison(f->stack, kStackBytes);  // frames a faulted thread left
+  stacks().set_dirty(size_t(f->tid), true);
   auto* top = reinterpret_cast<uint64_t*>(f->stack + kStackBytes);
   *--top = 0;                                              // alignment slot
   *--top = reinterpret_cast<uint64_t>(&ptk_sim_trampoline);  // ptk_sim_switch returns here
@@ -560,6 +569,16 @@ int atomic_add(int* address, int value) {
   const int old = *address;
   *address = old + value;
   return old;
+}
+
+void reduce_add(unsigned long long* address, unsigned long long value) {
+  Block& b = *g_block;
+  auto* at = reinterpret_cast<unsigned char*>(address);
+  const bool shared = at >= b.arena && at + sizeof(*address) <= b.arena + b.arena_bytes;
+  if (!shared && !is_device_range(address, sizeof(*address)))
+    fault_now("red.add on an address outside shared and device memory");
+  if (reinterpret_cast<uintptr_t>(address) % sizeof(*address) != 0) fault_now("red.add.u64 on an address not 8-byte aligned");
+  *address += value;
 }
 
 void syncwarp(unsigned mask) { warp_rendezvous("__syncwarp", mask, 0, Shuffle::kIdx, 0, 32); }

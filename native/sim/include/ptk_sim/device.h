@@ -67,6 +67,10 @@ PTK_SIM_API void cp_async_wait(int pending_groups);
 // __threadfence since the block's previous atomic (or its start).
 PTK_SIM_API void threadfence();
 PTK_SIM_API int atomic_add(int* address, int value);
+// A reduction (PTX red: an atomic add whose old value is not returned) into shared or device
+// memory. It tells the block nothing, so it cannot hand writes to another block, and it is free of
+// the fence check; a hand-off still needs atomic_add.
+PTK_SIM_API void reduce_add(unsigned long long* address, unsigned long long value);
 
 struct LaunchConfig {
   const char* name;    // the kernel's name as the launch helper spelled it

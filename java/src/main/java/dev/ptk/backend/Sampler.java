@@ -9,9 +9,9 @@ import java.util.Arrays;
  * <ol>
  *   <li>temperature {@code T} below 1e-5: greedy, the largest logit, the lowest id on ties;
  *   <li>top-k: keep every logit {@code >=} the k-th largest;
- *   <li>top-p: with weights {@code w_i = exp((z_i - zmax) / T)} over what top-k kept, remove the
- *       smallest logits while the removed weight stays {@code <= (1 - p) * sum w}; the largest
- *       logit is always kept;
+ *   <li>top-p: with weights {@code w_i = exp((z_i - zmax) / T)} over what top-k kept (a NaN
+ *       logit weighs 0), remove the smallest logits while the removed weight stays
+ *       {@code <= (1 - p) * sum w}; the largest logit is always kept;
  *   <li>the draw: {@code argmax_i (z_i - zmax) / T - ln q_i} over the kept ids, i.e.
  *       {@code argmax w_i / q_i}, with {@code q_i} = {@link SampleNoise#exponential}(seed, path,
  *       step, i) ~ Exp(1), which picks id i with probability {@code w_i / sum w}; ties to the
@@ -21,8 +21,8 @@ import java.util.Arrays;
  * <p>Ties at a cut-off: tokens with equal logits are all kept or all removed, by top-k as by top-p
  * (where a sort would split them by position). Logits are ordered as the device orders them, by
  * their float32 bits ({@code -0} below {@code +0}). Arithmetic is float32 as on the device (1/T,
- * scaled logits, scores); only the sums of weights round differently (the device adds in another
- * order), which can move a top-p cut lying within rounding of a boundary.
+ * scaled logits, scores); only the sums of weights round differently (here in double, on the device
+ * in fixed point of 2^-39), which can move a top-p cut lying within rounding of a boundary.
  */
 public final class Sampler {
   private Sampler() {}
@@ -192,7 +192,8 @@ public final class Sampler {
     float[] weight = new float[n];
     double total = 0;
     for (int j = 0; j < n; j++) {
-      weight[j] = (float) Math.exp(s * (logits[offset + (int) byOrder[j]] - zmax));
+      float w = (float) Math.exp(s * (logits[offset + (int) byOrder[j]] - zmax));
+      weight[j] = Float.isNaN(w) ? 0 : w; // a NaN logit (or the NaN of +inf - +inf) weighs nothing
       total += weight[j];
     }
     double limit = (1f - (float) params.topP()) * total;

@@ -77,6 +77,17 @@ class SamplerTest {
   }
 
   @Test
+  void topPGivesNaNLogitsNoWeight() {
+    float nan = Float.NaN, negativeNaN = Float.intBitsToFloat(0xFFC00000), inf = Float.POSITIVE_INFINITY;
+    float[] l = logLogits(PROBS); // ascending cumulative 0.1, 0.3, 0.6, 1.0
+    float[] withNaN = {l[0], nan, l[1], l[2], negativeNaN, l[3]}; // a NaN of each sign: its bits order it
+    // Limit 0.25 of a total 1: the NaN (+ above everything, - below) add nothing, the cut is as without them.
+    assertArrayEquals(new int[] {1, 2, 3, 5}, survivors(0.75, 0, withNaN), "the +NaN sorts above the top: kept");
+    // With +inf the top, inf - inf is NaN: no mass anywhere, so all below the top goes.
+    assertArrayEquals(new int[] {1}, survivors(0.9, 0, new float[] {1, inf, 2}));
+  }
+
+  @Test
   void topPAppliesToTheTopKRenormalizedDistribution() {
     // After top-k 3: 0.2/0.9, 0.3/0.9, 0.4/0.9 -> cumulative 0.222, 0.556, 1; p = 0.75 drops 0.222 only.
     // (On the original distribution p = 0.75 would keep ids 1, 2, 3.)
