@@ -394,6 +394,28 @@ std::vector<Result> bench_gemvs(bool quick) {
   return out;
 }
 
+// ptk_sample over `rows` rows of the 1.5B model's vocabulary: greedy (2 launches), a temperature (3)
+// and top-k + top-p (11: the radix select's 8 passes). The logits stay in L2, as they are just after
+// lm_head wrote them; bytes count one read of them.
+Result bench_sample(int rows, const char* mode) {
+  constexpr int kVocab = 151936;
+  Buffers buf;
+  const float* logits = buf.f32(size_t(rows) * kVocab);
+  const auto* keys = static_cast<const int32_t*>(buf.zeros(size_t(2 * rows) * sizeof(int32_t)));
+  int32_t* tokens = reinterpret_cast<int32_t*>(buf.f32(size_t(rows)));
+  const size_t ws_bytes = ptk_sample_workspace_bytes(rows);
+  void* ws = buf.zeros(ws_bytes);
+  const std::string m = mode;
+  const ptk_sampling_params params = m == "greedy" ? ptk_sampling_params{0.0f, 0, 1.0f, 1}
+                                     : m == "temperature" ? ptk_sampling_params{0.5f, 0, 1.0f, 1}
+                                                          : ptk_sampling_params{0.7f, 50, 0.9f, 1};
+  Result r{"sample " + m, "rows=" + std::to_string(rows) + " vocab=" + std::to_string(kVocab)};
+  r.bytes = double(rows) * kVocab * 4;
+  r.us = time_us([&](int) { ABI(ptk_sample(logits, rows, kVocab, &params, keys, keys + rows, tokens, ws, ws_bytes, nullptr)); },
+                 20);
+  return r;
+}
+
 // Device-to-device copy of 1 GiB: bytes read + bytes written over time.
 double copy_bandwidth_gbps() {
   if (g_dry) return NAN;
@@ -482,6 +504,8 @@ int main(int argc, char** argv) {
       results.push_back(bench_summary(8, 2048, 4096, 16, 4));
       results.push_back(bench_prefill(2048));
       for (int T : {1, 8, 16, 2048}) results.push_back(bench_rope(T));
+      for (int rows : opt.quick ? std::vector<int>{1, 16} : std::vector<int>{1, 8, 16})
+        for (const char* mode : {"greedy", "temperature", "top_k_top_p"}) results.push_back(bench_sample(rows, mode));
     }
 
     std::printf("%s | driver %d | CUDA runtime %d | commit %s | %s\n", info.name, driver, runtime, opt.commit.c_str(),

@@ -53,7 +53,7 @@ SAMPLE_LAUNCHES = {"greedy": 2, "temperature": 3, "top_k_top_p": 11}
 DRAW_CLOCKS_PER_LOGIT = 2.3
 SELECT_PASSES = 8
 SELECT_CLOCKS_PER_LOGIT = 0.25
-HOST_US = 30.0               # plan updates (pinned, one copy each), graph launch, sampling keys, sync
+HOST_US = 30.0               # plan updates (from pinned mirrors: one copy for RoPE, one per array for attention), graph launch, sampling keys, sync
 # L2-to-SM bandwidth, the same GH100 L2 on both cards: about 2.4x the H100's copy bandwidth, at 85%.
 # Every block of a gemv stages all its input rows, for its share of k, from L2 (f32 where it norms
 # them, bf16 else): the input is read once per group of 32 weight rows. A split gemv also writes

@@ -30,7 +30,7 @@ PTK_HD float exponential(uint64_t seed, uint32_t path, uint32_t step, uint32_t t
 }
 
 // Maps a float to a uint32 with the same order (-inf smallest, +inf largest), so that thresholds
-// are found by bisection over 32 bits.
+// are found by a radix select over the 32 bits.
 PTK_HD uint32_t float_key(float x) {
   union { float f; uint32_t u; } v;
   v.f = x;

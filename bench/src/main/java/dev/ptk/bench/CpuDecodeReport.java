@@ -42,7 +42,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * bench/results/cpu-decode-DATE.json and .png.
  */
 public final class CpuDecodeReport {
-  /** Prefill tokens/s of the CPU backend before its native matmul, on the machines of issue 12 (AMD EPYC, 2 cores). */
+  /** Prefill tokens/s of the CPU backend before its native matmul, measured on a 2-core AMD EPYC host (bench/cpu/NOTES.md). */
   static final double PREFILL_TOKENS_PER_S_BEFORE = 28;
 
   private CpuDecodeReport() {}
