@@ -363,17 +363,19 @@ __global__ void __launch_bounds__(kGemvThreads, gemv_min_blocks<IN, MATH>()) gem
   float* total = smem + kGemvWarpsPerRow * Rows * M_MAX;
   const int m = p.m;
   if (p.splits > 1) {
+    // The group's room is sized for kGemvMaxRows rows, its sums packed [split][weight row][m]: a
+    // block's 32 x m sums are contiguous, so at one row they fill 4 sectors, not 32.
     float* const sums = p.split_sums + size_t(group) * p.splits * Rows * kGemvMaxRows;
     for (int e = tid; e < Rows * M_MAX; e += kGemvThreads) {
       const int sl = e / M_MAX, i = e % M_MAX;
-      if (i < m) sums[(split * Rows + sl) * kGemvMaxRows + i] = block_sum(sl, i);
+      if (i < m) sums[(split * Rows + sl) * m + i] = block_sum(sl, i);
     }
     if (!arrive_last(p.split_arrivals + group, p.splits, last_s)) return;
     for (int e = tid; e < Rows * M_MAX; e += kGemvThreads) {
       const int sl = e / M_MAX, i = e % M_MAX;
       if (i >= m) continue;
-      float v = __ldcg(sums + sl * kGemvMaxRows + i);
-      for (int sp = 1; sp < p.splits; ++sp) v += __ldcg(sums + (sp * Rows + sl) * kGemvMaxRows + i);
+      float v = __ldcg(sums + sl * m + i);
+      for (int sp = 1; sp < p.splits; ++sp) v += __ldcg(sums + (sp * Rows + sl) * m + i);
       total[sl * M_MAX + i] = v;
     }
   } else {

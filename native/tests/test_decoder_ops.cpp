@@ -273,14 +273,17 @@ void gemv_shape(const char* what, int n, int k, const std::vector<int>& ms, bool
 // The decode projections scaled down for the sim: k not a multiple of the k slice, n not a
 // multiple of a group's 32 rows. Split k (few groups, as qkv, o and down): n = 333 (11 groups,
 // 7 slices: one slice per split) at every row count, n = 100 (4 groups, 10 splits of one slice),
-// n = 4250 (133 groups, 3 slices in 2 splits of unequal size, the last slice short). Whole k (as
+// n = 4250 (133 groups, 3 slices in 2 splits of unequal size, the last slice short), n = 8400
+// (263 groups, the most that split: the last counter and the end of the workspace). Whole k (as
 // gate_up and lm_head: at least 264 groups; f32 only, the sim's time being in these blocks).
 void gemv() {
-  CHECK(ptk_gemv_workspace_bytes(333, 1544) > 0 && ptk_gemv_workspace_bytes(4250, 520) > 0);
+  CHECK(ptk_gemv_workspace_bytes(333, 1544) > 0 && ptk_gemv_workspace_bytes(4250, 520) > 0 &&
+        ptk_gemv_workspace_bytes(8400, 264) > 0);
   CHECK(ptk_gemv_workspace_bytes(8456, 264) == 0);
   gemv_shape("gemv split", 333, 1544, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}, true);
   gemv_shape("gemv split long k", 100, 2312, {1, 3, 8, 16}, true);
   gemv_shape("gemv split unequal", 4250, 520, {1, 5, 16}, true);
+  gemv_shape("gemv split, the last counter", 8400, 264, {1, 16}, false);
   gemv_shape("gemv whole k", 8456, 264, {1, 3, 8, 16}, false);
 }
 
