@@ -1,6 +1,7 @@
 // The attention C ABI: plans (validate host page tables, plan the work, upload it) and runs.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,9 @@ struct ptk_attention_plan {
   int num_queries = 0;
   std::vector<int32_t> pages;
   ptk::WorkPlan work;
-  // Device copies: one allocation carved into the buffers below (byte offsets).
-  ptk::DeviceBuffer device;
+  // Device copies: one allocation carved into the buffers below (byte offsets); the host writes
+  // the plan's arrays (counts through merge_rows, first in the carve) into its pinned mirror.
+  ptk::StagedBuffer staged;
   bool prepared = false;  // kernel attributes set (once per plan, before its first launch)
   bool uploaded = false;
   ptk_status upload_status = PTK_OK;  // why the last upload failed
@@ -50,7 +52,8 @@ namespace {
 using ptk::Span;
 
 ptk_status upload(ptk_attention_plan* p, void* stream) {
-  ptk_status s = p->device.allocate(p->device_bytes);
+  ptk_status s = p->staged.allocate(p->device_bytes, p->part_lse_at);
+  if (s == PTK_OK) s = p->staged.wait_for_mirror();
   if (s != PTK_OK) return s;
 #ifdef PTK_WITH_CUDA
   // Not a stream operation: done at the plan's first upload, outside any graph capture of runs.
@@ -62,18 +65,21 @@ ptk_status upload(ptk_attention_plan* p, void* stream) {
 #endif
   if (!p->arrivals_zeroed) {
     const std::vector<int32_t> zeros(size_t(p->arrival_counters()), 0);
-    if ((s = ptk::copy_to_device(p->device.get() + p->arrivals_at, zeros.data(), zeros.size() * sizeof(int32_t),
+    if ((s = ptk::copy_to_device(p->staged.device() + p->arrivals_at, zeros.data(), zeros.size() * sizeof(int32_t),
                                  stream)) != PTK_OK)
       return s;
     p->arrivals_zeroed = true;
   }
+  // Each array through the mirror, only its used part: one copy per array, none staged by the driver.
   const ptk::WorkCounts counts{static_cast<int32_t>(p->work.items.size()) * p->layout.num_kv_heads, p->num_queries};
-  auto put = [&](size_t at, const auto& v) {
-    return ptk::copy_to_device(p->device.get() + at, v.data(), v.size() * sizeof v[0], stream);
+  auto put = [&](size_t at, const void* data, size_t bytes) {
+    if (bytes > 0) std::memcpy(p->staged.host() + at, data, bytes);
+    return p->staged.upload(at, bytes, stream);
   };
-  if ((s = ptk::copy_to_device(p->device.get() + p->counts_at, &counts, sizeof counts, stream)) != PTK_OK ||
-      (s = put(p->items_at, p->work.items)) != PTK_OK || (s = put(p->pages_at, p->pages)) != PTK_OK ||
-      (s = put(p->merge_indptr_at, p->work.merge_indptr)) != PTK_OK || (s = put(p->merge_rows_at, p->work.merge_rows)) != PTK_OK)
+  auto put_all = [&](size_t at, const auto& v) { return put(at, v.data(), v.size() * sizeof v[0]); };
+  if ((s = put(p->counts_at, &counts, sizeof counts)) != PTK_OK || (s = put_all(p->items_at, p->work.items)) != PTK_OK ||
+      (s = put_all(p->pages_at, p->pages)) != PTK_OK || (s = put_all(p->merge_indptr_at, p->work.merge_indptr)) != PTK_OK ||
+      (s = put_all(p->merge_rows_at, p->work.merge_rows)) != PTK_OK)
     return s;
   p->uploaded = true;
   return ptk::ok();
@@ -143,7 +149,7 @@ ptk_status ptk_attention_plan_create(const ptk_kv_layout* layout, const ptk_plan
     p->limits = *limits;
     p->limits.max_work_items = items;
     if (p->limits.num_multiprocessors == 0) p->limits.num_multiprocessors = ptk::device_multiprocessors(kFallbackMultiprocessors);
-    ptk::Carve c;
+    ptk::Carve c;  // what the host writes first, in the mirror: counts through merge_rows
     p->counts_at = c.take(sizeof(ptk::WorkCounts));
     p->items_at = c.take(size_t(p->limits.max_work_items) * sizeof(ptk::WorkItem));
     p->pages_at = c.take(size_t(p->limits.max_pages) * sizeof(int32_t));
@@ -316,7 +322,7 @@ ptk_status ptk_attention_run(const ptk_attention_plan* plan, const void* q, cons
     return ptk::fail(plan->upload_status, "plan has no device copy: its last upload failed with \"%s\"",
                      ptk_status_string(plan->upload_status));
   const ptk_kv_layout& l = plan->layout;
-  char* d = plan->device.get();
+  char* d = plan->staged.device();
   ptk::AttentionLaunch a;
   a.variant = plan->variant;
   a.head_dim = l.head_dim;

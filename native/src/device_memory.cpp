@@ -33,9 +33,9 @@ StagedBuffer::~StagedBuffer() {
   if (device_) cudaFree(device_);
 }
 
-ptk_status StagedBuffer::allocate(size_t bytes) {
+ptk_status StagedBuffer::allocate(size_t bytes, size_t mirror_bytes) {
   if (device_) return PTK_OK;
-  ptk_status s = cuda_status(cudaMallocHost(&host_, bytes), "cudaMallocHost");
+  ptk_status s = cuda_status(cudaMallocHost(&host_, mirror_bytes), "cudaMallocHost");
   cudaEvent_t event = nullptr;
   if (s == PTK_OK) s = cuda_status(cudaEventCreate(&event), "cudaEventCreate");
   copied_ = event;
@@ -49,8 +49,8 @@ ptk_status StagedBuffer::wait_for_mirror() {
   return cuda_status(cudaEventSynchronize(static_cast<cudaEvent_t>(copied_)), "cudaEventSynchronize");
 }
 
-ptk_status StagedBuffer::upload(size_t bytes, void* stream) {
-  ptk_status s = copy_to_device(device_, host_, bytes, stream);
+ptk_status StagedBuffer::upload(size_t offset, size_t bytes, void* stream) {
+  ptk_status s = copy_to_device(device() + offset, host() + offset, bytes, stream);
   if (s == PTK_OK) s = cuda_status(cudaEventRecord(static_cast<cudaEvent_t>(copied_), static_cast<cudaStream_t>(stream)),
                                    "cudaEventRecord");
   pending_ = s == PTK_OK;
@@ -79,9 +79,13 @@ ptk_status cuda_status(int, const char* what) { return fail(PTK_ERR_NO_CUDA, "%s
 DeviceBuffer::~DeviceBuffer() = default;
 ptk_status DeviceBuffer::allocate(size_t) { return fail(PTK_ERR_NO_CUDA, "this ptk library was built without CUDA"); }
 StagedBuffer::~StagedBuffer() = default;
-ptk_status StagedBuffer::allocate(size_t) { return fail(PTK_ERR_NO_CUDA, "this ptk library was built without CUDA"); }
+ptk_status StagedBuffer::allocate(size_t, size_t) {
+  return fail(PTK_ERR_NO_CUDA, "this ptk library was built without CUDA");
+}
 ptk_status StagedBuffer::wait_for_mirror() { return PTK_OK; }
-ptk_status StagedBuffer::upload(size_t, void*) { return fail(PTK_ERR_NO_CUDA, "this ptk library was built without CUDA"); }
+ptk_status StagedBuffer::upload(size_t, size_t, void*) {
+  return fail(PTK_ERR_NO_CUDA, "this ptk library was built without CUDA");
+}
 ptk_status copy_to_device(void*, const void*, size_t, void*) {
   return fail(PTK_ERR_NO_CUDA, "this ptk library was built without CUDA");
 }

@@ -25,19 +25,21 @@ class DeviceBuffer {
   void* ptr_ = nullptr;
 };
 
-// A device buffer with a pinned host mirror, for data written on the host every step (plans):
-// the host fills the mirror, then one asynchronous copy moves it, with no staging by the driver.
-// The copy reads the mirror when the stream reaches it, so rewriting the mirror waits until the
-// previous copy is done (an event recorded after it), never longer.
+// A device buffer with a pinned host mirror of its first bytes, for data written on the host
+// every step (plans): the host fills the mirror, then asynchronous copies move it, with no staging
+// by the driver. A copy reads the mirror when the stream reaches it, so rewriting the mirror waits
+// until the previous copies are done (an event recorded after the last), never longer.
 class StagedBuffer {
  public:
   StagedBuffer() = default;
   StagedBuffer(const StagedBuffer&) = delete;
   StagedBuffer& operator=(const StagedBuffer&) = delete;
   ~StagedBuffer();
-  ptk_status allocate(size_t bytes);  // once; later calls keep the first allocation
-  ptk_status wait_for_mirror();       // before writing host(): the previous upload has read it
-  ptk_status upload(size_t bytes, void* stream);  // mirror [0, bytes) to the device, in stream order
+  // Once; later calls keep the first allocation. The mirror covers [0, mirror_bytes) of the device bytes.
+  ptk_status allocate(size_t bytes, size_t mirror_bytes);
+  ptk_status wait_for_mirror();  // before writing host(): the previous uploads have read it
+  // Mirror [offset, offset + bytes) to the same place on the device, in stream order.
+  ptk_status upload(size_t offset, size_t bytes, void* stream);
   char* host() const { return static_cast<char*>(host_); }
   char* device() const { return static_cast<char*>(device_); }
   bool allocated() const { return device_ != nullptr; }

@@ -92,7 +92,7 @@ ptk_status ptk_rope_plan_update(ptk_rope_plan* plan, int num_tokens, const int32
   plan->updated = true;
   plan->uploaded = false;
   // One copy from the pinned mirror: the count and the three arrays, up to the last slot used.
-  ptk_status s = plan->upload_status = plan->staged.allocate(plan->device_bytes);
+  ptk_status s = plan->upload_status = plan->staged.allocate(plan->device_bytes, plan->device_bytes);
   if (s == PTK_OK) s = plan->upload_status = plan->staged.wait_for_mirror();
   if (s != PTK_OK) return s;
   char* h = plan->staged.host();
@@ -103,7 +103,7 @@ ptk_status ptk_rope_plan_update(ptk_rope_plan* plan, int num_tokens, const int32
     std::memcpy(h + plan->segments_at, segment_ids, bytes);
     std::memcpy(h + plan->slots_at, slot_mapping, bytes);
   }
-  if ((s = plan->staged.upload(plan->slots_at + bytes, stream)) != PTK_OK) return plan->upload_status = s;
+  if ((s = plan->staged.upload(0, plan->slots_at + bytes, stream)) != PTK_OK) return plan->upload_status = s;
   plan->uploaded = true;
   return ptk::ok();
 }
