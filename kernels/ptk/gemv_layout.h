@@ -33,11 +33,12 @@ PTK_HD int gemv_splits(int n, int k) {
 PTK_HD int gemv_split_begin(int s, int splits, int slices) { return int((long long)s * slices / splits); }
 
 // The workspace of a split gemv (0 bytes when it does not split): an arrival counter (int) per
-// group, zero between launches, then each group's room of splits * kGemvRows * kGemvMaxRows f32,
-// where a launch of m rows packs its blocks' sums [split][kGemvRows][m]. The last block of a group to arrive adds the splits' sums in
-// split order and writes the outputs (arrival.cuh). The counters come first, in room for every
-// group a split gemv can have (fewer than kGemvMinBlocks), so that a workspace of the largest
-// size serves every gemv: no gemv's sums land on another's counters.
+// group, zero between launches, then each group's room of splits * kGemvRows * kGemvMaxRows
+// f32, where a launch of m rows packs its blocks' sums [split][kGemvRows][m]. The last block of
+// a group to arrive adds the splits' sums in split order and writes the outputs (arrival.cuh).
+// The counters come first, in room for every group a split gemv can have (fewer than
+// kGemvMinBlocks), so that a workspace of the largest size serves every gemv: no gemv's sums
+// land on another's counters.
 constexpr size_t kGemvCounterBytes = kGemvMinBlocks * sizeof(int);
 static_assert(kGemvCounterBytes % 16 == 0, "the sums start 16-byte aligned");
 PTK_HD size_t gemv_workspace_bytes(int n, int k) {

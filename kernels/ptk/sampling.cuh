@@ -29,6 +29,8 @@
 namespace ptk {
 
 constexpr int kSampleThreads = 1024;
+static_assert(kSampleThreads % 32 == 0 && kSampleThreads >= kSampleRadixBins,
+              "whole warps, and a thread for each bin of the select's scan");
 
 struct SampleParams {
   const float* logits;

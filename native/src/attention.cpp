@@ -70,7 +70,8 @@ ptk_status upload(ptk_attention_plan* p, void* stream) {
       return s;
     p->arrivals_zeroed = true;
   }
-  // Each array through the mirror, only its used part: one copy per array, none staged by the driver.
+  // Each array through the mirror, only its used part: one copy per array, none staged by the driver
+  // (the arrivals' one-time zeroing above aside).
   const ptk::WorkCounts counts{static_cast<int32_t>(p->work.items.size()) * p->layout.num_kv_heads, p->num_queries};
   auto put = [&](size_t at, const void* data, size_t bytes) {
     if (bytes > 0) std::memcpy(p->staged.host() + at, data, bytes);

@@ -51,9 +51,13 @@ ptk_status StagedBuffer::wait_for_mirror() {
 
 ptk_status StagedBuffer::upload(size_t offset, size_t bytes, void* stream) {
   ptk_status s = copy_to_device(device() + offset, host() + offset, bytes, stream);
-  if (s == PTK_OK) s = cuda_status(cudaEventRecord(static_cast<cudaEvent_t>(copied_), static_cast<cudaStream_t>(stream)),
-                                   "cudaEventRecord");
-  pending_ = s == PTK_OK;
+  if (s != PTK_OK) return s;  // an earlier upload's copies may still be pending: the event still covers them
+  pending_ = true;
+  s = cuda_status(cudaEventRecord(static_cast<cudaEvent_t>(copied_), static_cast<cudaStream_t>(stream)), "cudaEventRecord");
+  if (s != PTK_OK) {  // no event after this copy: wait for it here, so the mirror is free again
+    const ptk_status synced = cuda_status(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)), "cudaStreamSynchronize");
+    pending_ = synced != PTK_OK;
+  }
   return s;
 }
 

@@ -91,7 +91,8 @@ bool kept_on_host(const float* z, int vocab, const ptk_sampling_params& params, 
   double total = 0.0;
   for (int i = 0; i < vocab; ++i) {
     if (!(*kept)[size_t(i)]) continue;
-    const double w = std::isnan(z[i]) ? 0.0 : std::exp(double(s * (z[i] - zmax)));
+    const double e = std::exp(double(s * (z[i] - zmax)));
+    const double w = std::isnan(e) ? 0.0 : e;  // a NaN logit, or the NaN of +inf - +inf
     by_key.emplace_back(keys[size_t(i)], w);
     total += w;
   }
@@ -169,9 +170,10 @@ void wide_rows() {
       for (int i = 0; i < vocab; ++i) z[i] = std::round(normal(rng) * 64) / 64;  // ties below the top too
       const float top = *std::max_element(z, z + vocab) + 1.0f;
       if (r % 5 == 4) {  // NaN and -inf among the logits (never the first, the host's argmax start)
-        for (int i = 1 + r; i < vocab; i += 991) z[i] = NAN;
+        for (int i = 1 + r; i < vocab; i += 4999) z[i] = NAN;  // fewer than top-k's 50, which they top
         for (int i = 2 + r; i < vocab; i += 773) z[i] = -INFINITY;
       }
+      if (r % 5 == 3) z[3 + r] = INFINITY;  // top-p finds no mass: all but the +inf go
       if (r % 2 == 0) {
         for (int i : {vocab - 5, vocab / 2 + 3, vocab / 3}) z[i] = top;  // the lowest of them wins, in another block
       } else {  // the top alone, at the last logit of a block: block (r / 2) % splits
