@@ -70,17 +70,18 @@ ptk_status upload(ptk_attention_plan* p, void* stream) {
       return s;
     p->arrivals_zeroed = true;
   }
-  // Each array through the mirror, only its used part: one copy per array, none staged by the driver
-  // (the arrivals' one-time zeroing above aside).
+  // Each array into the mirror, then only its used part to the device: one copy per array, none
+  // staged by the driver (the arrivals' one-time zeroing above aside).
   const ptk::WorkCounts counts{static_cast<int32_t>(p->work.items.size()) * p->layout.num_kv_heads, p->num_queries};
   auto put = [&](size_t at, const void* data, size_t bytes) {
     if (bytes > 0) std::memcpy(p->staged.host() + at, data, bytes);
-    return p->staged.upload(at, bytes, stream);
+    return ptk::StagedBuffer::Range{at, bytes};
   };
   auto put_all = [&](size_t at, const auto& v) { return put(at, v.data(), v.size() * sizeof v[0]); };
-  if ((s = put(p->counts_at, &counts, sizeof counts)) != PTK_OK || (s = put_all(p->items_at, p->work.items)) != PTK_OK ||
-      (s = put_all(p->pages_at, p->pages)) != PTK_OK || (s = put_all(p->merge_indptr_at, p->work.merge_indptr)) != PTK_OK ||
-      (s = put_all(p->merge_rows_at, p->work.merge_rows)) != PTK_OK)
+  if ((s = p->staged.upload({put(p->counts_at, &counts, sizeof counts), put_all(p->items_at, p->work.items),
+                             put_all(p->pages_at, p->pages), put_all(p->merge_indptr_at, p->work.merge_indptr),
+                             put_all(p->merge_rows_at, p->work.merge_rows)},
+                            stream)) != PTK_OK)
     return s;
   p->uploaded = true;
   return ptk::ok();

@@ -49,16 +49,20 @@ ptk_status StagedBuffer::wait_for_mirror() {
   return cuda_status(cudaEventSynchronize(static_cast<cudaEvent_t>(copied_)), "cudaEventSynchronize");
 }
 
-ptk_status StagedBuffer::upload(size_t offset, size_t bytes, void* stream) {
-  ptk_status s = copy_to_device(device() + offset, host() + offset, bytes, stream);
-  if (s != PTK_OK) return s;  // an earlier upload's copies may still be pending: the event still covers them
-  pending_ = true;
+ptk_status StagedBuffer::upload(std::initializer_list<Range> ranges, void* stream) {
+  ptk_status s = PTK_OK;
+  for (const Range& r : ranges) {
+    if ((s = copy_to_device(device() + r.offset, host() + r.offset, r.bytes, stream)) != PTK_OK) break;
+    pending_ = true;  // this copy, until an event after it has passed
+  }
+  if (!pending_) return s;
+  const ptk_status copied = s;
   s = cuda_status(cudaEventRecord(static_cast<cudaEvent_t>(copied_), static_cast<cudaStream_t>(stream)), "cudaEventRecord");
-  if (s != PTK_OK) {  // no event after this copy: wait for it here, so the mirror is free again
+  if (s != PTK_OK) {  // no event after these copies: wait for them here, so the mirror is free again
     const ptk_status synced = cuda_status(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)), "cudaStreamSynchronize");
     pending_ = synced != PTK_OK;
   }
-  return s;
+  return copied != PTK_OK ? copied : s;
 }
 
 ptk_status copy_to_device(void* dst, const void* src, size_t bytes, void* stream) {
@@ -87,7 +91,7 @@ ptk_status StagedBuffer::allocate(size_t, size_t) {
   return fail(PTK_ERR_NO_CUDA, "this ptk library was built without CUDA");
 }
 ptk_status StagedBuffer::wait_for_mirror() { return PTK_OK; }
-ptk_status StagedBuffer::upload(size_t, size_t, void*) {
+ptk_status StagedBuffer::upload(std::initializer_list<Range>, void*) {
   return fail(PTK_ERR_NO_CUDA, "this ptk library was built without CUDA");
 }
 ptk_status copy_to_device(void*, const void*, size_t, void*) {

@@ -3,6 +3,8 @@
 #pragma once
 #include <stddef.h>
 
+#include <initializer_list>
+
 #include "error.h"
 
 namespace ptk {
@@ -38,8 +40,12 @@ class StagedBuffer {
   // Once; later calls keep the first allocation. The mirror covers [0, mirror_bytes) of the device bytes.
   ptk_status allocate(size_t bytes, size_t mirror_bytes);
   ptk_status wait_for_mirror();  // before writing host(): the previous uploads have read it
-  // Mirror [offset, offset + bytes) to the same place on the device, in stream order.
-  ptk_status upload(size_t offset, size_t bytes, void* stream);
+  // The mirror's [offset, offset + bytes) ranges to the same places on the device, in stream
+  // order, one copy each, then one event after them.
+  struct Range {
+    size_t offset, bytes;
+  };
+  ptk_status upload(std::initializer_list<Range> ranges, void* stream);
   char* host() const { return static_cast<char*>(host_); }
   char* device() const { return static_cast<char*>(device_); }
   bool allocated() const { return device_ != nullptr; }

@@ -103,7 +103,7 @@ ptk_status ptk_rope_plan_update(ptk_rope_plan* plan, int num_tokens, const int32
     std::memcpy(h + plan->segments_at, segment_ids, bytes);
     std::memcpy(h + plan->slots_at, slot_mapping, bytes);
   }
-  if ((s = plan->staged.upload(0, plan->slots_at + bytes, stream)) != PTK_OK) return plan->upload_status = s;
+  if ((s = plan->staged.upload({{0, plan->slots_at + bytes}}, stream)) != PTK_OK) return plan->upload_status = s;
   plan->uploaded = true;
   return ptk::ok();
 }
