@@ -5,8 +5,8 @@ bench/gpu/decoder_report.py prints its predictions beside the measured steps.
 Each graph node of a step costs max(its bytes / (copy bandwidth x its efficiency), the latency of
 a dependent node in a graph). The efficiencies and the node latency are assumptions (below, each
 with its reason); the byte counts are exact. Shapes: P paths of `own` tokens each after a shared
-prompt of `prompt` tokens. The floor reads the prompt once for all paths (cascade); the prediction
-reads it as the kernels do (CASCADE below).
+prompt of `prompt` tokens. The floor reads the prompt once for all paths; the prediction reads it
+as the kernels do: once per cascade item of up to CASCADE_ROWS query rows (below).
 
   python3 bench/gpu/step_model.py                  # the markdown table for NOTES.md
   python3 bench/gpu/step_model.py --math fma       # the same with the gemv on the CUDA cores
@@ -39,7 +39,12 @@ GEMV_INSTRUCTIONS_PER_BYTE = {
 GEMV_MATH = "mma"
 ISSUE_EFFICIENCY = 0.85
 ATTENTION_EFFICIENCY = 0.85  # single-query GQA kernel, 2 blocks per SM after split-KV (predictions/decode-attention.md)
-CASCADE = False              # the decode kernel does not share the prompt yet: each path reads it
+# The decode kernel reads a shared prompt once per cascade item, whose rows are up to this many
+# (kernels/ptk/variants.h): 64 / 6 = 10 paths of the model, so P = 16 reads it twice. A cascade
+# item's math runs on the tensor cores: about 450 warp instructions per 32-token tile and warp
+# (estimated from the source: 96 mma, 192 shared loads, the softmax), 48 B/clk/SM with three warps
+# of rows, above the 23 B/clk/SM of the copy bandwidth, so it is taken at ATTENTION_EFFICIENCY.
+CASCADE_ROWS = 64
 NODE_LATENCY_US = 2.0        # a dependent kernel in a graph: launch, ramp and drain of a small grid
 # Sampling (ptk_sample, many blocks per row): a node latency per launch (greedy 2, a temperature 3,
 # top-k and top-p 4 more each), plus the draw's arithmetic per logit (three splitmix64 rounds in
@@ -74,7 +79,8 @@ def nodes_per_layer(c, paths, prompt, own):
     h, inter, hd = c["hidden"], c["intermediate"], c["head_dim"]
     qkv = (c["heads"] + 2 * c["kv_heads"]) * hd
     rows = paths
-    read = prompt + paths * own if CASCADE else paths * (prompt + own)
+    paths_per_item = max(1, CASCADE_ROWS // (c["heads"] // c["kv_heads"]))
+    read = -(-paths // paths_per_item) * prompt + paths * own
     kv_bytes = read * c["kv_heads"] * hd * 2 * 2  # K and V, bf16
     partial = rows * c["heads"] * (hd + 1) * 4 * 2 * 8                # ~8 splits per row, written and read
     # The merge is fused: the block that finishes a row's splits last merges them (one node).

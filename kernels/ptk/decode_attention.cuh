@@ -1,6 +1,8 @@
-// Decode attention: paged attention for work items of one query (decode, one-query-per-path
-// phase-1 steps, one-query summaries). An item's rows are that query's heads of one kv head (the
-// whole GQA group), so each K/V byte of the chunk is read from memory once for all of them.
+// Decode attention: paged attention for steps of one query per group (decode, phase-1 path steps,
+// one-query summaries). An item of one query holds that query's heads of one kv head (the whole
+// GQA group), so each K/V byte of its chunk is read from memory once for all of them; an item of
+// several queries (the P paths over their shared prompt) runs cascade_attention.cuh instead, in
+// the same launch.
 //
 // Unlike attention.cuh there is no shared-memory staging: a warp takes 32 tokens at a time.
 //   scores: lane l owns token l and loads its whole K row (D/8 16-byte loads in flight per
@@ -19,6 +21,7 @@
 
 #include "ptk/arrival.cuh"
 #include "ptk/attention.cuh"
+#include "ptk/cascade_attention.cuh"
 #include "ptk/merge.cuh"
 #include "ptk/page_table.h"
 #include "ptk/shared.cuh"
@@ -41,9 +44,21 @@ struct DecodeConfig {
   static constexpr int kLanesPerRow = kPieces;        // V phase: lanes reading one token's row
   static constexpr int kRowsPerLoad = 32 / kPieces;   // V phase: tokens per warp-wide load
   static constexpr int kVLoads = 32 / kRowsPerLoad;   // V loads per lane per 32 tokens
+  using Cascade = CascadeConfig<D>;
+  // Shared memory, one item's at a time: decode_item's arrays, or a cascade item's K/V tiles.
+  static constexpr size_t kQAt = 0, kPAt = kQAt + size_t(ROWS) * D * sizeof(float);
+  static constexpr size_t kMAt = kPAt + size_t(kWarps) * ROWS * 32 * sizeof(float);
+  static constexpr size_t kDAt = kMAt + size_t(kWarps) * ROWS * sizeof(float);
+  static constexpr size_t kOAt = kDAt + size_t(kWarps) * ROWS * sizeof(float);
+  static constexpr size_t kDecodeBytes = kOAt + size_t(kWarps) * ROWS * D * sizeof(float);
+  static constexpr size_t kSmemBytes = kDecodeBytes > Cascade::kSmemBytes ? kDecodeBytes : Cascade::kSmemBytes;
+  static_assert(Cascade::kWarps == kWarps, "one block shape for both kinds of item");
+  static_assert(kSmemBytes <= 48 * 1024, "static shared memory: nothing to raise per launch");
 };
 
-static_assert(variant_shape(Variant::kDecode).rows == kMaxGroup, "decode items hold up to one query's group");
+static_assert(variant_shape(Variant::kDecode).rows == CascadeConfig<128>::kRows &&
+                  CascadeConfig<64>::kRows == CascadeConfig<128>::kRows,
+              "decode plans hold one query's group, or up to a cascade item's rows of several queries");
 
 template <class C>
 __device__ void decode_item(const AttentionParams& p, const WorkItem it, int kv_head, float* q_s, float* p_s,
@@ -183,29 +198,36 @@ __device__ void decode_item(const AttentionParams& p, const WorkItem it, int kv_
 // Persistent grid as in attention.cuh: block b takes work b, b + gridDim.x, ... (work w = item
 // w / kv_heads, kv head w % kv_heads). The merge is fused: after writing its partial states, the
 // block that finishes the last of a (query, kv head)'s items merges that query's heads of the kv
-// head into o and lse (arrival.cuh), so a step has no merge pass. `arrivals` [max queries *
-// kv_heads] is zero before the launch and left zero after it. Shared memory is static (under
-// 48 KB): nothing to raise.
+// head into o and lse (arrival.cuh), so a step has no merge pass; a cascade item arrives for each
+// of its queries in turn. `arrivals` [max queries * kv_heads] is zero before the launch and left
+// zero after it. Shared memory is static (under 48 KB): nothing to raise.
 template <class C, class OutT>
 __global__ void __launch_bounds__(C::kThreads, 2)
     decode_attention_kernel(const AttentionParams p, const MergePartialsParams m, OutT* o, int* arrivals) {
-  PTK_SHARED_ARRAY(float, q_s, C::kRows * C::kHeadDim);
-  PTK_SHARED_ARRAY(float, p_s, C::kWarps * C::kRows * 32);
-  PTK_SHARED_ARRAY(float, m_x, C::kWarps * C::kRows);
-  PTK_SHARED_ARRAY(float, d_x, C::kWarps * C::kRows);
-  PTK_SHARED_ARRAY(float, o_x, C::kWarps * C::kRows * C::kHeadDim);
+  PTK_SHARED_ARRAY(uint4, smem, (C::kSmemBytes + 15) / 16);
   PTK_SHARED_ARRAY(int, last_s, 1);
+  char* const at = reinterpret_cast<char*>(smem);
+  uint16_t* const k_s = reinterpret_cast<uint16_t*>(at);
+  uint16_t* const v_s = k_s + C::Cascade::Tiles::kStages * C::Cascade::Tiles::kTileElems;
   const int num_work = p.counts->num_work;
   const int group = p.num_q_heads / p.num_kv_heads;
   for (int w = blockIdx.x; w < num_work; w += gridDim.x) {
     __syncthreads();  // the previous item's reads of shared memory are done
     const WorkItem it = p.items[w / p.num_kv_heads];
     const int kv_head = w % p.num_kv_heads;
-    decode_item<C>(p, it, kv_head, q_s, p_s, m_x, d_x, o_x);
-    const int key = it.q_begin * p.num_kv_heads + kv_head;  // one query per decode item
-    if (!arrive_last(arrivals + key, m.indptr[key + 1] - m.indptr[key], last_s)) continue;
-    for (int g = threadIdx.x / 32; g < group; g += C::kWarps)
-      merge_partial_row(m, it.q_begin * p.num_q_heads + kv_head * group + g, threadIdx.x % 32, o);
+    if (it.q_count == 1) {
+      decode_item<C>(p, it, kv_head, reinterpret_cast<float*>(at + C::kQAt), reinterpret_cast<float*>(at + C::kPAt),
+                     reinterpret_cast<float*>(at + C::kMAt), reinterpret_cast<float*>(at + C::kDAt),
+                     reinterpret_cast<float*>(at + C::kOAt));
+    } else {
+      cascade_item<typename C::Cascade>(p, it, kv_head, k_s, v_s);
+    }
+    for (int query = it.q_begin; query < it.q_begin + it.q_count; ++query) {
+      const int key = query * p.num_kv_heads + kv_head;
+      if (!arrive_last(arrivals + key, m.indptr[key + 1] - m.indptr[key], last_s)) continue;
+      for (int g = threadIdx.x / 32; g < group; g += C::kWarps)
+        merge_partial_row(m, query * p.num_q_heads + kv_head * group + g, threadIdx.x % 32, o);
+    }
   }
 }
 

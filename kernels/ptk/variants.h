@@ -3,9 +3,12 @@
 //   wide:   4 warps of 16 rows over one 32-key tile, up to 64 rows (several queries x group):
 //           prefill and shared-prefix passes, where every K/V tile in shared memory serves all
 //           the queries of the item.
-//   decode: 4 warps over one query's group (up to 8 rows), K/V straight from memory into
-//           registers (decode_attention.cuh): items of one query. Chunks are whole pages sized so
-//           that the work fills two blocks per multiprocessor in one balanced wave (planner.h).
+//   decode: steps of one query per group (decode_attention.cuh). An item of one query holds its
+//           group (up to 8 rows), K/V straight from memory into registers; an item of several
+//           queries over a segment they all see in full (the cascade: P paths over their prompt)
+//           holds up to 64 rows on the tensor cores, so the segment is read once for all of them.
+//           Chunks are whole pages sized so that the work fills two blocks per multiprocessor in
+//           one balanced wave (planner.h).
 #pragma once
 
 namespace ptk {
@@ -22,9 +25,9 @@ struct VariantShape {
 };
 
 constexpr VariantShape variant_shape(Variant v) {
-  return v == Variant::kWide ? VariantShape{64, 32, 2, 64} : VariantShape{8, 1, 2, 64};
+  return v == Variant::kWide ? VariantShape{64, 32, 2, 64} : VariantShape{64, 1, 2, 64};
 }
 
-constexpr int kMaxGroup = 8;  // query heads per kv head: a decode item holds one query's group
+constexpr int kMaxGroup = 8;  // query heads per kv head: a one-query decode item holds its group
 
 }  // namespace ptk

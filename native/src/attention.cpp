@@ -94,11 +94,11 @@ ptk_status commit(ptk_attention_plan* p, const std::vector<Span>& spans, int num
   const ptk::VariantShape vs = ptk::variant_shape(variant);
   const int group = p->layout.num_qo_heads / p->layout.num_kv_heads;
   const bool decode = variant == ptk::Variant::kDecode;
-  // A decode item holds exactly one query (its kernel's rows are one group); its chunks are
-  // balanced whole pages.
+  // On the decode variant only spans of several queries (a shared segment) have items of more
+  // than one query: cascade items, up to vs.rows rows; its chunks are balanced whole pages.
   const ptk::PlanShape shape{group,
                              p->layout.num_kv_heads,
-                             decode ? group : vs.rows,
+                             vs.rows,
                              vs.tile_tokens,
                              p->grid(variant),
                              p->limits.max_work_items,

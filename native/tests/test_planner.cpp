@@ -84,10 +84,11 @@ ptk::PlanShape shape_of(const Problem& p, ptk::Variant v, int target, int max_it
   return ptk::PlanShape{p.group, p.kv_heads, s.rows, s.tile_tokens, target, max_items, 256};
 }
 
-// The decode variant's shape as the C ABI makes it: one query's group per item, whole pages.
+// The decode variant's shape as the C ABI makes it: whole pages, several queries per item only
+// over a span that several queries see (cascade items).
 ptk::PlanShape decode_shape(int group, int kv_heads, int page_size, int grid) {
   const ptk::VariantShape s = ptk::variant_shape(ptk::Variant::kDecode);
-  return ptk::PlanShape{group, kv_heads, group, s.tile_tokens, grid, 4096, s.min_chunk, page_size};
+  return ptk::PlanShape{group, kv_heads, s.rows, s.tile_tokens, grid, 4096, s.min_chunk, page_size};
 }
 
 std::vector<int32_t> shuffled_pool(std::mt19937& rng, int n) {
@@ -176,8 +177,9 @@ void limits() {
   CHECK(plan.items.size() * 2 <= 132 && plan.items.size() * 2 >= 100);
 }
 
-// Phase-1 steps on the decode variant: P paths of one query each over the prompt (as every
-// query's own block of the prefix span) and their own pages; the plan's chunks are whole pages.
+// Phase-1 steps on the decode variant: P paths of one query each over the prompt (one span for all
+// of them) and their own pages; the plan's chunks are whole pages, and the prompt's items are
+// cascade items of as many paths as fit, so that the prompt is read once per block of paths.
 void decode_phase1(int group, int page_size, int prompt, std::vector<int> own, int grid) {
   std::mt19937 rng(prompt + own.size() * 7 + grid);
   const int P = int(own.size());
@@ -196,7 +198,18 @@ void decode_phase1(int group, int page_size, int prompt, std::vector<int> own, i
   ptk::WorkPlan plan;
   std::string err;
   CHECK(ptk::plan_work(spans, P, decode_shape(group, 2, page_size, grid), &plan, &err));
-  for (const ptk::WorkItem& it : plan.items) CHECK(it.q_count == 1 && it.kv_begin % page_size == 0);
+  const int per_item = ptk::variant_shape(ptk::Variant::kDecode).rows / group;
+  int64_t prompt_keys = 0;
+  for (const ptk::WorkItem& it : plan.items) {
+    CHECK(it.kv_begin % page_size == 0);
+    if (prompt > 0 && it.page_offset == prompt_at) {
+      CHECK(it.q_begin % per_item == 0 && it.q_count == std::min(per_item, P - it.q_begin));
+      prompt_keys += it.kv_end - it.kv_begin;
+    } else {
+      CHECK(it.q_count == 1);
+    }
+  }
+  CHECK(prompt_keys == int64_t(prompt) * ((P + per_item - 1) / per_item));
   CHECK(run_plan(p, plan, ptk::Variant::kDecode) < 1e-12);
 }
 
@@ -394,6 +407,9 @@ int main() {
   decode_phase1(6, 16, 35, {1000, 999, 7}, 12);
   decode_phase1(4, 8, 100, {9, 70}, 264);
   decode_phase1(1, 4, 13, {70, 1, 9}, 5);
+  decode_phase1(6, 16, 29, {5, 1, 17, 31, 2, 16, 48, 9, 13, 3, 33, 20, 7, 15, 40, 11}, 264);  // 10 + 6 paths
+  decode_phase1(8, 16, 61, {4, 9, 1, 30, 2, 7, 12, 5, 3}, 40);                                // 8 + 1
+  decode_phase1(1, 16, 700, std::vector<int>(16, 3), 264);                                    // 16 in one
   decode_balance();
   ragged_mixed(5, ptk::Variant::kWide);
   ragged_mixed(1, ptk::Variant::kDecode);

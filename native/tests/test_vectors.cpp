@@ -22,7 +22,7 @@
 #include "safetensors.h"
 
 #ifdef PTK_WITH_CUDA
-#include <cuda_runtime_api.h>
+#include "gpu_buffers.h"
 #endif
 
 namespace {
@@ -137,9 +137,9 @@ void emulate(const Case& c, const std::vector<ptk::Span>& spans, const std::vect
   const std::vector<double> q = c["q"].values(), k = c["k_cache"].values(), v = c["v_cache"].values();
   const Dense dense{l.num_qo_heads / l.num_kv_heads, l.num_kv_heads, l.head_dim, l.page_size, q.data(), k.data(), v.data()};
   const ptk::VariantShape vs = ptk::variant_shape(wide ? ptk::Variant::kWide : ptk::Variant::kDecode);
-  // As the C ABI shapes the two variants (a decode item: one query's group, balanced whole pages),
-  // but with a small target, which splits these short sequences too, so that merging is exercised.
-  const int rows = wide ? vs.rows : dense.group;
+  // As the C ABI shapes the two variants (the decode variant's chunks: balanced whole pages), but
+  // with a small target, which splits these short sequences too, so that merging is exercised.
+  const int rows = vs.rows;
   const ptk::PlanShape shape{dense.group, l.num_kv_heads, rows, vs.tile_tokens, 64, 1024,
                              wide ? vs.tile_tokens : vs.min_chunk, wide ? 0 : l.page_size};
   ptk::WorkPlan plan;
@@ -225,60 +225,7 @@ Outputs cpu_attention(const Case& c) {
 // GPU, through the C ABI
 
 #ifdef PTK_WITH_CUDA
-// Device buffers, poisoned (0xFF: NaN in bf16 and f32) with a poisoned guard tail that must
-// survive every run: nothing may be written past a buffer's end.
-struct Gpu {
-  static constexpr size_t kGuard = 256;
-  std::vector<std::pair<void*, size_t>> owned;
-  ~Gpu() {
-    for (auto& [p, n] : owned) cudaFree(p);
-  }
-  void* alloc(size_t bytes) {
-    void* p = nullptr;
-    if (cudaMalloc(&p, bytes + kGuard) != cudaSuccess) throw std::runtime_error("cudaMalloc failed");
-    owned.push_back({p, bytes});
-    cudaMemset(p, 0xFF, bytes + kGuard);
-    return p;
-  }
-  void* upload(const Tensor& t) {
-    void* p = alloc(t.bytes.size());
-    cudaMemcpy(p, t.bytes.data(), t.bytes.size(), cudaMemcpyHostToDevice);
-    return p;
-  }
-  bool guards_intact() const {
-    std::vector<unsigned char> tail(kGuard);
-    for (const auto& [p, n] : owned) {
-      cudaMemcpy(tail.data(), static_cast<char*>(p) + n, kGuard, cudaMemcpyDeviceToHost);
-      for (unsigned char b : tail)
-        if (b != 0xFF) return false;
-    }
-    return true;
-  }
-  static std::vector<double> download(const void* p, size_t n, bool bf16) {
-    std::vector<double> v(n);
-    if (bf16) {
-      std::vector<uint16_t> h(n);
-      cudaMemcpy(h.data(), p, n * 2, cudaMemcpyDeviceToHost);
-      for (size_t i = 0; i < n; ++i) v[i] = ptk::bf16_to_float(h[i]);
-    } else {
-      std::vector<float> h(n);
-      cudaMemcpy(h.data(), p, n * 4, cudaMemcpyDeviceToHost);
-      for (size_t i = 0; i < n; ++i) v[i] = h[i];
-    }
-    return v;
-  }
-};
-
-#define ABI(expr)                                                                                  \
-  do {                                                                                             \
-    ptk_status s_ = (expr);                                                                        \
-    if (s_ != PTK_OK) throw std::runtime_error(std::string(#expr) + ": " + ptk_last_error());       \
-  } while (0)
-
-void sync() {
-  const cudaError_t e = cudaDeviceSynchronize();
-  if (e != cudaSuccess) throw std::runtime_error(std::string("CUDA: ") + cudaGetErrorString(e));
-}
+void* upload(Gpu& g, const Tensor& t) { return g.upload(t.bytes.data(), t.bytes.size()); }
 
 Outputs gpu_rope(const Case& c) {
   const ptk_kv_layout l = c.layout();
@@ -289,14 +236,14 @@ Outputs gpu_rope(const Case& c) {
   ABI(ptk_rope_plan_create(&l, &rc, int(c["thought_table"].shape[0]), T, &plan));
   Gpu g;
   void* q_out = g.alloc(size_t(T) * l.num_qo_heads * l.head_dim * 2);
-  void* k = g.upload(c["k_cache_in"]);
-  void* v = g.upload(c["v_cache_in"]);
+  void* k = upload(g, c["k_cache_in"]);
+  void* v = upload(g, c["v_cache_in"]);
   // A case without thought embeddings runs with a null table (its table is all zeros).
   const bool te = !c.scalars.has("thought_embeddings") || c.scalars["thought_embeddings"].boolean;
-  const void* table = te ? g.upload(c["thought_table"]) : nullptr;
+  const void* table = te ? upload(g, c["thought_table"]) : nullptr;
   ABI(ptk_rope_plan_update(plan, T, c["positions"].ints().data(), c["segment_ids"].ints().data(),
                            c["slot_mapping"].ints().data(), nullptr));
-  ABI(ptk_rope_append(plan, g.upload(c["qkv"]), table, q_out, k, v, nullptr));
+  ABI(ptk_rope_append(plan, upload(g, c["qkv"]), table, q_out, k, v, nullptr));
   sync();
   ptk_rope_plan_destroy(plan);
   CHECK(g.guards_intact());
@@ -311,8 +258,8 @@ Outputs gpu_merge(const Case& c) {
   const int D = int(c["o_a"].shape[2]);
   float* o = static_cast<float*>(g.alloc(rows * D * 4));
   float* lse = static_cast<float*>(g.alloc(rows * 4));
-  ABI(ptk_merge_states(static_cast<float*>(g.upload(c["o_a"])), static_cast<float*>(g.upload(c["lse_a"])),
-                       static_cast<float*>(g.upload(c["o_b"])), static_cast<float*>(g.upload(c["lse_b"])), o, lse,
+  ABI(ptk_merge_states(static_cast<float*>(upload(g, c["o_a"])), static_cast<float*>(upload(g, c["lse_a"])),
+                       static_cast<float*>(upload(g, c["o_b"])), static_cast<float*>(upload(g, c["lse_b"])), o, lse,
                        int(rows), D, nullptr));
   sync();
   CHECK(g.guards_intact());
@@ -418,9 +365,9 @@ Outputs gpu_attention(const Case& c) {
   ptk_attention_plan* plan = nullptr;
   ABI(ptk_attention_plan_create(&l, &lim, &plan));
   Gpu g;
-  void* q = g.upload(c["q"]);
-  void* k = g.upload(c["k_cache"]);
-  void* v = g.upload(c["v_cache"]);
+  void* q = upload(g, c["q"]);
+  void* k = upload(g, c["k_cache"]);
+  void* v = upload(g, c["v_cache"]);
   Outputs out;
   if (c.kind == "decode") {
     ABI(ptk_attention_plan_decode(plan, B, t.indptr.data(), t.indices.data(), t.last.data(), nullptr));

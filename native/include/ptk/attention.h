@@ -48,8 +48,11 @@ typedef struct ptk_attention_plan ptk_attention_plan;
 /* The kernel a plan runs. */
 typedef enum ptk_attention_variant {
   PTK_ATTENTION_WIDE = 1,   /* up to 64 query rows per item, K/V tiles in shared memory serve them all */
-  PTK_ATTENTION_DECODE = 2  /* one query per item, its heads of one kv head; chunks are whole pages
-                               balanced over the grid */
+  PTK_ATTENTION_DECODE = 2  /* items of one query (its heads of one kv head), and, over a segment that
+                               consecutive groups see in full (a request's prompt in a phase-1
+                               step), items of up to 64 rows of their queries on the tensor cores,
+                               so that the segment is read once for them all (cascade); chunks are
+                               whole pages balanced over the grid */
 } ptk_attention_variant;
 
 typedef struct ptk_attention_plan_info {
