@@ -31,19 +31,14 @@ __global__ void __launch_bounds__(32 * kMergeWarps) merge_states_kernel(const fl
 }
 
 template <class C>
-cudaError_t set_smem_limit() {
-  return cudaFuncSetAttribute(attention_kernel<C>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(C::kSmemBytes));
-}
-
-template <class C>
 cudaError_t launch_attention(const AttentionLaunch& a, cudaStream_t stream) {
-  return launch_kernel<attention_kernel<C>>(a.grid, C::kThreads, C::kSmemBytes, stream, attention_params(a));
+  return launch_kernel<attention_kernel<C>>(a.grid, C::kThreads, 0, stream, attention_params(a));
 }
 
 template <int D>
 cudaError_t launch_for_dim(const AttentionLaunch& a, cudaStream_t stream) {
   if (a.variant == Variant::kDecode) return cudaError_t(decode_attention_launch(a, stream));  // merge fused
-  const cudaError_t err = launch_attention<WideConfig<D>>(a, stream);
+  const cudaError_t err = launch_attention<AttentionConfig<D>>(a, stream);
   if (err != cudaSuccess) return err;
   const MergePartialsParams m = merge_params(a);
   if (a.o_is_f32) {
@@ -57,16 +52,6 @@ cudaError_t launch_for_dim(const AttentionLaunch& a, cudaStream_t stream) {
 }  // namespace
 
 bool attention_supports_head_dim(int head_dim) { return head_dim == 64 || head_dim == 128; }
-
-int attention_prepare(int head_dim) {
-  cudaError_t err = cudaErrorInvalidValue;
-  if (head_dim == 64) {
-    err = set_smem_limit<WideConfig<64>>();
-  } else if (head_dim == 128) {
-    err = set_smem_limit<WideConfig<128>>();
-  }
-  return int(err);
-}
 
 int attention_launch(const AttentionLaunch& a, void* stream) {
   cudaStream_t s = static_cast<cudaStream_t>(stream);

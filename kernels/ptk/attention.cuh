@@ -1,19 +1,34 @@
-// Paged attention over a work list: each work item is a block of queries (with every query head
-// of one kv head) against a chunk of one span of paged keys; it writes one partial state
-// (o, lse) per row. Decode, multi-path prefill and summary attention differ only in the work list
-// the host builds (native/src/planner.cpp); merge.cuh combines the partial states.
+// Paged attention over a work list, on the tensor cores: each work item is a block of queries
+// (with every query head of one kv head: up to 64 rows, packed query x head) against a chunk of
+// one span of paged keys; it writes one partial state (o, lse) per row. Decode, multi-path prefill
+// and summary attention differ only in the work list the host builds (native/src/planner.cpp);
+// merge.cuh combines the partial states. The wide variant's kernel is below; the decode kernel
+// (decode_attention.cuh) runs its items of several queries (the cascade: P paths over their
+// shared prompt) with the same attend_item, and its one-query items on the CUDA cores.
 //
-// Block layout: kWarps warps over 32-key tiles. Warp w owns rows [w*RPW, w*RPW + RPW); lane l holds
-// the score of token l of every tile and dims [l*D/32, (l+1)*D/32) of the output accumulators. K/V
-// tiles stream through shared memory in two cp.async stages, so each K/V byte is read from memory
-// once per item for all its rows. (Single-query rows run decode_attention.cuh instead.)
+// Warp w owns rows [16 w, 16 w + 16) as the A side of mma.sync m16n8k16 (mma.cuh). K/V tiles of 32
+// tokens stream through shared memory in two cp.async stages, so each K/V byte is read from memory
+// once per item for all its rows. Per tile and warp:
+//   scores S = Q K^T: 4 column tiles of 8 tokens x D/16 steps; Q's fragments stay in registers
+//           for the whole item, K's are 32-bit shared loads (row-major K is the B side as is);
+//   softmax: each lane holds 8 scores of rows g and g + 8 (lane = 4 g + t), whose maxima and sums
+//           are reduced over the 4 lanes of the row;
+//   O += P V: S's accumulator layout is the A layout of the next product, so the probabilities
+//           never leave registers. They are split into two bf16 halves (hi + lo, 16 bits of the
+//           value) and both multiplied, so that the result keeps an f32 path's precision (one
+//           bf16 would cost 2^-9 of every weight); V's fragments pair two tokens' bf16 of one dim.
+// On the CUDA cores a 64-row item costs ~2 D multiply-adds per row and key, which bounded the
+// wide variant by its arithmetic and made a cascade item over 8 paths cost what 8 one-query items
+// do; here the math of 64 rows is a few dozen mma a tile.
 #pragma once
 #include <cuda_runtime.h>
 #include <math.h>
 #include <stdint.h>
 
+#include "ptk/common.h"
 #include "ptk/cp_async.cuh"
 #include "ptk/launch.h"
+#include "ptk/mma.cuh"
 #include "ptk/page_table.h"
 #include "ptk/shared.cuh"
 #include "ptk/softmax.h"
@@ -23,34 +38,31 @@
 
 namespace ptk {
 
-template <int D, int RPW, int WARPS>
+template <int D>
 struct AttentionConfig {
-  static_assert(D % 64 == 0, "head_dim must be a multiple of 64 (lanes hold D/32 = 2, 4, ... dims)");
+  static_assert(D % 16 == 0, "head_dim: whole k steps of 16");
   static constexpr int kHeadDim = D;
-  static constexpr int kRowsPerWarp = RPW;
-  static constexpr int kWarps = WARPS;
+  static constexpr int kWarps = 4;
   static constexpr int kThreads = 32 * kWarps;
-  static constexpr int kRows = RPW * WARPS;
+  static constexpr int kRows = 16 * kWarps;  // one m16 tile per warp
   static constexpr int kTileTokens = 32;
   static constexpr int kStages = 2;
-  static constexpr int kDimsPerLane = D / 32;
   static constexpr int kPieces = D / 8;      // 16-byte pieces of a token's head row
-  // Shared K/V rows are padded by 16 bytes: lanes reading different tokens at the same column
-  // then fall into different banks.
+  // Shared K/V rows are padded by 16 bytes: the lanes of a fragment load, 8 tokens x 4 words,
+  // then fall into 32 different banks.
   static constexpr int kKvStride = D + 8;
   static constexpr int kTileElems = kTileTokens * kKvStride;
-  static constexpr size_t kKvBytes = size_t(2) * kStages * kTileElems * sizeof(uint16_t);
-  static constexpr size_t kQBytes = size_t(kRows) * D * sizeof(float);
-  static constexpr size_t kPBytes = size_t(kWarps) * RPW * 32 * sizeof(float);
-  static constexpr size_t kSmemBytes = kKvBytes + kQBytes + kPBytes;
+  static constexpr size_t kSmemBytes = size_t(2) * kStages * kTileElems * sizeof(uint16_t);  // K and V
+  static constexpr int kDimSteps = D / 16;              // k steps of S = Q K^T
+  static constexpr int kDimTiles = D / 8;               // n tiles of O
+  static constexpr int kTokenTiles = kTileTokens / 8;   // n tiles of S; two k steps of P V
 };
 
-template <int D>
-using WideConfig = AttentionConfig<D, 16, 4>;
-
-static_assert(WideConfig<128>::kRows == variant_shape(Variant::kWide).rows &&
-              WideConfig<128>::kTileTokens == variant_shape(Variant::kWide).tile_tokens,
-              "wide config matches the planner's view");
+static_assert(AttentionConfig<128>::kRows == variant_shape(Variant::kWide).rows &&
+                  AttentionConfig<64>::kRows == variant_shape(Variant::kWide).rows &&
+                  AttentionConfig<128>::kTileTokens == variant_shape(Variant::kWide).tile_tokens,
+              "the kernels' items match the planner's view");
+static_assert(AttentionConfig<128>::kSmemBytes <= 48 * 1024, "static shared memory: nothing to raise per launch");
 
 struct AttentionParams {
   const WorkItem* items;
@@ -105,45 +117,59 @@ __device__ __forceinline__ void load_kv_tile(const AttentionParams& p, const Wor
   }
 }
 
-template <class C>
-__device__ void attend_item(const AttentionParams& p, const WorkItem it, int kv_head, char* smem) {
-  constexpr int D = C::kHeadDim, RPW = C::kRowsPerWarp, DPL = C::kDimsPerLane;
-  uint16_t* k_s = reinterpret_cast<uint16_t*>(smem);
-  uint16_t* v_s = k_s + C::kStages * C::kTileElems;
-  float* q_s = reinterpret_cast<float*>(smem + C::kKvBytes);
-  float* p_s = reinterpret_cast<float*>(smem + C::kKvBytes + C::kQBytes);
+// The bf16 pair (lo, hi) of a 32-bit word starting at `p` (2-element aligned).
+__device__ __forceinline__ uint32_t load_pair(const uint16_t* p) { return *reinterpret_cast<const uint32_t*>(p); }
 
+// Two bf16 (x of the lower index, y of the higher) of different rows as one word.
+__device__ __forceinline__ uint32_t pair_of(uint16_t x, uint16_t y) { return uint32_t(x) | (uint32_t(y) << 16); }
+
+// x = hi + lo to 16 bits: hi the nearest bf16 pair, lo the nearest pair to what remains.
+__device__ __forceinline__ void split_bf16x2(float x, float y, uint32_t& hi, uint32_t& lo) {
+  hi = pack_bf16x2(x, y);
+  lo = pack_bf16x2(x - bf16_to_float(uint16_t(hi & 0xFFFFu)), y - bf16_to_float(uint16_t(hi >> 16)));
+}
+
+// One item's partial states (row r of kv head h at part_row + h * rows + r) from k_s and v_s,
+// each C::kStages tiles of shared memory.
+template <class C>
+__device__ void attend_item(const AttentionParams& p, const WorkItem it, int kv_head, uint16_t* k_s, uint16_t* v_s) {
+  constexpr int D = C::kHeadDim, KS = C::kDimSteps, NT = C::kDimTiles, ST = C::kTokenTiles;
   const int group = p.num_q_heads / p.num_kv_heads;
   const int n_rows = it.q_count * group;
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int row0 = warp * RPW;
-  const bool warp_has_rows = row0 < n_rows;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, t = lane % 4;
+  const bool warp_has_rows = warp * 16 < n_rows;
   const int n_tiles = (it.kv_end - it.kv_begin + C::kTileTokens - 1) / C::kTileTokens;
 
-  load_kv_tile<C>(p, it, kv_head, 0, k_s, v_s);
-  cp_async_commit();
-
-  // Query rows (row r = query r / group, head kv_head * group + r % group), pre-scaled.
-  for (int idx = threadIdx.x; idx < C::kRows * C::kPieces; idx += C::kThreads) {
-    const int r = idx / C::kPieces, piece = idx % C::kPieces;
-    float x[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
-    if (r < n_rows) {
-      const int head = kv_head * group + r % group;
-      load_bf16<8>(p.q + (size_t(it.q_begin + r / group) * p.num_q_heads + head) * D + piece * 8, x);
-    }
-    float4* dst = reinterpret_cast<float4*>(q_s + r * D + piece * 8);
-    dst[0] = make_float4(x[0] * p.scale_log2, x[1] * p.scale_log2, x[2] * p.scale_log2, x[3] * p.scale_log2);
-    dst[1] = make_float4(x[4] * p.scale_log2, x[5] * p.scale_log2, x[6] * p.scale_log2, x[7] * p.scale_log2);
+  if (n_tiles > 0) {
+    load_kv_tile<C>(p, it, kv_head, 0, k_s, v_s);
+    cp_async_commit();
   }
 
-  float m[RPW], d_lane[RPW], acc[RPW][DPL];
+  // Rows g and g + 8 of the warp's tile: their query's limit and Q's A fragments (zero past the
+  // item's rows), fragment s of dims [16 s, 16 s + 16).
+  int row[2], limit[2];
+  uint32_t qa[KS][4];
 #pragma unroll
-  for (int r = 0; r < RPW; ++r) {
-    m[r] = -INFINITY;
-    d_lane[r] = 0.f;
-#pragma unroll
-    for (int i = 0; i < DPL; ++i) acc[r][i] = 0.f;
+  for (int h = 0; h < 2; ++h) {
+    row[h] = warp * 16 + g + 8 * h;
+    limit[h] = row[h] < n_rows ? min(it.kv_end, it.causal_base + row[h] / group + 1) : 0;
   }
+  const uint16_t* q_row[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h)
+    q_row[h] = p.q + (size_t(it.q_begin + row[h] / group) * p.num_q_heads + kv_head * group + row[h] % group) * D;
+#pragma unroll
+  for (int s = 0; s < KS; ++s) {
+    qa[s][0] = row[0] < n_rows ? load_pair(q_row[0] + 16 * s + 2 * t) : 0u;
+    qa[s][1] = row[1] < n_rows ? load_pair(q_row[1] + 16 * s + 2 * t) : 0u;
+    qa[s][2] = row[0] < n_rows ? load_pair(q_row[0] + 16 * s + 2 * t + 8) : 0u;
+    qa[s][3] = row[1] < n_rows ? load_pair(q_row[1] + 16 * s + 2 * t + 8) : 0u;
+  }
+
+  float m[2] = {-INFINITY, -INFINITY}, d_lane[2] = {0.f, 0.f};
+  float acc[NT][4];
+#pragma unroll
+  for (int n = 0; n < NT; ++n) acc[n][0] = acc[n][1] = acc[n][2] = acc[n][3] = 0.f;
 
   for (int tile = 0; tile < n_tiles; ++tile) {
     const int stage = tile % C::kStages;
@@ -154,88 +180,111 @@ __device__ void attend_item(const AttentionParams& p, const WorkItem it, int kv_
     } else {
       cp_async_wait<0>();
     }
-    __syncthreads();  // tile `tile` (and, the first time, q_s) visible to every warp
+    __syncthreads();  // tile `tile` visible to every warp
 
     if (warp_has_rows) {
       const uint16_t* ks = k_s + stage * C::kTileElems;
       const uint16_t* vs = v_s + stage * C::kTileElems;
-      const int t = it.kv_begin + tile * C::kTileTokens + lane;
+      const int first = it.kv_begin + tile * C::kTileTokens;
 
-      // Scores of this lane's token against the warp's rows.
-      float s[RPW];
+      // S: s[j] holds (row g, tokens 8 j + 2 t, + 1) in [0], [1] and row g + 8 in [2], [3].
+      float s[ST][4];
 #pragma unroll
-      for (int r = 0; r < RPW; ++r) s[r] = 0.f;
-#pragma unroll 2
-      for (int piece = 0; piece < C::kPieces; ++piece) {
-        float k[8];
-        load_bf16<8>(ks + lane * C::kKvStride + piece * 8, k);
+      for (int j = 0; j < ST; ++j) {
+        s[j][0] = s[j][1] = s[j][2] = s[j][3] = 0.f;
+        const uint16_t* k_row = ks + (8 * j + g) * C::kKvStride + 2 * t;
 #pragma unroll
-        for (int r = 0; r < RPW; ++r) {
-          const float4* qv = reinterpret_cast<const float4*>(q_s + (row0 + r) * D + piece * 8);
-          const float4 a = qv[0], b = qv[1];
-          s[r] += a.x * k[0] + a.y * k[1] + a.z * k[2] + a.w * k[3] + b.x * k[4] + b.y * k[5] + b.z * k[6] + b.w * k[7];
+        for (int st = 0; st < KS; ++st) {
+          const uint32_t b[2] = {load_pair(k_row + 16 * st), load_pair(k_row + 16 * st + 8)};
+          mma_bf16_16x8x16(s[j], qa[st], b);
         }
       }
 
-      // Mask, then the online-softmax update; probabilities go to shared memory for P.V.
+      // Mask and scale, then the online-softmax update of rows g (h = 0) and g + 8 (h = 1).
+      float tile_max[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-      for (int r = 0; r < RPW; ++r) {
-        const int row = row0 + r;
-        const int limit = min(it.kv_end, it.causal_base + row / group + 1);
-        const float score = (row < n_rows && t < limit) ? s[r] : -INFINITY;
-        const float m_new = fmaxf(m[r], warp_max(score));
-        const float prob = m_new == -INFINITY ? 0.f : exp2f(score - m_new);
-        const float rescale = softmax_rescale(m[r], m_new);
-        d_lane[r] = d_lane[r] * rescale + prob;
+      for (int j = 0; j < ST; ++j)
 #pragma unroll
-        for (int i = 0; i < DPL; ++i) acc[r][i] *= rescale;
-        m[r] = m_new;
-        p_s[(warp * RPW + r) * 32 + lane] = prob;
+        for (int e = 0; e < 4; ++e) {
+          const int h = e / 2, tok = first + 8 * j + 2 * t + e % 2;
+          s[j][e] = tok < limit[h] ? s[j][e] * p.scale_log2 : -INFINITY;
+          tile_max[h] = fmaxf(tile_max[h], s[j][e]);
+        }
+      float rescale[2];
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        tile_max[h] = fmaxf(tile_max[h], __shfl_xor_sync(0xFFFFFFFFu, tile_max[h], 1));
+        tile_max[h] = fmaxf(tile_max[h], __shfl_xor_sync(0xFFFFFFFFu, tile_max[h], 2));
+        const float m_new = fmaxf(m[h], tile_max[h]);
+        rescale[h] = softmax_rescale(m[h], m_new);
+        m[h] = m_new;
+        d_lane[h] *= rescale[h];
       }
-      __syncwarp();
+#pragma unroll
+      for (int j = 0; j < ST; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int h = e / 2;
+          s[j][e] = m[h] == -INFINITY ? 0.f : exp2f(s[j][e] - m[h]);
+          d_lane[h] += s[j][e];
+        }
+#pragma unroll
+      for (int n = 0; n < NT; ++n) {
+        acc[n][0] *= rescale[0];
+        acc[n][1] *= rescale[0];
+        acc[n][2] *= rescale[1];
+        acc[n][3] *= rescale[1];
+      }
 
-      // acc[r] += sum over the warp's 32 tokens of prob[r][j] * v[j].
-#pragma unroll 2
-      for (int j0 = 0; j0 < 32; j0 += 4) {
-        float v[4][DPL];
+      // O += P V over the tile's two 16-token steps: P's A fragment of step kk is S's column
+      // tiles 2 kk and 2 kk + 1; V's B fragment of dims [8 n, 8 n + 8) pairs tokens 2 t, 2 t + 1
+      // (and + 8) of dim 8 n + g.
 #pragma unroll
-        for (int jj = 0; jj < 4; ++jj) load_bf16<DPL>(vs + (j0 + jj) * C::kKvStride + lane * DPL, v[jj]);
+      for (int kk = 0; kk < ST / 2; ++kk) {
+        uint32_t hi[4], lo[4];
+        split_bf16x2(s[2 * kk][0], s[2 * kk][1], hi[0], lo[0]);
+        split_bf16x2(s[2 * kk][2], s[2 * kk][3], hi[1], lo[1]);
+        split_bf16x2(s[2 * kk + 1][0], s[2 * kk + 1][1], hi[2], lo[2]);
+        split_bf16x2(s[2 * kk + 1][2], s[2 * kk + 1][3], hi[3], lo[3]);
+        const uint16_t* v_tok = vs + (16 * kk + 2 * t) * C::kKvStride + g;
 #pragma unroll
-        for (int r = 0; r < RPW; ++r) {
-          const float4 pr = *reinterpret_cast<const float4*>(p_s + (warp * RPW + r) * 32 + j0);
-#pragma unroll
-          for (int i = 0; i < DPL; ++i) acc[r][i] += pr.x * v[0][i] + pr.y * v[1][i] + pr.z * v[2][i] + pr.w * v[3][i];
+        for (int n = 0; n < NT; ++n) {
+          const uint16_t* v = v_tok + 8 * n;
+          const uint32_t b[2] = {pair_of(v[0], v[C::kKvStride]), pair_of(v[8 * C::kKvStride], v[9 * C::kKvStride])};
+          mma_bf16_16x8x16(acc[n], hi, b);
+          mma_bf16_16x8x16(acc[n], lo, b);
         }
       }
     }
     __syncthreads();  // every warp done with this stage before it is refilled
   }
 
-  float d[RPW];
+  // The sums over the row's 4 lanes, then rows g and g + 8: dims 8 n + 2 t, + 1 from acc[n].
 #pragma unroll
-  for (int r = 0; r < RPW; ++r) d[r] = warp_sum(d_lane[r]);
-
+  for (int h = 0; h < 2; ++h) {
+    float d = d_lane[h];
+    d += __shfl_xor_sync(0xFFFFFFFFu, d, 1);
+    d += __shfl_xor_sync(0xFFFFFFFFu, d, 2);
+    if (row[h] >= n_rows) continue;
+    const size_t prow = size_t(it.part_row) + size_t(kv_head) * n_rows + row[h];
+    const float inv = d > 0.f ? 1.f / d : 0.f;
 #pragma unroll
-  for (int r = 0; r < RPW; ++r) {
-    const int row = row0 + r;
-    if (row >= n_rows) continue;
-    const size_t prow = size_t(it.part_row) + size_t(kv_head) * n_rows + row;
-    const float inv = d[r] > 0.f ? 1.f / d[r] : 0.f;
-#pragma unroll
-    for (int i = 0; i < DPL; ++i) p.part_o[prow * D + lane * DPL + i] = acc[r][i] * inv;
-    if (lane == 0) p.part_lse[prow] = softmax_lse(SoftmaxState{m[r], d[r]});
+    for (int n = 0; n < NT; ++n)
+      *reinterpret_cast<float2*>(p.part_o + prow * D + 8 * n + 2 * t) =
+          make_float2(acc[n][2 * h] * inv, acc[n][2 * h + 1] * inv);
+    if (t == 0) p.part_lse[prow] = softmax_lse(SoftmaxState{m[h], d});
   }
 }
 
 // Persistent grid: block b takes work b, b + gridDim.x, ... (work w = item w / kv_heads, kv head
 // w % kv_heads); the count comes from device memory so a captured launch follows plan updates.
 template <class C>
-__global__ void __launch_bounds__(C::kThreads, 1) attention_kernel(const AttentionParams p) {
-  PTK_DYNAMIC_SHARED(char, smem);
+__global__ void __launch_bounds__(C::kThreads, 2) attention_kernel(const AttentionParams p) {
+  PTK_SHARED_ARRAY(uint16_t, kv_s, 2 * C::kStages * C::kTileElems);
   const int num_work = p.counts->num_work;
   for (int w = blockIdx.x; w < num_work; w += gridDim.x) {
     __syncthreads();  // the previous item's last reads of shared memory are done
-    attend_item<C>(p, p.items[w / p.num_kv_heads], w % p.num_kv_heads, smem);
+    attend_item<C>(p, p.items[w / p.num_kv_heads], w % p.num_kv_heads, kv_s, kv_s + C::kStages * C::kTileElems);
   }
 }
 

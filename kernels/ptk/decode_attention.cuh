@@ -1,8 +1,8 @@
 // Decode attention: paged attention for steps of one query per group (decode, phase-1 path steps,
 // one-query summaries). An item of one query holds that query's heads of one kv head (the whole
 // GQA group), so each K/V byte of its chunk is read from memory once for all of them; an item of
-// several queries (the P paths over their shared prompt) runs cascade_attention.cuh instead, in
-// the same launch.
+// several queries (the P paths over their shared prompt: the cascade) runs attention.cuh's
+// tensor-core attend_item instead, in the same launch.
 //
 // Unlike attention.cuh there is no shared-memory staging: a warp takes 32 tokens at a time.
 //   scores: lane l owns token l and loads its whole K row (D/8 16-byte loads in flight per
@@ -21,7 +21,6 @@
 
 #include "ptk/arrival.cuh"
 #include "ptk/attention.cuh"
-#include "ptk/cascade_attention.cuh"
 #include "ptk/merge.cuh"
 #include "ptk/page_table.h"
 #include "ptk/shared.cuh"
@@ -44,7 +43,7 @@ struct DecodeConfig {
   static constexpr int kLanesPerRow = kPieces;        // V phase: lanes reading one token's row
   static constexpr int kRowsPerLoad = 32 / kPieces;   // V phase: tokens per warp-wide load
   static constexpr int kVLoads = 32 / kRowsPerLoad;   // V loads per lane per 32 tokens
-  using Cascade = CascadeConfig<D>;
+  using Cascade = AttentionConfig<D>;  // items of several queries
   // Shared memory, one item's at a time: decode_item's arrays, or a cascade item's K/V tiles.
   static constexpr size_t kQAt = 0, kPAt = kQAt + size_t(ROWS) * D * sizeof(float);
   static constexpr size_t kMAt = kPAt + size_t(kWarps) * ROWS * 32 * sizeof(float);
@@ -56,8 +55,8 @@ struct DecodeConfig {
   static_assert(kSmemBytes <= 48 * 1024, "static shared memory: nothing to raise per launch");
 };
 
-static_assert(variant_shape(Variant::kDecode).rows == CascadeConfig<128>::kRows &&
-                  CascadeConfig<64>::kRows == CascadeConfig<128>::kRows,
+static_assert(variant_shape(Variant::kDecode).rows == AttentionConfig<128>::kRows &&
+                  AttentionConfig<64>::kRows == AttentionConfig<128>::kRows,
               "decode plans hold one query's group, or up to a cascade item's rows of several queries");
 
 template <class C>
@@ -208,7 +207,7 @@ __global__ void __launch_bounds__(C::kThreads, 2)
   PTK_SHARED_ARRAY(int, last_s, 1);
   char* const at = reinterpret_cast<char*>(smem);
   uint16_t* const k_s = reinterpret_cast<uint16_t*>(at);
-  uint16_t* const v_s = k_s + C::Cascade::Tiles::kStages * C::Cascade::Tiles::kTileElems;
+  uint16_t* const v_s = k_s + C::Cascade::kStages * C::Cascade::kTileElems;
   const int num_work = p.counts->num_work;
   const int group = p.num_q_heads / p.num_kv_heads;
   for (int w = blockIdx.x; w < num_work; w += gridDim.x) {
@@ -220,7 +219,7 @@ __global__ void __launch_bounds__(C::kThreads, 2)
                      reinterpret_cast<float*>(at + C::kMAt), reinterpret_cast<float*>(at + C::kDAt),
                      reinterpret_cast<float*>(at + C::kOAt));
     } else {
-      cascade_item<typename C::Cascade>(p, it, kv_head, k_s, v_s);
+      attend_item<typename C::Cascade>(p, it, kv_head, k_s, v_s);
     }
     for (int query = it.q_begin; query < it.q_begin + it.q_count; ++query) {
       const int key = query * p.num_kv_heads + kv_head;

@@ -38,9 +38,6 @@ struct AttentionLaunch {
 
 // Head dims with compiled kernels.
 bool attention_supports_head_dim(int head_dim);
-// Raises the dynamic shared-memory limit of the kernels for `head_dim`; call before any launch
-// or graph capture (not a stream operation, so it stays out of run calls).
-int attention_prepare(int head_dim);
 int attention_launch(const AttentionLaunch& a, void* stream);
 // A Variant::kDecode launch: attention and merge in one kernel.
 int decode_attention_launch(const AttentionLaunch& a, void* stream);

@@ -1,12 +1,12 @@
 // The two attention kernels, as the host planner sees them. attention.cuh and decode_attention.cuh
 // check that their compile-time configurations match.
-//   wide:   4 warps of 16 rows over one 32-key tile, up to 64 rows (several queries x group):
-//           prefill and shared-prefix passes, where every K/V tile in shared memory serves all
-//           the queries of the item.
+//   wide:   4 warps of 16 rows on the tensor cores over one 32-key tile, up to 64 rows (several
+//           queries x group; attention.cuh): prefill and shared-prefix passes, where every K/V
+//           tile in shared memory serves all the queries of the item.
 //   decode: steps of one query per group (decode_attention.cuh). An item of one query holds its
 //           group (up to 8 rows), K/V straight from memory into registers; an item of several
 //           queries over a segment they all see in full (the cascade: P paths over their prompt)
-//           holds up to 64 rows on the tensor cores, so the segment is read once for all of them.
+//           is a wide item (up to 64 rows, tensor cores), so the segment is read once for them all.
 //           Chunks are whole pages sized so that the work fills two blocks per multiprocessor in
 //           one balanced wave (planner.h).
 #pragma once

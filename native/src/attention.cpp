@@ -34,7 +34,6 @@ struct ptk_attention_plan {
   // Device copies: one allocation carved into the buffers below (byte offsets); the host writes
   // the plan's arrays (counts through merge_rows, first in the carve) into its pinned mirror.
   ptk::StagedBuffer staged;
-  bool prepared = false;  // kernel attributes set (once per plan, before its first launch)
   bool uploaded = false;
   ptk_status upload_status = PTK_OK;  // why the last upload failed
   size_t counts_at, items_at, pages_at, merge_indptr_at, merge_rows_at, part_lse_at, part_o_at, arrivals_at, device_bytes;
@@ -55,14 +54,6 @@ ptk_status upload(ptk_attention_plan* p, void* stream) {
   ptk_status s = p->staged.allocate(p->device_bytes, p->part_lse_at);
   if (s == PTK_OK) s = p->staged.wait_for_mirror();
   if (s != PTK_OK) return s;
-#ifdef PTK_WITH_CUDA
-  // Not a stream operation: done at the plan's first upload, outside any graph capture of runs.
-  if (!p->prepared) {
-    s = ptk::cuda_status(ptk::attention_prepare(p->layout.head_dim), "cudaFuncSetAttribute");
-    if (s != PTK_OK) return s;
-    p->prepared = true;
-  }
-#endif
   if (!p->arrivals_zeroed) {
     const std::vector<int32_t> zeros(size_t(p->arrival_counters()), 0);
     if ((s = ptk::copy_to_device(p->staged.device() + p->arrivals_at, zeros.data(), zeros.size() * sizeof(int32_t),

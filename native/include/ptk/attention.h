@@ -47,7 +47,8 @@ typedef struct ptk_attention_plan ptk_attention_plan;
 
 /* The kernel a plan runs. */
 typedef enum ptk_attention_variant {
-  PTK_ATTENTION_WIDE = 1,   /* up to 64 query rows per item, K/V tiles in shared memory serve them all */
+  PTK_ATTENTION_WIDE = 1,   /* up to 64 query rows per item on the tensor cores, K/V tiles in shared
+                               memory serve them all */
   PTK_ATTENTION_DECODE = 2  /* items of one query (its heads of one kv head), and, over a segment that
                                consecutive groups see in full (a request's prompt in a phase-1
                                step), items of up to 64 rows of their queries on the tensor cores,
