@@ -43,7 +43,7 @@ ATTENTION_EFFICIENCY = 0.85  # single-query GQA kernel, 2 blocks per SM after sp
 # (kernels/ptk/variants.h): 64 / 6 = 10 paths of the model, so P = 16 reads it twice. A cascade
 # item's math runs on the tensor cores: about 450 warp instructions per 32-token tile and warp
 # (estimated from the source: 96 mma, 192 shared loads, the softmax), 48 B/clk/SM with three warps
-# of rows, above the 23 B/clk/SM of the copy bandwidth, so it is taken at ATTENTION_EFFICIENCY.
+# of rows (P = 8; four at 10 paths: 36 B/clk/SM), above the 23 B/clk/SM of the copy bandwidth, so it is taken at ATTENTION_EFFICIENCY.
 CASCADE_ROWS = 64
 NODE_LATENCY_US = 2.0        # a dependent kernel in a graph: launch, ramp and drain of a small grid
 # Sampling (ptk_sample, many blocks per row): a node latency per launch (greedy 2, a temperature 3,

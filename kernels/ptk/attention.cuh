@@ -62,7 +62,8 @@ static_assert(AttentionConfig<128>::kRows == variant_shape(Variant::kWide).rows 
                   AttentionConfig<64>::kRows == variant_shape(Variant::kWide).rows &&
                   AttentionConfig<128>::kTileTokens == variant_shape(Variant::kWide).tile_tokens,
               "the kernels' items match the planner's view");
-static_assert(AttentionConfig<128>::kSmemBytes <= 48 * 1024, "static shared memory: nothing to raise per launch");
+static_assert(AttentionConfig<128>::kSmemBytes <= 48 * 1024 && AttentionConfig<128>::kSmemBytes % 16 == 0,
+              "static shared memory (whole 16-byte words): nothing to raise per launch");
 
 struct AttentionParams {
   const WorkItem* items;
@@ -280,11 +281,13 @@ __device__ void attend_item(const AttentionParams& p, const WorkItem it, int kv_
 // w % kv_heads); the count comes from device memory so a captured launch follows plan updates.
 template <class C>
 __global__ void __launch_bounds__(C::kThreads, 2) attention_kernel(const AttentionParams p) {
-  PTK_SHARED_ARRAY(uint16_t, kv_s, 2 * C::kStages * C::kTileElems);
+  // uint4: the 16-byte alignment cp.async needs (a uint16_t array promises 2).
+  PTK_SHARED_ARRAY(uint4, kv_s, C::kSmemBytes / 16);
+  uint16_t* const k_s = reinterpret_cast<uint16_t*>(kv_s);
   const int num_work = p.counts->num_work;
   for (int w = blockIdx.x; w < num_work; w += gridDim.x) {
     __syncthreads();  // the previous item's last reads of shared memory are done
-    attend_item<C>(p, p.items[w / p.num_kv_heads], w % p.num_kv_heads, kv_s, kv_s + C::kStages * C::kTileElems);
+    attend_item<C>(p, p.items[w / p.num_kv_heads], w % p.num_kv_heads, k_s, k_s + C::kStages * C::kTileElems);
   }
 }
 

@@ -4,7 +4,7 @@
 // several queries (the P paths over their shared prompt: the cascade) runs attention.cuh's
 // tensor-core attend_item instead, in the same launch.
 //
-// Unlike attention.cuh there is no shared-memory staging: a warp takes 32 tokens at a time.
+// A one-query item has no shared-memory staging of K/V: a warp takes 32 tokens at a time.
 //   scores: lane l owns token l and loads its whole K row (D/8 16-byte loads in flight per
 //           thread) straight into registers, then dots it with the ROWS query rows (shared memory,
 //           read as broadcasts).

@@ -68,8 +68,9 @@ RaggedBatch summary_batch(int num_segments, const int32_t* seg_indptr, const int
 
 // The spans of a ragged batch: per group with queries, one span over its own segment and one per
 // non-empty visible segment, except that a visible segment that the previous group with queries
-// also sees, with the same pages and length, extends that group's span over this group's queries: the P paths of a request over its prompt, and its
-// summary too, read each tile of the prompt once for all of them (on the wide variant).
+// also sees, with the same pages and length, extends that group's span over this group's queries:
+// the P paths of a request over its prompt, and its summary too, read each tile of the prompt once
+// for all of them (on the decode variant, once per item of up to 64 rows: the cascade).
 std::vector<Span> ragged_spans(const RaggedBatch& batch);
 
 // The kernel variant (attention.h): decode when every group has exactly one query or there is at

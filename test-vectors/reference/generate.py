@@ -294,8 +294,9 @@ def kernel_cases(w):
 
 
 # ------------------------------------------------------------------------------------------------
-# decode attention (the decode kernel: one query per work item): phase-1 steps at P = 1, 3, 8, 16,
-# mixed decode lengths and a one-query summary over 16 paths, odd lengths and partial pages
+# decode attention (the decode kernel: one-query items, and cascade items of several paths over
+# their prompt): phase-1 steps at P = 1, 3, 8, 16, mixed decode lengths and a one-query summary
+# over 16 paths, odd lengths and partial pages
 # ------------------------------------------------------------------------------------------------
 def decode_attention_cases(w):
     sm = 1.0 / math.sqrt(D)
