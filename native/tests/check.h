@@ -1,9 +1,11 @@
 // A minimal test harness for the native tests: CHECK records a failure and continues; the test's
 // main returns ptk_test_result() (0 pass, 1 fail, 77 skipped: ctest's SKIP_RETURN_CODE).
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 #include "ptk/ptk.h"
 
@@ -40,6 +42,26 @@ inline int& ptk_test_failures() {
       ++ptk_test_failures();                                                               \
     }                                                                                      \
   } while (0)
+
+// Worst |got - want| / (atol + rtol |want|) over two equal-length arrays (<= 1 passes); NaN never
+// passes, and infinities must match exactly. *max_rel: the worst relative error where |want| > atol.
+inline double tolerance_ratio(const std::vector<double>& got, const std::vector<double>& want, double atol, double rtol,
+                              double* max_rel) {
+  if (got.size() != want.size()) return INFINITY;
+  double worst = 0;
+  *max_rel = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (std::isnan(got[i])) return INFINITY;
+    if (std::isinf(want[i]) || std::isinf(got[i])) {
+      if (got[i] != want[i]) return INFINITY;
+      continue;
+    }
+    const double err = std::fabs(got[i] - want[i]);
+    worst = std::max(worst, err / (atol + rtol * std::fabs(want[i])));
+    if (std::fabs(want[i]) > atol) *max_rel = std::max(*max_rel, err / std::fabs(want[i]));
+  }
+  return worst;
+}
 
 // Whether the GPU half of a test can run: a CUDA build and at least one device.
 inline bool ptk_test_has_device() {

@@ -58,15 +58,10 @@ std::vector<double> widen(const std::vector<uint16_t>& v) {
   return out;
 }
 
-// Worst |got - want| / (atol + rtol |want|); NaN never passes; equal infinities pass.
+// check.h's tolerance rule.
 double worst_ratio(const std::vector<double>& got, const std::vector<double>& want, Tolerance tol) {
-  double worst = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    if (std::isinf(want[i]) && got[i] == want[i]) continue;
-    const double r = std::fabs(got[i] - want[i]) / (tol.atol + tol.rtol * std::fabs(want[i]));
-    if (!(r <= worst)) worst = std::isnan(r) ? INFINITY : r;
-  }
-  return worst;
+  double max_rel = 0;
+  return tolerance_ratio(got, want, tol.atol, tol.rtol, &max_rel);
 }
 
 // Plans and runs `b` on `l` (num_multiprocessors as the plan limit: 0 asks the device, a small

@@ -46,25 +46,9 @@ struct Case {
   }
 };
 
-// Worst |got - want| / (atol + rtol |want|) over the tensor (<= 1 passes); NaN never passes, and
-// infinities must match exactly.
+// check.h's tolerance rule against an expected tensor, with the case's tolerance.
 double tolerance_ratio(const std::vector<double>& got, const Tensor& want_t, const Json& tol, double* max_rel) {
-  const std::vector<double> want = want_t.values();
-  const double rtol = tol["rtol"].num(), atol = tol["atol"].num();
-  if (got.size() != want.size()) return INFINITY;
-  double worst = 0;
-  *max_rel = 0;
-  for (size_t i = 0; i < want.size(); ++i) {
-    if (std::isnan(got[i])) return INFINITY;
-    if (std::isinf(want[i]) || std::isinf(got[i])) {
-      if (got[i] != want[i]) return INFINITY;
-      continue;
-    }
-    const double err = std::fabs(got[i] - want[i]);
-    worst = std::max(worst, err / (atol + rtol * std::fabs(want[i])));
-    if (std::fabs(want[i]) > atol) *max_rel = std::max(*max_rel, err / std::fabs(want[i]));
-  }
-  return worst;
+  return ::tolerance_ratio(got, want_t.values(), tol["atol"].num(), tol["rtol"].num(), max_rel);
 }
 
 ptk::RopeParams rope_params(const Case& c) {
